@@ -1,0 +1,94 @@
+import { z } from 'zod';
+
+const GiB = 1024 ** 3;
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const integer = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+/**
+ * Every environment variable the platform reads, in one schema.
+ * `docs/configuration.md` is generated from it (`npm run docs:config`); a test fails on drift.
+ * Variables marked secret also accept NAME_FILE (a path whose contents are the value).
+ */
+export const configFields = {
+  NODE_ENV: {
+    schema: z.enum(['development', 'production', 'test']).default('development'),
+    doc: 'Run mode. `production` refuses missing or default secrets and a public listener without TLS or a trusted proxy.',
+  },
+  HOST: {
+    schema: z.string().min(1).default('127.0.0.1'),
+    doc: 'Address the HTTP server binds to. Loopback unless TLS or TRUSTED_PROXIES is configured.',
+  },
+  PORT: { schema: integer(8080, 0, 65535), doc: 'HTTP port (0 picks a free port).' },
+  DATA_DIR: {
+    schema: z.string().min(1).default('./data'),
+    doc: 'Directory for the embedded database, encrypted blobs, upload staging and the admin socket.',
+  },
+  DATABASE_URL: {
+    schema: optionalString,
+    secret: true,
+    doc: 'PostgreSQL connection string. Unset: embedded PGlite in DATA_DIR/db.',
+  },
+  DATABASE_POOL_MAX: { schema: integer(10, 1, 500), doc: 'Maximum PostgreSQL pool connections per process.' },
+  REDIS_URL: {
+    schema: optionalString,
+    secret: true,
+    doc: 'Redis connection string. Set: jobs run on BullMQ and progress events go through Redis pub/sub.',
+  },
+  MASTER_KEY: {
+    schema: optionalString,
+    secret: true,
+    doc: 'Key-encryption key for blobs: 32 bytes as 64 hex characters or base64. Embedded mode generates DATA_DIR/master.key on first start when unset; production requires it.',
+  },
+  MAX_UPLOAD_BYTES: {
+    schema: integer(20 * GiB, 1, Number.MAX_SAFE_INTEGER),
+    doc: 'Largest accepted upload in bytes, enforced while streaming (413 beyond it).',
+  },
+  UPLOAD_EXPIRY_SECONDS: {
+    schema: integer(24 * 3600, 60, 30 * 24 * 3600),
+    doc: 'Unfinished resumable uploads older than this are deleted.',
+  },
+  WORKER_CONCURRENCY: { schema: integer(1, 1, 64), doc: 'Analysis jobs one process runs at once.' },
+  RECONCILE_INTERVAL_SECONDS: {
+    schema: integer(60, 1, 86400),
+    doc: 'How often queued analyses without a live job are re-enqueued.',
+  },
+  SHUTDOWN_TIMEOUT_MS: {
+    schema: integer(30_000, 0, 3_600_000),
+    doc: 'On SIGTERM, how long in-flight jobs may finish before they are handed back to the queue.',
+  },
+  FFMPEG_PATH: {
+    schema: optionalString,
+    doc: 'ffmpeg binary. Unset: `ffmpeg` on PATH, else the binary shipped by @ffmpeg-installer.',
+  },
+  FFPROBE_PATH: {
+    schema: optionalString,
+    doc: 'ffprobe binary. Unset: `ffprobe` on PATH, else the binary shipped by @ffprobe-installer.',
+  },
+  TLS_CERT_FILE: { schema: optionalString, doc: 'PEM certificate chain; with TLS_KEY_FILE the server speaks HTTPS.' },
+  TLS_KEY_FILE: { schema: optionalString, doc: 'PEM private key for TLS_CERT_FILE.' },
+  TRUSTED_PROXIES: {
+    schema: optionalString,
+    doc: 'Comma-separated proxy addresses/CIDRs whose X-Forwarded-* headers are trusted. Unset: none.',
+  },
+  LOG_LEVEL: {
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    doc: 'pino log level.',
+  },
+} as const satisfies Record<string, { schema: z.ZodType; doc: string; secret?: boolean }>;
+
+export type ConfigName = keyof typeof configFields;
+
+export const configSchema = z.object(
+  Object.fromEntries(Object.entries(configFields).map(([name, field]) => [name, field.schema])) as {
+    [K in ConfigName]: (typeof configFields)[K]['schema'];
+  },
+);
+
+export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,99 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface OrganisationTable {
+  id: string;
+  name: string;
+  created_at: Timestamp;
+}
+
+export type ApiKeyRole = 'admin' | 'analyst' | 'viewer' | 'auditor';
+
+export interface ApiKeyTable {
+  id: string;
+  org_id: string;
+  name: string;
+  /** First characters of the key, shown in listings so a key can be recognised without revealing it. */
+  prefix: string;
+  /** SHA-256 of the full key: keys are 256-bit random, so a fast hash is enough (no offline guessing). */
+  key_hash: string;
+  role: ApiKeyRole;
+  created_at: Timestamp;
+  last_used_at: NullableTimestamp;
+  expires_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+}
+
+export type MediaStatus = 'stored' | 'deleted';
+
+export interface MediaTable {
+  id: string;
+  org_id: string;
+  sha256: string;
+  size_bytes: ColumnType<number, number, number>;
+  mime_type: string;
+  original_filename: string | null;
+  blob_key: string;
+  status: MediaStatus;
+  probe: Json<unknown>;
+  created_at: Timestamp;
+}
+
+export type AnalysisStatus = 'queued' | 'running' | 'done' | 'failed';
+
+export interface AnalysisTable {
+  id: string;
+  org_id: string;
+  media_id: string;
+  pipeline_version: string;
+  status: AnalysisStatus;
+  progress: number;
+  stage: string | null;
+  band: string | null;
+  report: Json<unknown> | null;
+  error_code: string | null;
+  error_detail: string | null;
+  attempts: number;
+  created_at: Timestamp;
+  started_at: NullableTimestamp;
+  finished_at: NullableTimestamp;
+  updated_at: Timestamp;
+}
+
+export type EmbeddedJobStatus = 'waiting' | 'active' | 'done' | 'failed';
+
+/** The embedded queue's durable job table (unused when REDIS_URL selects BullMQ). */
+export interface JobTable {
+  id: Generated<string>;
+  name: string;
+  /** Unique per logical job, so enqueueing twice is a no-op. */
+  dedupe_key: string;
+  payload: Json<unknown>;
+  status: EmbeddedJobStatus;
+  attempts: number;
+  max_attempts: number;
+  run_at: Timestamp;
+  locked_by: string | null;
+  locked_until: NullableTimestamp;
+  last_error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface Database {
+  organisations: OrganisationTable;
+  api_keys: ApiKeyTable;
+  media: MediaTable;
+  analyses: AnalysisTable;
+  jobs: JobTable;
+}
+
+export type Organisation = Selectable<OrganisationTable>;
+export type ApiKey = Selectable<ApiKeyTable>;
+export type Media = Selectable<MediaTable>;
+export type NewMedia = Insertable<MediaTable>;
+export type Analysis = Selectable<AnalysisTable>;
+export type AnalysisUpdate = Updateable<AnalysisTable>;

@@ -1,0 +1,75 @@
+/** Normalised ffprobe result: computed once per media and passed along (never probed twice). */
+export interface MediaProbe {
+  formatName: string;
+  formatLongName: string | null;
+  durationSeconds: number | null;
+  sizeBytes: number | null;
+  bitRate: number | null;
+  /** Container-level tags (encoder, creation_time, major_brand, ...), keys lower-cased. */
+  tags: Record<string, string>;
+  streams: ProbeStream[];
+}
+
+export interface ProbeStream {
+  index: number;
+  type: 'video' | 'audio' | 'subtitle' | 'data' | 'attachment' | 'unknown';
+  codecName: string | null;
+  codecLongName: string | null;
+  profile: string | null;
+  width: number | null;
+  height: number | null;
+  pixelFormat: string | null;
+  /** Average frame rate in frames per second, when known. */
+  frameRate: number | null;
+  durationSeconds: number | null;
+  frameCount: number | null;
+  bitRate: number | null;
+  sampleRate: number | null;
+  channels: number | null;
+  tags: Record<string, string>;
+}
+
+/** One row of the packet table (read without decoding). */
+export interface PacketInfo {
+  ptsTime: number | null;
+  dtsTime: number | null;
+  sizeBytes: number;
+  keyframe: boolean;
+}
+
+export interface RawFrame {
+  /** Presentation time in seconds. */
+  timeSeconds: number;
+  width: number;
+  height: number;
+  /** Packed 8-bit pixels in the requested pixel format (gray: 1 byte/pixel, rgb24: 3). */
+  data: Buffer;
+}
+
+/** Media input: a local path or a URL ffmpeg can read (the blob gateway serves decrypted ranges on loopback). */
+export type MediaInput = string;
+
+export interface MediaTools {
+  /** Versions of the binaries in use, recorded in every report. */
+  versions(): Promise<{ ffmpeg: string; ffprobe: string }>;
+  probe(input: MediaInput, signal?: AbortSignal): Promise<MediaProbe>;
+  packets(input: MediaInput, streamIndex: number, signal?: AbortSignal): Promise<PacketInfo[]>;
+  /** Decodes keyframes only, scaled to fit maxWidth, straight to raw frames through a pipe. */
+  keyframes(
+    input: MediaInput,
+    options: { streamIndex: number; maxWidth: number; pixelFormat: 'gray' | 'rgb24'; limit: number },
+    signal?: AbortSignal,
+  ): AsyncIterable<RawFrame>;
+  /** Decodes every frame in [startSeconds, startSeconds + durationSeconds). */
+  window(
+    input: MediaInput,
+    options: {
+      streamIndex: number;
+      startSeconds: number;
+      durationSeconds: number;
+      maxWidth: number;
+      pixelFormat: 'gray' | 'rgb24';
+    },
+    signal?: AbortSignal,
+  ): AsyncIterable<RawFrame>;
+}

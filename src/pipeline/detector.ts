@@ -1,0 +1,54 @@
+import type { MediaInput, MediaProbe, MediaTools } from '../media/media-probe.js';
+
+/** What a detector consumes; the pipeline prepares each kind once and shares it. */
+export type DetectorNeed = 'probe' | 'packets' | 'frames' | 'faces' | 'audio';
+
+export interface DetectorContext {
+  input: MediaInput;
+  probe: MediaProbe;
+  mediaTools: MediaTools;
+  signal: AbortSignal;
+}
+
+export type Applicability = { applicable: true } | { applicable: false; reason: string };
+
+export interface Coverage {
+  /** What was counted: packets, frames, seconds, fields... */
+  unit: string;
+  analysed: number;
+  total: number;
+  /** analysed / total, 0–1. */
+  fraction: number;
+}
+
+export interface Evidence {
+  kind: string;
+  /** Plain words: what was seen and where. */
+  summary: string;
+  timeSeconds?: number;
+  data?: Record<string, unknown>;
+}
+
+export interface DetectorFinding {
+  /** 0–1, higher means stronger indication of manipulation; null when the detector abstains. */
+  score: number | null;
+  /** Why the detector abstained despite being applicable (too little data...). */
+  abstainReason?: string;
+  coverage: Coverage;
+  perFrame?: { timeSeconds: number; score: number }[];
+  evidence: Evidence[];
+  /** What was measured, in plain words, for the report reader. */
+  explanation: string;
+  /** Raw measurements behind the score, for reproducibility. */
+  measurements: Record<string, number | string | boolean | null>;
+}
+
+export interface Detector {
+  readonly id: string;
+  readonly version: string;
+  readonly needs: readonly DetectorNeed[];
+  /** One line on what it looks for. */
+  readonly description: string;
+  applicable(context: DetectorContext): Applicability;
+  analyze(context: DetectorContext): Promise<DetectorFinding>;
+}

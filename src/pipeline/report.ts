@@ -1,0 +1,41 @@
+import type { Coverage, Evidence } from './detector.js';
+
+export type Band = 'indicators_found' | 'inconclusive' | 'no_indicators' | 'not_analyzable';
+
+/** One detector's entry in the report. Field names are a public contract: add freely, never rename. */
+export interface DetectorReport {
+  id: string;
+  version: string;
+  applicable: boolean;
+  /** Present when not applicable or when the detector abstained. */
+  reason?: string;
+  score: number | null;
+  coverage: Coverage | null;
+  explanation: string;
+  evidence: Evidence[];
+  measurements: Record<string, number | string | boolean | null>;
+  perFrame?: { timeSeconds: number; score: number }[];
+  durationMs: number;
+}
+
+export interface AnalysisReport {
+  schemaVersion: 1;
+  pipelineVersion: string;
+  createdAt: string;
+  band: Band;
+  /** Plain-words reasons for the band. */
+  reasons: string[];
+  media: {
+    sha256: string;
+    sizeBytes: number;
+    formatName: string;
+    durationSeconds: number | null;
+    video: { codec: string | null; width: number | null; height: number | null; frameRate: number | null } | null;
+    audio: { codec: string | null; sampleRate: number | null; channels: number | null } | null;
+  };
+  detectors: DetectorReport[];
+  /** Overall share of the media the applicable detectors looked at (0–1), mean over applicable detectors. */
+  coverage: number;
+  versions: { pipeline: string; node: string; ffmpeg: string; ffprobe: string; detectors: Record<string, string> };
+  disclaimer: string;
+}

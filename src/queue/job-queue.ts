@@ -1,0 +1,27 @@
+import type { Transaction } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { JobHandlers, JobName, JobPayloads } from './job-table.js';
+
+export interface EnqueueOptions {
+  /** Deduplicates: a job with the same id that is waiting or running is not added again. */
+  jobId: string;
+  /**
+   * Embedded queue: insert inside this transaction so the job exists iff the caller's rows commit.
+   * BullMQ ignores it; callers enqueue after commit and the reconciler covers a crash in between.
+   */
+  transaction?: Transaction<Database>;
+}
+
+/** A durable at-least-once job queue. */
+export interface JobQueue {
+  readonly kind: 'embedded' | 'bullmq';
+  enqueue<N extends JobName>(name: N, payload: JobPayloads[N], options: EnqueueOptions): Promise<void>;
+  /** True when a job with this id is waiting, delayed or running. */
+  isPending(name: JobName, jobId: string): Promise<boolean>;
+  /** Starts consuming with these handlers (refuses an incomplete set). */
+  startWorkers(handlers: JobHandlers, options: { concurrency: number }): Promise<void>;
+  /** Stops taking jobs; waits up to timeoutMs for running ones, then hands them back to the queue. */
+  stopWorkers(timeoutMs: number): Promise<void>;
+  checkHealth(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,53 @@
+/** Every job the platform runs: name → payload type and how it is retried. Handlers live in the composition roots. */
+export interface JobPayloads {
+  'analysis.run': { analysisId: string; orgId: string };
+}
+
+export type JobName = keyof JobPayloads;
+
+export interface JobDefinition {
+  attempts: number;
+  backoff: { type: 'exponential' | 'fixed'; delayMs: number };
+  timeoutMs: number;
+  /** Jobs of this name one process runs at once (WORKER_CONCURRENCY overrides for analysis). */
+  concurrency: number;
+}
+
+export const jobDefinitions: { [K in JobName]: JobDefinition } = {
+  'analysis.run': {
+    attempts: 3,
+    backoff: { type: 'exponential', delayMs: 5_000 },
+    timeoutMs: 60 * 60_000,
+    concurrency: 1,
+  },
+};
+
+export interface JobContext {
+  jobId: string;
+  /** 1 on the first run. */
+  attempt: number;
+  /** Aborted on timeout or shutdown; handlers pass it to long-running work. */
+  signal: AbortSignal;
+  reportProgress(progress: number): Promise<void>;
+}
+
+export type JobHandler<N extends JobName> = (payload: JobPayloads[N], context: JobContext) => Promise<void>;
+
+export type JobHandlers = { [K in JobName]: JobHandler<K> };
+
+export function jobDelayMs(definition: JobDefinition, attempt: number): number {
+  const { type, delayMs } = definition.backoff;
+  return type === 'fixed' ? delayMs : delayMs * 2 ** Math.max(0, attempt - 1);
+}
+
+/** Refuses to start when a job has no handler (or a handler names no job). */
+export function assertHandlersComplete(handlers: Partial<Record<string, unknown>>): asserts handlers is JobHandlers {
+  const names = Object.keys(jobDefinitions);
+  const missing = names.filter((name) => typeof handlers[name] !== 'function');
+  const unknown = Object.keys(handlers).filter((name) => !names.includes(name));
+  if (missing.length > 0 || unknown.length > 0) {
+    throw new Error(
+      `job handlers incomplete: missing [${missing.join(', ')}], unknown [${unknown.join(', ')}]`,
+    );
+  }
+}

@@ -1,0 +1,21 @@
+import type { Readable } from 'node:stream';
+
+export interface ByteRange {
+  /** First byte, inclusive. */
+  start: number;
+  /** Last byte, inclusive. */
+  end: number;
+}
+
+/** Where uploaded media lives. Keys are server-generated ids; implementations encrypt at rest. */
+export interface BlobStore {
+  /** Streams `source` into a new object; resolves with the plaintext size once it is durable. */
+  put(key: string, source: Readable): Promise<{ sizeBytes: number }>;
+  /** Plaintext size of an object, or null when it does not exist. */
+  size(key: string): Promise<number | null>;
+  /** Plaintext bytes (optionally a range); errors from tampering surface as stream errors. */
+  read(key: string, range?: ByteRange): Promise<Readable>;
+  delete(key: string): Promise<void>;
+  /** Throws when the store cannot be written. */
+  checkHealth(): Promise<void>;
+}
