@@ -1,8 +1,10 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
+import type { Band } from '../pipeline/report.js';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 type Json<T> = ColumnType<T, string, string>;
+type NullableJson<T> = ColumnType<T | null, string | null | undefined, string | null>;
 
 export interface OrganisationTable {
   id: string;
@@ -50,10 +52,11 @@ export interface AnalysisTable {
   media_id: string;
   pipeline_version: string;
   status: AnalysisStatus;
+  /** Fraction 0–1. */
   progress: number;
   stage: string | null;
-  band: string | null;
-  report: Json<unknown> | null;
+  band: Band | null;
+  report: NullableJson<unknown>;
   error_code: string | null;
   error_detail: string | null;
   attempts: number;
@@ -67,7 +70,7 @@ export type EmbeddedJobStatus = 'waiting' | 'active' | 'done' | 'failed';
 
 /** The embedded queue's durable job table (unused when REDIS_URL selects BullMQ). */
 export interface JobTable {
-  id: Generated<string>;
+  id: string;
   name: string;
   /** Unique per logical job, so enqueueing twice is a no-op. */
   dedupe_key: string;
@@ -79,6 +82,8 @@ export interface JobTable {
   locked_by: string | null;
   locked_until: NullableTimestamp;
   last_error: string | null;
+  /** Last value the handler reported (0–100 by convention). */
+  progress: number;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -97,3 +102,4 @@ export type Media = Selectable<MediaTable>;
 export type NewMedia = Insertable<MediaTable>;
 export type Analysis = Selectable<AnalysisTable>;
 export type AnalysisUpdate = Updateable<AnalysisTable>;
+export type Job = Selectable<JobTable>;

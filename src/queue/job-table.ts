@@ -13,7 +13,9 @@ export interface JobDefinition {
   concurrency: number;
 }
 
-export const jobDefinitions: { [K in JobName]: JobDefinition } = {
+export type JobDefinitions = { [K in JobName]: JobDefinition };
+
+export const jobDefinitions: JobDefinitions = {
   'analysis.run': {
     attempts: 3,
     backoff: { type: 'exponential', delayMs: 5_000 },
@@ -35,13 +37,24 @@ export type JobHandler<N extends JobName> = (payload: JobPayloads[N], context: J
 
 export type JobHandlers = { [K in JobName]: JobHandler<K> };
 
+/** WORKER_CONCURRENCY (startWorkers' concurrency) sizes the analysis job; other jobs keep their table value. */
+export function workerConcurrency(
+  name: JobName,
+  definition: JobDefinition,
+  analysisConcurrency: number,
+): number {
+  return name === 'analysis.run' ? analysisConcurrency : definition.concurrency;
+}
+
 export function jobDelayMs(definition: JobDefinition, attempt: number): number {
   const { type, delayMs } = definition.backoff;
   return type === 'fixed' ? delayMs : delayMs * 2 ** Math.max(0, attempt - 1);
 }
 
 /** Refuses to start when a job has no handler (or a handler names no job). */
-export function assertHandlersComplete(handlers: Partial<Record<string, unknown>>): asserts handlers is JobHandlers {
+export function assertHandlersComplete(
+  handlers: Partial<Record<string, unknown>>,
+): asserts handlers is JobHandlers {
   const names = Object.keys(jobDefinitions);
   const missing = names.filter((name) => typeof handlers[name] !== 'function');
   const unknown = Object.keys(handlers).filter((name) => !names.includes(name));

@@ -1,0 +1,74 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { INT8_OID, parseInt8 } from './numeric-types.js';
+import { PGliteDialect } from './pglite-dialect.js';
+import type { Database } from './schema.js';
+
+export interface OpenDatabaseOptions {
+  /** PostgreSQL connection string; unset opens PGlite under dataDir/db. */
+  databaseUrl?: string;
+  dataDir: string;
+  poolMax: number;
+  log: Logger;
+}
+
+export interface OpenedDatabase {
+  db: Kysely<Database>;
+  kind: 'pglite' | 'postgres';
+  close(): Promise<void>;
+  checkHealth(): Promise<void>;
+}
+
+// A runaway query or a forgotten open transaction must not hold connections and locks forever.
+const statementTimeoutMs = 60_000;
+const idleInTransactionTimeoutMs = 60_000;
+const connectTimeoutMs = 10_000;
+const idleConnectionMs = 30_000;
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenedDatabase> {
+  const dialect = options.databaseUrl
+    ? new PostgresDialect({ pool: createPool(options.databaseUrl, options.poolMax, options.log) })
+    : new PGliteDialect(await openPGlite(join(options.dataDir, 'db')));
+  const db = new Kysely<Database>({ dialect });
+  const opened: OpenedDatabase = {
+    db,
+    kind: options.databaseUrl ? 'postgres' : 'pglite',
+    close: () => db.destroy(),
+    async checkHealth() {
+      await sql`select 1`.execute(db);
+    },
+  };
+  await opened.checkHealth().catch(async (error: unknown) => {
+    await db.destroy();
+    throw error;
+  });
+  return opened;
+}
+
+function createPool(connectionString: string, max: number, log: Logger): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    statement_timeout: statementTimeoutMs,
+    idle_in_transaction_session_timeout: idleInTransactionTimeoutMs,
+    connectionTimeoutMillis: connectTimeoutMs,
+    idleTimeoutMillis: idleConnectionMs,
+    application_name: 'secureai-guardian',
+    types: {
+      getTypeParser: (oid, format) =>
+        oid === INT8_OID && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format),
+    },
+  });
+  // An idle client losing its connection emits here; without a listener it would crash the process.
+  pool.on('error', (error) => log.error({ err: error }, 'idle PostgreSQL connection failed'));
+  return pool;
+}
+
+async function openPGlite(directory: string): Promise<PGlite> {
+  await mkdir(directory, { recursive: true });
+  return PGlite.create(directory, { parsers: { [INT8_OID]: parseInt8 } });
+}

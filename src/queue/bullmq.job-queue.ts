@@ -1,0 +1,196 @@
+import { Queue, WaitingError, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { JobTimeoutError, WorkerStoppingError } from './job-errors.js';
+import type { EnqueueOptions, JobQueue } from './job-queue.js';
+import {
+  assertHandlersComplete,
+  jobDefinitions,
+  workerConcurrency,
+  type JobContext,
+  type JobDefinitions,
+  type JobHandlers,
+  type JobName,
+  type JobPayloads,
+} from './job-table.js';
+import { settleWithin } from './settle-within.js';
+
+export interface BullmqJobQueueOptions {
+  redisUrl: string;
+  log: Logger;
+  /** Redis key prefix; separate deployments (and tests) sharing one Redis use different prefixes. */
+  prefix?: string;
+  definitions?: JobDefinitions;
+  /** A crashed worker's job is re-run this long after its last lock renewal (plus one stalled check). */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+}
+
+type AnyHandler = (payload: unknown, context: JobContext) => Promise<void>;
+
+interface RunningJob {
+  controller: AbortController;
+  handedBack: boolean;
+  settled: Promise<void>;
+}
+
+const pendingStates = new Set(['waiting', 'delayed', 'prioritized', 'active', 'waiting-children']);
+const finishedStates = new Set(['completed', 'failed']);
+// Finished jobs stay inspectable for a while; enqueue removes a finished one first, so reuse of the id works.
+const keepCompleted = { age: 24 * 3600 };
+const keepFailed = { age: 7 * 24 * 3600 };
+// Aborted handlers get this long to unwind and hand their job back before the worker is force-closed.
+const handBackGraceMs = 2_000;
+// One crash or kill -9 is normal life; a job that stalls this often is what brings its workers down.
+const maxStalledCount = 2;
+
+/** BullMQ on Redis: one queue per job name, at-least-once, stalled jobs of dead workers re-run. */
+export class BullmqJobQueue implements JobQueue {
+  readonly kind = 'bullmq';
+  readonly #options: BullmqJobQueueOptions;
+  readonly #log: Logger;
+  readonly #definitions: JobDefinitions;
+  readonly #prefix: string;
+  readonly #producer: Redis;
+  readonly #queues = new Map<JobName, Queue>();
+  readonly #running = new Set<RunningJob>();
+  #workers: { workers: Worker[]; connection: Redis } | undefined;
+
+  constructor(options: BullmqJobQueueOptions) {
+    this.#options = options;
+    this.#log = options.log;
+    this.#definitions = options.definitions ?? jobDefinitions;
+    this.#prefix = options.prefix ?? 'guardian';
+    this.#producer = this.#connect({ maxRetriesPerRequest: 3 });
+    for (const name of Object.keys(this.#definitions) as JobName[]) {
+      this.#queues.set(name, new Queue(name, { connection: this.#producer, prefix: this.#prefix }));
+    }
+  }
+
+  async enqueue<N extends JobName>(name: N, payload: JobPayloads[N], options: EnqueueOptions): Promise<void> {
+    const queue = this.#queue(name);
+    const existing = await queue.getJob(options.jobId);
+    if (existing && finishedStates.has(await existing.getState())) await existing.remove();
+    const definition = this.#definitions[name];
+    await queue.add(name, payload, {
+      jobId: options.jobId,
+      attempts: definition.attempts,
+      backoff: { type: definition.backoff.type, delay: definition.backoff.delayMs },
+      removeOnComplete: keepCompleted,
+      removeOnFail: keepFailed,
+    });
+  }
+
+  async isPending(name: JobName, jobId: string): Promise<boolean> {
+    const job = await this.#queue(name).getJob(jobId);
+    return job !== undefined && pendingStates.has(await job.getState());
+  }
+
+  async startWorkers(handlers: JobHandlers, options: { concurrency: number }): Promise<void> {
+    assertHandlersComplete(handlers);
+    if (this.#workers) throw new Error('workers are already running');
+    // Workers block on Redis: commands must wait for a reconnect instead of failing after N retries.
+    const connection = this.#connect({ maxRetriesPerRequest: null });
+    const workers = (Object.keys(this.#definitions) as JobName[]).map((name) => {
+      const worker = new Worker(
+        name,
+        (job, token) => this.#process(name, handlers[name] as AnyHandler, job, token),
+        {
+          connection,
+          prefix: this.#prefix,
+          concurrency: workerConcurrency(name, this.#definitions[name], options.concurrency),
+          lockDuration: this.#options.lockDurationMs ?? 30_000,
+          stalledInterval: this.#options.stalledIntervalMs ?? 30_000,
+          maxStalledCount,
+        },
+      );
+      worker.on('error', (error) => this.#log.error({ err: error, job: name }, 'BullMQ worker error'));
+      worker.on('failed', (job, error) =>
+        this.#log.warn(
+          { err: error, jobId: job?.id, job: name, attemptsMade: job?.attemptsMade },
+          'job failed',
+        ),
+      );
+      return worker;
+    });
+    this.#workers = { workers, connection };
+    await Promise.all(workers.map((worker) => worker.waitUntilReady()));
+    this.#log.info({ prefix: this.#prefix, jobs: [...this.#queues.keys()] }, 'BullMQ job workers started');
+  }
+
+  async stopWorkers(timeoutMs: number): Promise<void> {
+    if (!this.#workers) return;
+    const { workers, connection } = this.#workers;
+    this.#workers = undefined;
+    await Promise.all(workers.map((worker) => worker.pause(true)));
+    const allSettled = () => Promise.all([...this.#running].map((run) => run.settled));
+    let settled = await settleWithin(allSettled(), timeoutMs);
+    if (!settled) {
+      for (const run of this.#running) {
+        run.handedBack = true;
+        run.controller.abort(new WorkerStoppingError());
+      }
+      settled = await settleWithin(allSettled(), handBackGraceMs);
+      // A handler deaf to its signal: its lock lapses and the stalled checker of another worker re-runs the job.
+      if (!settled)
+        this.#log.warn({ running: this.#running.size }, 'handlers ignored abort; force-closing workers');
+    }
+    await Promise.all(workers.map((worker) => worker.close(!settled)));
+    await connection.quit();
+  }
+
+  async checkHealth(): Promise<void> {
+    await this.#producer.ping();
+  }
+
+  async close(): Promise<void> {
+    await this.stopWorkers(0);
+    await Promise.all([...this.#queues.values()].map((queue) => queue.close()));
+    await this.#producer.quit();
+  }
+
+  async #process(name: JobName, handler: AnyHandler, job: Job, token: string | undefined): Promise<void> {
+    const definition = this.#definitions[name];
+    const controller = new AbortController();
+    let markSettled = () => {};
+    const run: RunningJob = {
+      controller,
+      handedBack: false,
+      settled: new Promise((resolve) => (markSettled = resolve)),
+    };
+    const timeout = setTimeout(
+      () => controller.abort(new JobTimeoutError(name, definition.timeoutMs)),
+      definition.timeoutMs,
+    );
+    this.#running.add(run);
+    try {
+      await handler(job.data, {
+        jobId: job.id ?? '',
+        attempt: job.attemptsMade + 1,
+        signal: controller.signal,
+        reportProgress: (progress) => job.updateProgress(progress),
+      });
+    } catch (error) {
+      if (!run.handedBack) throw error;
+      // Back to waiting without counting an attempt; WaitingError tells BullMQ the job was moved on purpose.
+      await job.moveToWait(token);
+      throw new WaitingError();
+    } finally {
+      clearTimeout(timeout);
+      this.#running.delete(run);
+      markSettled();
+    }
+  }
+
+  #queue(name: JobName): Queue {
+    const queue = this.#queues.get(name);
+    if (!queue) throw new Error(`no queue for job ${name}`);
+    return queue;
+  }
+
+  #connect(options: { maxRetriesPerRequest: number | null }): Redis {
+    const connection = new Redis(this.#options.redisUrl, options);
+    connection.on('error', (error) => this.#log.warn({ err: error }, 'Redis connection error'));
+    return connection;
+  }
+}

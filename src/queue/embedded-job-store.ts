@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
+import type { Executor } from '../db/executor.js';
+import type { Database, Job } from '../db/schema.js';
+import type { JobName } from './job-table.js';
+
+/** One claim of a job row: (locked_by, attempts) tells this run apart from any later one. */
+export interface JobClaim {
+  row: Job;
+  workerId: string;
+}
+
+export type JobOutcome =
+  | { status: 'done' }
+  | { status: 'failed'; error: string }
+  | { status: 'waiting'; error: string; retryInMs: number };
+
+const now = sql<Date>`now()`;
+const fromNow = (ms: number) => sql<Date>`now() + ${ms} * interval '1 millisecond'`;
+const liveStatuses = ['waiting', 'active'] as const;
+
+/** The SQL of the embedded queue on the `jobs` table; times are the database's, so every process agrees. */
+export class EmbeddedJobStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** A no-op while a job with this key is waiting or active. */
+  async insert(
+    executor: Executor,
+    job: { name: JobName; key: string; payload: unknown; maxAttempts: number },
+  ): Promise<void> {
+    await executor
+      .insertInto('jobs')
+      .values({
+        id: randomUUID(),
+        name: job.name,
+        dedupe_key: job.key,
+        payload: JSON.stringify(job.payload),
+        status: 'waiting',
+        attempts: 0,
+        max_attempts: job.maxAttempts,
+        progress: 0,
+      })
+      .onConflict((oc) => oc.columns(['name', 'dedupe_key']).where('status', 'in', liveStatuses).doNothing())
+      .execute();
+  }
+
+  async isLive(name: JobName, key: string): Promise<boolean> {
+    const live = await this.db
+      .selectFrom('jobs')
+      .select('id')
+      .where('name', '=', name)
+      .where('dedupe_key', '=', key)
+      .where('status', 'in', liveStatuses)
+      .executeTakeFirst();
+    return live !== undefined;
+  }
+
+  /** A due waiting job, or an active one whose lock lapsed (its worker died); the attempt is counted. */
+  async claim(name: JobName, workerId: string, lockMs: number): Promise<JobClaim | undefined> {
+    const row = await this.db
+      .updateTable('jobs')
+      .set((eb) => ({
+        status: 'active',
+        attempts: eb('attempts', '+', 1),
+        locked_by: workerId,
+        locked_until: fromNow(lockMs),
+        updated_at: now,
+      }))
+      .where('id', '=', (eb) =>
+        eb
+          .selectFrom('jobs')
+          .select('id')
+          .where('name', '=', name)
+          .where((due) =>
+            due.or([
+              due.and([due('status', '=', 'waiting'), due('run_at', '<=', now)]),
+              due.and([due('status', '=', 'active'), due('locked_until', '<', now)]),
+            ]),
+          )
+          .orderBy('run_at')
+          .limit(1)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .returningAll()
+      .executeTakeFirst();
+    return row && { row, workerId };
+  }
+
+  /** Heartbeat; false when the claim is no longer ours (the lock lapsed and another worker took the job). */
+  async extendLock(claim: JobClaim, lockMs: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('jobs')
+      .set({ locked_until: fromNow(lockMs), updated_at: now })
+      .where(owns(claim))
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async saveProgress(claim: JobClaim, progress: number): Promise<void> {
+    await this.db.updateTable('jobs').set({ progress }).where(owns(claim)).execute();
+  }
+
+  /** Releases the claim with its outcome; a no-op when the claim is no longer ours. */
+  async finish(claim: JobClaim, outcome: JobOutcome): Promise<void> {
+    await this.db
+      .updateTable('jobs')
+      .set({
+        status: outcome.status,
+        last_error: outcome.status === 'done' ? null : outcome.error,
+        ...(outcome.status === 'waiting' && { run_at: fromNow(outcome.retryInMs) }),
+        locked_by: null,
+        locked_until: null,
+        updated_at: now,
+      })
+      .where(owns(claim))
+      .execute();
+  }
+
+  /** Back to waiting, due now, without counting the attempt: the job did not fail, its worker left. */
+  async handBack(claim: JobClaim): Promise<void> {
+    await this.db
+      .updateTable('jobs')
+      .set((eb) => ({
+        status: 'waiting',
+        attempts: eb('attempts', '-', 1),
+        locked_by: null,
+        locked_until: null,
+        run_at: now,
+        updated_at: now,
+      }))
+      .where(owns(claim))
+      .execute();
+  }
+
+  /** Done rows only matter for a day (debugging); the table must not grow forever. */
+  async pruneDone(): Promise<void> {
+    await this.db
+      .deleteFrom('jobs')
+      .where('status', '=', 'done')
+      .where('updated_at', '<', sql<Date>`now() - interval '1 day'`)
+      .execute();
+  }
+
+  async ping(): Promise<void> {
+    await this.db.selectFrom('jobs').select('id').limit(1).execute();
+  }
+}
+
+function owns(claim: JobClaim) {
+  return (eb: ExpressionBuilder<Database, 'jobs'>) =>
+    eb.and([
+      eb('id', '=', claim.row.id),
+      eb('status', '=', 'active'),
+      eb('locked_by', '=', claim.workerId),
+      eb('attempts', '=', claim.row.attempts),
+    ]);
+}
