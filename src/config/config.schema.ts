@@ -41,6 +41,13 @@ export const configFields = {
     secret: true,
     doc: 'Redis connection string. Set: jobs run on BullMQ and progress events go through Redis pub/sub.',
   },
+  REDIS_KEY_PREFIX: {
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+      .default('guardian'),
+    doc: 'Prefix of every Redis key and channel, so several deployments can share one Redis.',
+  },
   MASTER_KEY: {
     schema: optionalString,
     secret: true,
@@ -54,7 +61,10 @@ export const configFields = {
     schema: integer(24 * 3600, 60, 30 * 24 * 3600),
     doc: 'Unfinished resumable uploads older than this are deleted.',
   },
-  WORKER_CONCURRENCY: { schema: integer(1, 1, 64), doc: 'Analysis jobs one process runs at once.' },
+  WORKER_CONCURRENCY: {
+    schema: integer(1, 0, 64),
+    doc: 'Analysis jobs one process runs at once. 0 makes `serve` an API-only process (scaled out, with separate `guardian worker`s).',
+  },
   RECONCILE_INTERVAL_SECONDS: {
     schema: integer(60, 1, 86400),
     doc: 'How often queued analyses without a live job are re-enqueued.',
@@ -71,7 +81,10 @@ export const configFields = {
     schema: optionalString,
     doc: 'ffprobe binary. Unset: `ffprobe` on PATH, else the binary shipped by @ffprobe-installer.',
   },
-  TLS_CERT_FILE: { schema: optionalString, doc: 'PEM certificate chain; with TLS_KEY_FILE the server speaks HTTPS.' },
+  TLS_CERT_FILE: {
+    schema: optionalString,
+    doc: 'PEM certificate chain; with TLS_KEY_FILE the server speaks HTTPS.',
+  },
   TLS_KEY_FILE: { schema: optionalString, doc: 'PEM private key for TLS_CERT_FILE.' },
   TRUSTED_PROXIES: {
     schema: optionalString,

@@ -23,7 +23,9 @@ export function loadConfig(env: Env = process.env): Config {
       try {
         raw[name] = readFileSync(filePath, 'utf8').trim();
       } catch (error) {
-        problems.push(`${name}_FILE: cannot read ${filePath} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+        problems.push(
+          `${name}_FILE: cannot read ${filePath} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+        );
       }
     }
   }
@@ -46,10 +48,13 @@ function productionProblems(config: Config): string[] {
   }
   if (config.NODE_ENV !== 'production') return problems;
   if (!config.MASTER_KEY) problems.push('MASTER_KEY: required in production (or MASTER_KEY_FILE)');
-  else if (defaultSecrets.has(config.MASTER_KEY.toLowerCase())) problems.push('MASTER_KEY: a default value is refused');
+  else if (defaultSecrets.has(config.MASTER_KEY.toLowerCase()))
+    problems.push('MASTER_KEY: a default value is refused');
   const tls = config.TLS_CERT_FILE !== undefined;
   if (!isLoopback(config.HOST) && !tls && !config.TRUSTED_PROXIES) {
-    problems.push(`HOST: ${config.HOST} is not loopback; production needs TLS_CERT_FILE/TLS_KEY_FILE or TRUSTED_PROXIES`);
+    problems.push(
+      `HOST: ${config.HOST} is not loopback; production needs TLS_CERT_FILE/TLS_KEY_FILE or TRUSTED_PROXIES`,
+    );
   }
   return problems;
 }

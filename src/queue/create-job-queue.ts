@@ -6,9 +6,14 @@ import { EmbeddedJobQueue } from './embedded.job-queue.js';
 import type { JobQueue } from './job-queue.js';
 
 /** REDIS_URL set: BullMQ (workers scale out across processes); unset: the durable table in the database. */
-export function createJobQueue(deps: { redisUrl?: string; db: Kysely<Database>; log: Logger }): JobQueue {
+export function createJobQueue(deps: {
+  redisUrl?: string;
+  redisKeyPrefix: string;
+  db: Kysely<Database>;
+  log: Logger;
+}): JobQueue {
   const log = deps.log.child({ component: 'job-queue' });
   return deps.redisUrl
-    ? new BullmqJobQueue({ redisUrl: deps.redisUrl, log })
+    ? new BullmqJobQueue({ redisUrl: deps.redisUrl, prefix: deps.redisKeyPrefix, log })
     : new EmbeddedJobQueue({ db: deps.db, log });
 }

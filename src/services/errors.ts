@@ -19,9 +19,15 @@ export const notFound = (what: string) => new AppError(404, 'not-found', 'Not fo
 export const conflict = (detail: string) => new AppError(409, 'conflict', 'Conflict', detail);
 export const badRequest = (code: string, detail: string) => new AppError(400, code, 'Bad request', detail);
 export const payloadTooLarge = (limit: number) =>
-  new AppError(413, 'upload-too-large', 'Upload too large', `the upload exceeds the limit of ${limit} bytes`, {
-    limitBytes: limit,
-  });
+  new AppError(
+    413,
+    'upload-too-large',
+    'Upload too large',
+    `the upload exceeds the limit of ${limit} bytes`,
+    {
+      limitBytes: limit,
+    },
+  );
 export const unsupportedMedia = (detail: string) =>
   new AppError(415, 'unsupported-media-type', 'Unsupported media type', detail);
 export const unprocessableMedia = (detail: string) =>

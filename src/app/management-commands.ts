@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import type { ApiKeyService } from '../services/api-key.service.js';
+import type { OrganisationService } from '../services/organisation.service.js';
+import { badRequest } from '../services/errors.js';
+
+const orgCreateArgs = z.strictObject({ name: z.string() });
+const apiKeyCreateArgs = z.strictObject({
+  orgName: z.string(),
+  name: z.string(),
+  role: z.enum(['admin', 'analyst', 'viewer', 'auditor']),
+  expiresInDays: z.number().int().positive().max(3650).optional(),
+});
+
+function parse<T>(schema: z.ZodType<T>, args: unknown): T {
+  const parsed = schema.safeParse(args);
+  if (!parsed.success)
+    throw badRequest(
+      'invalid-arguments',
+      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '),
+    );
+  return parsed.data;
+}
+
+/** What `guardian` management verbs do, whether run in-process or through a running server's admin socket. */
+export function createManagementCommands(deps: {
+  organisations: OrganisationService;
+  apiKeys: ApiKeyService;
+}) {
+  return {
+    'org.create': async (args: unknown) => {
+      const org = await deps.organisations.create(parse(orgCreateArgs, args).name);
+      return { id: org.id, name: org.name };
+    },
+    'org.list': async () => (await deps.organisations.list()).map((org) => ({ id: org.id, name: org.name })),
+    'apikey.create': async (args: unknown) => {
+      const created = await deps.apiKeys.create(parse(apiKeyCreateArgs, args));
+      return { ...created, expiresAt: created.expiresAt?.toISOString() ?? null };
+    },
+  };
+}
+
+export type ManagementCommands = ReturnType<typeof createManagementCommands>;

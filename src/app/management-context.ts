@@ -1,0 +1,27 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.schema.js';
+import { createApiKeyRepository } from '../repositories/api-key.repository.js';
+import { createOrganisationRepository } from '../repositories/organisation.repository.js';
+import { createApiKeyService } from '../services/api-key.service.js';
+import { createOrganisationService } from '../services/organisation.service.js';
+import { openMigratedDatabase } from './database-context.js';
+import { createLogger } from './logger.js';
+import { createManagementCommands, type ManagementCommands } from './management-commands.js';
+
+/** Just enough of the platform for management verbs run without a server. */
+export async function openManagement(
+  config: Config,
+  log: Logger = createLogger({ LOG_LEVEL: 'warn' }),
+): Promise<{ commands: ManagementCommands; close(): Promise<void> }> {
+  const database = await openMigratedDatabase(config, log);
+  const organisations = createOrganisationRepository({ db: database.db });
+  const commands = createManagementCommands({
+    organisations: createOrganisationService({ organisations }),
+    apiKeys: createApiKeyService({
+      apiKeys: createApiKeyRepository({ db: database.db }),
+      organisations,
+      now: () => new Date(),
+    }),
+  });
+  return { commands, close: () => database.close() };
+}

@@ -1,0 +1,135 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.schema.js';
+import { createEventBus } from '../events/create-event-bus.js';
+import type { HealthCheck } from '../http/routes/health.routes.js';
+import { createFfmpegMediaTools } from '../media/ffmpeg.media-tools.js';
+import { createAnalysisPipeline } from '../pipeline/analysis-pipeline.js';
+import { defaultDetectors } from '../pipeline/default-detectors.js';
+import { createJobQueue } from '../queue/create-job-queue.js';
+import { createAnalysisRepository } from '../repositories/analysis.repository.js';
+import { createApiKeyRepository } from '../repositories/api-key.repository.js';
+import { createMediaRepository } from '../repositories/media.repository.js';
+import { createOrganisationRepository } from '../repositories/organisation.repository.js';
+import { createAnalysisService } from '../services/analysis.service.js';
+import { createApiKeyService } from '../services/api-key.service.js';
+import { createMediaService } from '../services/media.service.js';
+import { createOrganisationService } from '../services/organisation.service.js';
+import { createBlobGateway } from '../storage/blob-gateway.js';
+import { EncryptedFsBlobStore, sweepStaleTempFiles } from '../storage/encrypted-fs.blob-store.js';
+import { EncryptedTusDataStore } from '../storage/encrypted-tus.datastore.js';
+import { loadOrCreateMasterKey } from '../storage/master-key.js';
+import { openMigratedDatabase } from './database-context.js';
+import { createManagementCommands } from './management-commands.js';
+import { createResumableUploads } from './resumable-uploads.js';
+
+/** The composition root shared by `serve` and `worker`: every adapter and service, wired once. */
+export async function openPlatform(config: Config, log: Logger) {
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse())
+      await close().catch((error: unknown) => log.error({ err: error }, 'close failed'));
+  };
+  try {
+    const database = await openMigratedDatabase(config, log);
+    closers.push(() => database.close());
+    const now = () => new Date();
+    const masterKey = await loadOrCreateMasterKey({
+      configured: config.MASTER_KEY,
+      dataDir: config.DATA_DIR,
+      production: config.NODE_ENV === 'production',
+      log,
+    });
+    const blobStore = new EncryptedFsBlobStore({ dataDir: config.DATA_DIR, keyring: masterKey, log });
+    const sweptTempFiles = await sweepStaleTempFiles({ dataDir: config.DATA_DIR, olderThanSeconds: 3600 });
+    if (sweptTempFiles > 0) log.warn({ sweptTempFiles }, 'removed temp files left by an interrupted write');
+    const blobGateway = createBlobGateway({ blobStore, log });
+    closers.push(() => blobGateway.close());
+    const mediaTools = await createFfmpegMediaTools({
+      ffmpegPath: config.FFMPEG_PATH,
+      ffprobePath: config.FFPROBE_PATH,
+    });
+    const pipeline = createAnalysisPipeline({ mediaTools, detectors: defaultDetectors() });
+    const queue = await createJobQueue({ redisUrl: config.REDIS_URL, redisKeyPrefix: config.REDIS_KEY_PREFIX, db: database.db, log });
+    closers.push(() => queue.close());
+    const events = createEventBus({ redisUrl: config.REDIS_URL, redisKeyPrefix: config.REDIS_KEY_PREFIX, log });
+    closers.push(() => events.close());
+
+    const repositories = {
+      organisations: createOrganisationRepository({ db: database.db }),
+      apiKeys: createApiKeyRepository({ db: database.db }),
+      media: createMediaRepository({ db: database.db }),
+      analyses: createAnalysisRepository({ db: database.db }),
+    };
+    const organisationService = createOrganisationService({ organisations: repositories.organisations });
+    const apiKeyService = createApiKeyService({
+      apiKeys: repositories.apiKeys,
+      organisations: repositories.organisations,
+      now,
+    });
+    const mediaService = createMediaService({
+      db: database.db,
+      blobStore,
+      blobGateway,
+      mediaTools,
+      media: repositories.media,
+      analyses: repositories.analyses,
+      queue,
+      pipelineVersion: pipeline.version,
+      maxUploadBytes: config.MAX_UPLOAD_BYTES,
+      log,
+    });
+    const analysisService = createAnalysisService({
+      analyses: repositories.analyses,
+      media: repositories.media,
+      blobGateway,
+      pipeline,
+      queue,
+      events,
+      now,
+      log,
+    });
+    const uploadHandler = createResumableUploads({
+      datastore: new EncryptedTusDataStore({
+        dataDir: config.DATA_DIR,
+        keyring: masterKey,
+        blobStore,
+        maxUploadBytes: config.MAX_UPLOAD_BYTES,
+        expirySeconds: config.UPLOAD_EXPIRY_SECONDS,
+      }),
+      mediaService,
+      maxUploadBytes: config.MAX_UPLOAD_BYTES,
+      log,
+    });
+    const healthChecks: HealthCheck[] = [
+      { name: 'database', check: () => database.checkHealth() },
+      { name: 'queue', check: () => queue.checkHealth() },
+      { name: 'storage', check: () => blobStore.checkHealth() },
+    ];
+    return {
+      config,
+      log,
+      database,
+      blobStore,
+      blobGateway,
+      mediaTools,
+      pipeline,
+      queue,
+      events,
+      repositories,
+      services: { organisationService, apiKeyService, mediaService, analysisService },
+      managementCommands: createManagementCommands({
+        organisations: organisationService,
+        apiKeys: apiKeyService,
+      }),
+      jobHandlers: { 'analysis.run': analysisService.run },
+      healthChecks,
+      uploads: { handler: uploadHandler },
+      close: closeAll,
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+export type Platform = Awaited<ReturnType<typeof openPlatform>>;

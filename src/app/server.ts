@@ -1,0 +1,83 @@
+import { readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../config/config.schema.js';
+import { buildApp } from '../http/build-app.js';
+import { startAdminSocket } from './admin-socket.js';
+import { startPeriodic, startReconciler, waitForShutdownSignal } from './lifecycle.js';
+import { createLogger } from './logger.js';
+import { openPlatform, type Platform } from './platform.js';
+
+/** Builds the HTTP app over an opened platform (also used by tests with `inject`). */
+export async function buildPlatformApp(platform: Platform) {
+  const { config } = platform;
+  const https =
+    config.TLS_CERT_FILE && config.TLS_KEY_FILE
+      ? { cert: await readFile(config.TLS_CERT_FILE), key: await readFile(config.TLS_KEY_FILE) }
+      : undefined;
+  return buildApp({
+    log: platform.log,
+    authenticator: platform.services.apiKeyService,
+    mediaService: platform.services.mediaService,
+    analysisService: platform.services.analysisService,
+    analyses: platform.repositories.analyses,
+    events: platform.events,
+    healthChecks: platform.healthChecks,
+    uploads: platform.uploads,
+    maxUploadBytes: config.MAX_UPLOAD_BYTES,
+    trustedProxies: config.TRUSTED_PROXIES
+      ? config.TRUSTED_PROXIES.split(',')
+          .map((entry) => entry.trim())
+          .filter(Boolean)
+      : [],
+    ...(https ? { https } : {}),
+  });
+}
+
+/** `guardian serve`: API + in-process workers; drains on SIGTERM and closes the database last. */
+export async function runServer(config: Config): Promise<number> {
+  const log = createLogger(config);
+  const platform = await openPlatform(config, log);
+  const app = await buildPlatformApp(platform);
+  if (config.WORKER_CONCURRENCY > 0) {
+    await platform.queue.startWorkers(platform.jobHandlers, { concurrency: config.WORKER_CONCURRENCY });
+  }
+  const stopReconciler = startReconciler({
+    reconcile: platform.services.analysisService.reconcile,
+    intervalSeconds: config.RECONCILE_INTERVAL_SECONDS,
+    log,
+  });
+  const stopUploadExpiry = startPeriodic({
+    name: 'upload-expiry',
+    intervalMs: 10 * 60_000,
+    run: () => platform.uploads.handler.cleanUpExpired(),
+    log,
+  });
+  const adminSocket = config.DATABASE_URL
+    ? null
+    : await startAdminSocket({ dataDir: config.DATA_DIR, commands: platform.managementCommands, log });
+  await app.listen({ host: config.HOST, port: config.PORT });
+  log.info(
+    {
+      url: listeningUrl(app.server.address(), Boolean(config.TLS_CERT_FILE)),
+      queue: platform.queue.kind,
+      database: platform.database.kind,
+    },
+    'SecureAI Guardian is serving',
+  );
+
+  await waitForShutdownSignal(log);
+  stopReconciler();
+  stopUploadExpiry();
+  await app.close();
+  await platform.queue.stopWorkers(config.SHUTDOWN_TIMEOUT_MS);
+  await adminSocket?.close();
+  await platform.close();
+  log.info('stopped');
+  return 0;
+}
+
+function listeningUrl(address: AddressInfo | string | null, tls: boolean): string {
+  if (!address || typeof address === 'string') return String(address);
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `${tls ? 'https' : 'http'}://${host}:${address.port}`;
+}

@@ -1,0 +1,30 @@
+import type { Config } from '../config/config.schema.js';
+import { startReconciler, waitForShutdownSignal } from './lifecycle.js';
+import { createLogger } from './logger.js';
+import { openPlatform } from './platform.js';
+
+/** `guardian worker`: analysis workers only, for scaled-out deployments sharing PostgreSQL (and Redis). */
+export async function runWorker(config: Config): Promise<number> {
+  if (!config.DATABASE_URL) {
+    throw new Error(
+      'guardian worker needs DATABASE_URL (the embedded database serves one process: use `guardian serve`)',
+    );
+  }
+  if (config.WORKER_CONCURRENCY < 1)
+    throw new Error('WORKER_CONCURRENCY must be at least 1 for guardian worker');
+  const log = createLogger(config).child({ role: 'worker' });
+  const platform = await openPlatform(config, log);
+  await platform.queue.startWorkers(platform.jobHandlers, { concurrency: config.WORKER_CONCURRENCY });
+  const stopReconciler = startReconciler({
+    reconcile: platform.services.analysisService.reconcile,
+    intervalSeconds: config.RECONCILE_INTERVAL_SECONDS,
+    log,
+  });
+  log.info({ queue: platform.queue.kind, concurrency: config.WORKER_CONCURRENCY }, 'worker started');
+  await waitForShutdownSignal(log);
+  stopReconciler();
+  await platform.queue.stopWorkers(config.SHUTDOWN_TIMEOUT_MS);
+  await platform.close();
+  log.info('worker stopped');
+  return 0;
+}

@@ -1,0 +1,46 @@
+import { createFfmpegMediaTools } from '../../media/ffmpeg.media-tools.js';
+import { analyzeFile } from '../../pipeline/analyze-file.js';
+import { createAnalysisPipeline } from '../../pipeline/analysis-pipeline.js';
+import { defaultDetectors } from '../../pipeline/default-detectors.js';
+import type { AnalysisReport } from '../../pipeline/report.js';
+import type { CliCommand } from '../cli-command.js';
+
+/** `guardian analyze FILE [--json]`: the pipeline with no server, database or queue. */
+export const analyzeCommand: CliCommand = {
+  options: { json: { type: 'boolean', default: false } },
+  async run({ positionals, values, loadConfig }) {
+    const [file] = positionals;
+    if (!file || positionals.length !== 1) {
+      console.error('usage: guardian analyze FILE [--json]');
+      return 2;
+    }
+    const config = loadConfig();
+    const mediaTools = await createFfmpegMediaTools({
+      ffmpegPath: config.FFMPEG_PATH,
+      ffprobePath: config.FFPROBE_PATH,
+    });
+    const pipeline = createAnalysisPipeline({ mediaTools, detectors: defaultDetectors() });
+    const controller = new AbortController();
+    const abort = () => controller.abort(new Error('interrupted'));
+    process.once('SIGINT', abort);
+    try {
+      const report = await analyzeFile(file, { mediaTools, pipeline, signal: controller.signal });
+      console.log(values.json ? JSON.stringify(report, null, 2) : summarise(report));
+      return 0;
+    } finally {
+      process.off('SIGINT', abort);
+    }
+  },
+};
+
+function summarise(report: AnalysisReport): string {
+  const lines = [`band: ${report.band}`, ...report.reasons.map((reason) => `  - ${reason}`), 'detectors:'];
+  for (const detector of report.detectors) {
+    const score = detector.score === null ? 'no score' : `score ${detector.score.toFixed(2)}`;
+    lines.push(
+      `  ${detector.id}@${detector.version}: ${detector.applicable ? score : `not applicable (${detector.reason})`}`,
+    );
+  }
+  lines.push(`sha256: ${report.media.sha256}`, report.disclaimer);
+  return lines.join('\n');
+}

@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import helmet from '@fastify/helmet';
+import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { EventBus } from '../events/event-bus.js';
+import type { AnalysisRepository } from '../repositories/analysis.repository.js';
+import type { AnalysisService } from '../services/analysis.service.js';
+import type { MediaService } from '../services/media.service.js';
+import { registerAccessControl, type Authenticator } from './access-control.js';
+import { registerProblemHandlers } from './problem-details.js';
+import { analysesRoutes } from './routes/analyses.routes.js';
+import { eventsRoutes } from './routes/events.routes.js';
+import { healthRoutes, type HealthCheck } from './routes/health.routes.js';
+import { mediaRoutes } from './routes/media.routes.js';
+import { uploadsRoutes, type UploadsRoutesDeps } from './routes/uploads.routes.js';
+import { openApiDocument } from './openapi-document.js';
+
+export interface AppDeps {
+  log: Logger;
+  authenticator: Authenticator;
+  mediaService: MediaService;
+  analysisService: AnalysisService;
+  analyses: AnalysisRepository;
+  events: EventBus;
+  healthChecks: HealthCheck[];
+  uploads: UploadsRoutesDeps;
+  maxUploadBytes: number;
+  /** Addresses whose X-Forwarded-For is believed; empty: none. */
+  trustedProxies: string[];
+  https?: { cert: Buffer; key: Buffer };
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    // pino 10's Logger type differs only nominally from the pino types Fastify bundles.
+    loggerInstance: deps.log as unknown as FastifyBaseLogger,
+    genReqId: () => randomUUID(),
+    trustProxy: deps.trustedProxies.length > 0 ? deps.trustedProxies : false,
+    bodyLimit: 1024 * 1024,
+    ...(deps.https ? { https: { ...deps.https, minVersion: 'TLSv1.2' as const } } : {}),
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerProblemHandlers(app);
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+        formAction: ["'self'"],
+      },
+    },
+    referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    frameguard: { action: 'deny' },
+    hsts: deps.https ? { maxAge: 63_072_000, includeSubDomains: true } : false,
+  });
+  await app.register(rateLimit, { global: true, max: 600, timeWindow: '1 minute' });
+  await app.register(websocket, { options: { maxPayload: 4096 } });
+  await app.register(multipart);
+  await app.register(swagger, { openapi: openApiDocument, transform: jsonSchemaTransform });
+  registerAccessControl(app, deps.authenticator);
+
+  await app.register(healthRoutes, { checks: deps.healthChecks });
+  await app.register(mediaRoutes, {
+    mediaService: deps.mediaService,
+    analyses: deps.analyses,
+    maxUploadBytes: deps.maxUploadBytes,
+  });
+  await app.register(analysesRoutes, { analysisService: deps.analysisService });
+  await app.register(eventsRoutes, { events: deps.events });
+  await app.register(uploadsRoutes, deps.uploads);
+  app.get(
+    '/api/v1/openapi.json',
+    { config: { access: { roles: ['admin', 'analyst', 'viewer', 'auditor'] } }, schema: { hide: true } },
+    async () => app.swagger(),
+  );
+  return app;
+}

@@ -1,0 +1,28 @@
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { buildApp } from './build-app.js';
+
+const unreachable = () => {
+  throw new Error('documentation build: no service is called');
+};
+
+/** The OpenAPI document as served, built from the route schemas without any I/O. */
+export async function renderOpenApi(): Promise<string> {
+  const inert = new Proxy({}, { get: () => unreachable }) as never;
+  const app: FastifyInstance = await buildApp({
+    log: pino({ level: 'silent' }),
+    authenticator: inert,
+    mediaService: inert,
+    analysisService: inert,
+    analyses: inert,
+    events: inert,
+    healthChecks: [],
+    uploads: { handler: inert },
+    maxUploadBytes: 1,
+    trustedProxies: [],
+  });
+  await app.ready();
+  const document = app.swagger();
+  await app.close();
+  return `${JSON.stringify(document, null, 2)}\n`;
+}

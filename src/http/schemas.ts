@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+export const idParams = z.strictObject({ id: z.uuid() });
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.string(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+  })
+  .loose()
+  .describe('RFC 9457 problem details');
+
+export const mediaSchema = z.object({
+  id: z.uuid(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  sizeBytes: z.number().int().nonnegative(),
+  mimeType: z.string(),
+  originalFilename: z.string().nullable(),
+  createdAt: z.iso.datetime(),
+  analysisId: z.uuid().nullable(),
+  analysisStatus: z.enum(['queued', 'running', 'done', 'failed']).nullable(),
+});
+
+const coverageSchema = z.object({
+  unit: z.string(),
+  analysed: z.number(),
+  total: z.number(),
+  fraction: z.number(),
+});
+
+export const detectorResultSchema = z
+  .object({
+    id: z.string(),
+    version: z.string(),
+    applicable: z.boolean(),
+    reason: z.string().optional(),
+    score: z.number().min(0).max(1).nullable(),
+    coverage: coverageSchema.nullable(),
+    explanation: z.string(),
+  })
+  .loose();
+
+export const bandSchema = z.enum(['indicators_found', 'inconclusive', 'no_indicators', 'not_analyzable']);
+
+export const analysisSchema = z.object({
+  id: z.uuid(),
+  mediaId: z.uuid(),
+  status: z.enum(['queued', 'running', 'done', 'failed']),
+  progress: z.number().int().min(0).max(100).describe('percent'),
+  stage: z.string().nullable(),
+  pipelineVersion: z.string(),
+  band: bandSchema.nullable(),
+  reasons: z.array(z.string()),
+  detectors: z.array(detectorResultSchema),
+  coverage: z.number().min(0).max(1).nullable(),
+  versions: z.record(z.string(), z.unknown()).nullable(),
+  error: z.object({ code: z.string(), detail: z.string().nullable() }).nullable(),
+  createdAt: z.iso.datetime(),
+  startedAt: z.iso.datetime().nullable(),
+  finishedAt: z.iso.datetime().nullable(),
+  report: z.record(z.string(), z.unknown()).nullable().describe('the full report once done'),
+});
+
+export const errorResponses = {
+  400: problemSchema,
+  401: problemSchema,
+  403: problemSchema,
+  404: problemSchema,
+  413: problemSchema,
+  415: problemSchema,
+  422: problemSchema,
+  429: problemSchema,
+  500: problemSchema,
+  503: problemSchema,
+} as const;

@@ -1,0 +1,39 @@
+import type { z } from 'zod';
+import type { Analysis, Media } from '../db/schema.js';
+import type { AnalysisReport } from '../pipeline/report.js';
+import type { analysisSchema, mediaSchema } from './schemas.js';
+
+export function mediaView(media: Media, analysis: Analysis | null): z.infer<typeof mediaSchema> {
+  return {
+    id: media.id,
+    sha256: media.sha256,
+    sizeBytes: Number(media.size_bytes),
+    mimeType: media.mime_type,
+    originalFilename: media.original_filename,
+    createdAt: media.created_at.toISOString(),
+    analysisId: analysis?.id ?? null,
+    analysisStatus: analysis?.status ?? null,
+  };
+}
+
+export function analysisView(analysis: Analysis): z.infer<typeof analysisSchema> {
+  const report = analysis.report as AnalysisReport | null;
+  return {
+    id: analysis.id,
+    mediaId: analysis.media_id,
+    status: analysis.status,
+    progress: Math.round(Math.min(1, Math.max(0, analysis.progress)) * 100),
+    stage: analysis.stage,
+    pipelineVersion: analysis.pipeline_version,
+    band: (report?.band ?? null) as z.infer<typeof analysisSchema>['band'],
+    reasons: report?.reasons ?? [],
+    detectors: (report?.detectors ?? []) as unknown as z.infer<typeof analysisSchema>['detectors'],
+    coverage: report?.coverage ?? null,
+    versions: report?.versions ?? null,
+    error: analysis.error_code ? { code: analysis.error_code, detail: analysis.error_detail } : null,
+    createdAt: analysis.created_at.toISOString(),
+    startedAt: analysis.started_at?.toISOString() ?? null,
+    finishedAt: analysis.finished_at?.toISOString() ?? null,
+    report: report as unknown as Record<string, unknown> | null,
+  };
+}

@@ -1,0 +1,227 @@
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { Kysely } from 'kysely';
+import type { Database, Media } from '../db/schema.js';
+import type { MediaProbe, MediaTools } from '../media/media-probe.js';
+import { describeNonMedia, sniffMedia } from '../media/media-sniffer.js';
+import type { JobQueue } from '../queue/job-queue.js';
+import type { AnalysisRepository } from '../repositories/analysis.repository.js';
+import type { MediaRepository } from '../repositories/media.repository.js';
+import type { BlobGateway } from '../storage/blob-gateway.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import type { Logger } from 'pino';
+import { AppError, notFound, unprocessableMedia, unsupportedMedia } from './errors.js';
+import { UploadInspector } from './upload-inspector.js';
+
+export interface RegisteredMedia {
+  id: string;
+  sha256: string;
+  sizeBytes: number;
+  mimeType: string;
+  originalFilename: string | null;
+  analysisId: string;
+  analysisStatus: string;
+  createdAt: Date;
+}
+
+export interface MediaServiceDeps {
+  db: Kysely<Database>;
+  blobStore: BlobStore;
+  blobGateway: BlobGateway;
+  mediaTools: MediaTools;
+  media: MediaRepository;
+  analyses: AnalysisRepository;
+  queue: JobQueue;
+  pipelineVersion: string;
+  maxUploadBytes: number;
+  log: Logger;
+}
+
+export function createMediaService(deps: MediaServiceDeps) {
+  const { db, blobStore, media, analyses, queue, log } = deps;
+
+  /** Validates stored bytes as media we can analyse; throws a 4xx AppError naming the reason. */
+  async function inspectStored(
+    blobKey: string,
+    head: Buffer,
+    sizeBytes: number,
+  ): Promise<{ mimeType: string; probe: MediaProbe }> {
+    if (sizeBytes === 0) throw new AppError(422, 'empty-file', 'Empty file', 'the upload contains no bytes');
+    const sniffed = sniffMedia(head);
+    if (!sniffed) {
+      const what = describeNonMedia(head);
+      throw unsupportedMedia(
+        what
+          ? `the file is ${what}, not video or image media`
+          : 'the file type is not a recognised video or image format',
+      );
+    }
+    if (sniffed.kind === 'audio')
+      throw unsupportedMedia('audio-only files are not analysed; upload a video or image');
+    const handle = await deps.blobGateway.open(blobKey);
+    try {
+      const probe = await deps.mediaTools.probe(handle.url).catch((error: unknown) => {
+        throw unprocessableMedia(`ffprobe could not read the file: ${firstLine(error)}`);
+      });
+      if (!probe.streams.some((stream) => stream.type === 'video')) {
+        throw unprocessableMedia('no video or image stream was found in the file');
+      }
+      return { mimeType: sniffed.mime, probe };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async function commitMedia(row: {
+    orgId: string;
+    mediaId: string;
+    blobKey: string;
+    sha256: string;
+    sizeBytes: number;
+    mimeType: string;
+    filename: string | null;
+    probe: MediaProbe;
+  }) {
+    const result = await db.transaction().execute(async (trx) => {
+      const created = await media.insert(trx, {
+        id: row.mediaId,
+        org_id: row.orgId,
+        sha256: row.sha256,
+        size_bytes: row.sizeBytes,
+        mime_type: row.mimeType,
+        original_filename: row.filename,
+        blob_key: row.blobKey,
+        status: 'stored',
+        probe: JSON.stringify(row.probe),
+      });
+      const analysis = await analyses.createOrGet(trx, {
+        orgId: row.orgId,
+        mediaId: row.mediaId,
+        pipelineVersion: deps.pipelineVersion,
+      });
+      if (queue.kind === 'embedded') {
+        await queue.enqueue(
+          'analysis.run',
+          { analysisId: analysis.id, orgId: row.orgId },
+          { jobId: analysis.id, transaction: trx },
+        );
+      }
+      return { created, analysis };
+    });
+    if (queue.kind !== 'embedded') {
+      // After commit: a crash in between is repaired by the reconciler, never by a phantom job.
+      await queue
+        .enqueue(
+          'analysis.run',
+          { analysisId: result.analysis.id, orgId: row.orgId },
+          { jobId: result.analysis.id },
+        )
+        .catch((error: unknown) =>
+          log.warn({ err: error, analysisId: result.analysis.id }, 'enqueue failed; reconciler will retry'),
+        );
+    }
+    return result;
+  }
+
+  return {
+    /** Streams an upload: hash, size limit and encryption as bytes arrive; nothing is kept on failure. */
+    async upload(input: {
+      orgId: string;
+      source: Readable;
+      filename: string | null;
+    }): Promise<RegisteredMedia> {
+      const mediaId = randomUUID();
+      const blobKey = `media-${mediaId}`;
+      const inspector = new UploadInspector(deps.maxUploadBytes);
+      input.source.on('error', (error) => inspector.destroy(error));
+      try {
+        await blobStore.put(blobKey, input.source.pipe(inspector));
+      } catch (error) {
+        input.source.resume();
+        throw error instanceof AppError
+          ? error
+          : new AppError(
+              400,
+              'upload-interrupted',
+              'Upload interrupted',
+              'the upload stream ended with an error',
+            );
+      }
+      return register({
+        orgId: input.orgId,
+        mediaId,
+        blobKey,
+        sha256: inspector.sha256,
+        sizeBytes: inspector.sizeBytes,
+        head: inspector.head,
+        filename: input.filename,
+      });
+    },
+
+    /** Adopts bytes already stored under blobKey (a finished resumable upload). */
+    adoptStored: (input: {
+      orgId: string;
+      mediaId: string;
+      blobKey: string;
+      sha256: string;
+      sizeBytes: number;
+      head: Buffer;
+      filename: string | null;
+    }) => register(input),
+
+    async get(orgId: string, id: string): Promise<Media> {
+      const found = await media.findById(orgId, id);
+      if (!found || found.status !== 'stored') throw notFound('media');
+      return found;
+    },
+  };
+
+  async function register(input: {
+    orgId: string;
+    mediaId: string;
+    blobKey: string;
+    sha256: string;
+    sizeBytes: number;
+    head: Buffer;
+    filename: string | null;
+  }): Promise<RegisteredMedia> {
+    try {
+      const { mimeType, probe } = await inspectStored(input.blobKey, input.head, input.sizeBytes);
+      const { created, analysis } = await commitMedia({ ...input, mimeType, probe });
+      log.info({ mediaId: created.id, analysisId: analysis.id, sizeBytes: input.sizeBytes }, 'media stored');
+      return {
+        id: created.id,
+        sha256: created.sha256,
+        sizeBytes: created.size_bytes,
+        mimeType: created.mime_type,
+        originalFilename: created.original_filename,
+        analysisId: analysis.id,
+        analysisStatus: analysis.status,
+        createdAt: created.created_at,
+      };
+    } catch (error) {
+      await blobStore
+        .delete(input.blobKey)
+        .catch((cleanupError: unknown) =>
+          log.error({ err: cleanupError, blobKey: input.blobKey }, 'could not delete rejected blob'),
+        );
+      throw error;
+    }
+  }
+}
+
+function firstLine(error: unknown): string {
+  // The loopback gateway URL carries a one-time token: never echo it to the client.
+  const message = (error instanceof Error ? error.message : String(error)).replace(
+    /https?:\/\/127\.0\.0\.1:\d+\/\S*/g,
+    'input',
+  );
+  return (
+    message
+      .split('\n')
+      .find((line) => line.trim().length > 0)
+      ?.slice(0, 300) ?? 'unknown error'
+  );
+}
+
+export type MediaService = ReturnType<typeof createMediaService>;

@@ -1,0 +1,132 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { beforeAll, expect, it } from 'vitest';
+import {
+  createOrgsAndKeys,
+  expectCompleteReport,
+  expectProblem,
+  getJson,
+  storedFiles,
+  uploadMultipart,
+  uploadProblem,
+  uploadWithTus,
+  waitForAnalysis,
+  writeBadInputs,
+  type Keys,
+} from './upload-flow.js';
+
+export interface RunningPlatform {
+  baseUrl: string;
+  env: NodeJS.ProcessEnv;
+  dataDir: string;
+  limitBytes: number;
+  workDir: string;
+}
+
+/** The public upload → analysis contract, run against each deployment shape. */
+export function describeUploadContract(platform: () => RunningPlatform): void {
+  let keys: Keys;
+  let clip: string;
+  let mediaId: string;
+  let analysisId: string;
+
+  beforeAll(async () => {
+    const { env, workDir } = platform();
+    keys = await createOrgsAndKeys(env);
+    clip = join(workDir, 'clip.mp4');
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=640x360:rate=25',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440',
+      '-t',
+      '4',
+      '-c:v',
+      'libx264',
+      '-g',
+      '25',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:a',
+      'aac',
+      '-shortest',
+      '-y',
+      clip,
+    ]);
+  });
+
+  it('answers health checks', async () => {
+    const { baseUrl } = platform();
+    expect((await getJson(baseUrl, null, '/livez')).status).toBe(200);
+    const ready = await getJson(baseUrl, null, '/readyz');
+    expect(ready.status, JSON.stringify(ready.body)).toBe(200);
+  });
+
+  it('takes a multipart upload and produces a report with a band and detector results', async () => {
+    const { baseUrl } = platform();
+    const response = await uploadMultipart(baseUrl, keys.analyst, clip);
+    const body = (await response.json()) as Record<string, string>;
+    expect(response.status, JSON.stringify(body)).toBe(201);
+    expect(body.sha256).toMatch(/^[0-9a-f]{64}$/);
+    mediaId = body.id ?? '';
+    analysisId = body.analysisId ?? '';
+    const analysis = await waitForAnalysis(baseUrl, keys.analyst, analysisId);
+    expectCompleteReport(analysis);
+    const media = await getJson(baseUrl, keys.viewer, `/api/v1/media/${mediaId}`);
+    expect(media.status).toBe(200);
+    expect(media.body.analysisId).toBe(analysisId);
+  });
+
+  it('keeps organisations apart and enforces roles', async () => {
+    const { baseUrl } = platform();
+    expectProblem(await getJson(baseUrl, keys.otherOrgAnalyst, `/api/v1/media/${mediaId}`), 404, 'not-found');
+    expectProblem(
+      await getJson(baseUrl, keys.otherOrgAnalyst, `/api/v1/analyses/${analysisId}`),
+      404,
+      'not-found',
+    );
+    expectProblem(await getJson(baseUrl, null, `/api/v1/analyses/${analysisId}`), 401, 'unauthenticated');
+    expectProblem(
+      await getJson(baseUrl, 'sag_not-a-real-key-000000000000', `/api/v1/media/${mediaId}`),
+      401,
+      'unauthenticated',
+    );
+    expectProblem(await uploadProblem(baseUrl, keys.viewer, clip, 'clip.mp4'), 403, 'forbidden');
+  });
+
+  it('rejects empty, HTML, truncated and oversized files with problem+json and keeps nothing', async () => {
+    const { baseUrl, dataDir, limitBytes, workDir } = platform();
+    const before = storedFiles(dataDir);
+    const bad = writeBadInputs(workDir, clip, limitBytes);
+    expectProblem(await uploadProblem(baseUrl, keys.analyst, bad.empty, 'empty.mp4'), 422, 'empty-file');
+    expectProblem(
+      await uploadProblem(baseUrl, keys.analyst, bad.html, 'page.mp4'),
+      415,
+      'unsupported-media-type',
+    );
+    expectProblem(
+      await uploadProblem(baseUrl, keys.analyst, bad.truncated, 'truncated.mp4'),
+      422,
+      'media-unreadable',
+    );
+    expectProblem(
+      await uploadProblem(baseUrl, keys.analyst, bad.oversized, 'oversized.mp4'),
+      413,
+      'upload-too-large',
+    );
+    expect(storedFiles(dataDir)).toEqual(before);
+  });
+
+  it('takes a resumable tus upload and analyses it', async () => {
+    const { baseUrl } = platform();
+    const finished = await uploadWithTus(baseUrl, keys.analyst, clip);
+    expect(finished.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expectCompleteReport(await waitForAnalysis(baseUrl, keys.analyst, String(finished.analysisId)));
+  });
+}

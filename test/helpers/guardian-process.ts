@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const cliEntry = fileURLToPath(new URL('../support/guardian-cli.ts', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cliArgs(args: string[]): string[] {
+  return ['--import', 'tsx', cliEntry, ...args];
+}
+
+/** Runs `guardian ARGS` to completion. */
+export function runGuardian(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  options: { input?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, cliArgs(args), {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: 'pipe',
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 90_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+export interface RunningGuardian {
+  process: ChildProcess;
+  /** Base URL once the server logged that it is serving (null for workers). */
+  url: string | null;
+  logs(): string;
+  /** SIGTERM, then wait for exit; returns the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `guardian serve` or `guardian worker` and waits until it says it is up. */
+export function startGuardian(
+  command: 'serve' | 'worker',
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 60_000,
+): Promise<RunningGuardian> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, cliArgs([command]), {
+      cwd: repoRoot,
+      env: { ...process.env, LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let settled = false;
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    const running: RunningGuardian = {
+      process: child,
+      url: null,
+      logs: () => output,
+      stop: async (signal = 'SIGTERM') => {
+        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+        return exited;
+      },
+    };
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      if (!settled) reject(new Error(`guardian ${command} did not start in ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (settled) return;
+      for (const line of output.split('\n').slice(0, -1)) {
+        if (!line.startsWith('{')) continue;
+        const entry = JSON.parse(line) as { msg?: string; url?: string };
+        if (entry.msg === 'SecureAI Guardian is serving' || entry.msg === 'worker started') {
+          settled = true;
+          clearTimeout(timer);
+          running.url = entry.url ?? null;
+          resolve(running);
+          return;
+        }
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (!settled) {
+        settled = true;
+        reject(new Error(`guardian ${command} exited with ${code}:\n${output}`));
+      }
+    });
+  });
+}
