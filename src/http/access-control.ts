@@ -2,11 +2,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiKeyRole } from '../db/schema.js';
 import { AppError, forbidden, unauthorized } from '../services/errors.js';
 
+/** Who is acting: a machine with an API key, or a person signed in with a session cookie. */
+export type Actor = { type: 'api-key'; keyId: string } | { type: 'user'; userId: string; sessionId: string };
+
 export interface Principal {
   orgId: string;
   orgName: string;
-  keyId: string;
   role: ApiKeyRole;
+  actor: Actor;
 }
 
 /** Each route states who may call it; a route without a policy is refused (fail closed). */

@@ -65,7 +65,7 @@ export function createApiKeyService(deps: {
       if (!found.last_used_at || at.getTime() - found.last_used_at.getTime() > lastUsedResolutionMs) {
         await apiKeys.touchLastUsed(found.id, at);
       }
-      return { orgId: found.org_id, orgName: found.org_name, keyId: found.id, role: found.role };
+      return { orgId: found.org_id, orgName: found.org_name, role: found.role, actor: { type: 'api-key', keyId: found.id } };
     },
   };
 }
