@@ -4,6 +4,7 @@ import type { Config } from '../config/config.schema.js';
 import { buildApp } from '../http/build-app.js';
 import { startAdminSocket } from './admin-socket.js';
 import { startPeriodic, startReconciler, waitForShutdownSignal } from './lifecycle.js';
+import { startHttpsRedirect } from './https-redirect.js';
 import { createLogger } from './logger.js';
 import { openPlatform, type Platform } from './platform.js';
 
@@ -56,6 +57,15 @@ export async function runServer(config: Config): Promise<number> {
     ? null
     : await startAdminSocket({ dataDir: config.DATA_DIR, commands: platform.managementCommands, log });
   await app.listen({ host: config.HOST, port: config.PORT });
+  const address = app.server.address();
+  const redirect =
+    config.HTTP_REDIRECT_PORT !== undefined && address && typeof address !== 'string'
+      ? await startHttpsRedirect({
+          host: config.HOST,
+          port: config.HTTP_REDIRECT_PORT,
+          httpsPort: address.port,
+        })
+      : null;
   log.info(
     {
       url: listeningUrl(app.server.address(), Boolean(config.TLS_CERT_FILE)),
@@ -68,6 +78,7 @@ export async function runServer(config: Config): Promise<number> {
   await waitForShutdownSignal(log);
   stopReconciler();
   stopUploadExpiry();
+  await redirect?.close();
   await app.close();
   await platform.queue.stopWorkers(config.SHUTDOWN_TIMEOUT_MS);
   await adminSocket?.close();

@@ -16,6 +16,7 @@ import { registerProblemHandlers } from './problem-details.js';
 import { analysesRoutes } from './routes/analyses.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
 import { healthRoutes, type HealthCheck } from './routes/health.routes.js';
+import { rootRoutes } from './routes/root.routes.js';
 import { mediaRoutes } from './routes/media.routes.js';
 import { uploadsRoutes, type UploadsRoutesDeps } from './routes/uploads.routes.js';
 import { openApiDocument } from './openapi-document.js';
@@ -35,6 +36,14 @@ export interface AppDeps {
   https?: { cert: Buffer; key: Buffer };
 }
 
+// TLS 1.2+ with forward-secret AEAD suites only (TLS 1.3 suites are all AEAD and stay enabled).
+const tlsPolicy = {
+  minVersion: 'TLSv1.2' as const,
+  ciphers:
+    'ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256',
+  honorCipherOrder: true,
+};
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // pino 10's Logger type differs only nominally from the pino types Fastify bundles.
@@ -42,7 +51,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     trustProxy: deps.trustedProxies.length > 0 ? deps.trustedProxies : false,
     bodyLimit: 1024 * 1024,
-    ...(deps.https ? { https: { ...deps.https, minVersion: 'TLSv1.2' as const } } : {}),
+    ...(deps.https ? { https: { ...deps.https, ...tlsPolicy } } : {}),
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -71,6 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swagger, { openapi: openApiDocument, transform: jsonSchemaTransform });
   registerAccessControl(app, deps.authenticator);
 
+  await app.register(rootRoutes);
   await app.register(healthRoutes, { checks: deps.healthChecks });
   await app.register(mediaRoutes, {
     mediaService: deps.mediaService,
