@@ -10,10 +10,13 @@ import { createAnalysisRepository } from '../repositories/analysis.repository.js
 import { createApiKeyRepository } from '../repositories/api-key.repository.js';
 import { createMediaRepository } from '../repositories/media.repository.js';
 import { createOrganisationRepository } from '../repositories/organisation.repository.js';
+import { createSessionRepository } from '../repositories/session.repository.js';
+import { createUserRepository } from '../repositories/user.repository.js';
 import { createAnalysisService } from '../services/analysis.service.js';
 import { createApiKeyService } from '../services/api-key.service.js';
 import { createMediaService } from '../services/media.service.js';
 import { createOrganisationService } from '../services/organisation.service.js';
+import { createSessionService } from '../services/session.service.js';
 import { createBlobGateway } from '../storage/blob-gateway.js';
 import { EncryptedFsBlobStore, sweepStaleTempFiles } from '../storage/encrypted-fs.blob-store.js';
 import { EncryptedTusDataStore } from '../storage/encrypted-tus.datastore.js';
@@ -59,12 +62,19 @@ export async function openPlatform(config: Config, log: Logger) {
       apiKeys: createApiKeyRepository({ db: database.db }),
       media: createMediaRepository({ db: database.db }),
       analyses: createAnalysisRepository({ db: database.db }),
+      users: createUserRepository({ db: database.db }),
+      sessions: createSessionRepository({ db: database.db }),
     };
     const organisationService = createOrganisationService({ organisations: repositories.organisations });
     const apiKeyService = createApiKeyService({
       apiKeys: repositories.apiKeys,
       organisations: repositories.organisations,
       now,
+    });
+    const sessionService = createSessionService({
+      sessions: repositories.sessions,
+      now,
+      timeouts: { idleMinutes: config.SESSION_IDLE_MINUTES, absoluteHours: config.SESSION_ABSOLUTE_HOURS },
     });
     const mediaService = createMediaService({
       db: database.db,
@@ -116,7 +126,7 @@ export async function openPlatform(config: Config, log: Logger) {
       queue,
       events,
       repositories,
-      services: { organisationService, apiKeyService, mediaService, analysisService },
+      services: { organisationService, apiKeyService, sessionService, mediaService, analysisService },
       managementCommands: createManagementCommands({
         organisations: organisationService,
         apiKeys: apiKeyService,

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/config.schema.js';
+import { isLoopback } from '../config/load-config.js';
 import { buildApp } from '../http/build-app.js';
 import { startAdminSocket } from './admin-socket.js';
 import { startPeriodic, startReconciler, waitForShutdownSignal } from './lifecycle.js';
@@ -18,6 +19,8 @@ export async function buildPlatformApp(platform: Platform) {
   return buildApp({
     log: platform.log,
     authenticator: platform.services.apiKeyService,
+    sessions: platform.services.sessionService,
+    allowInsecureSessionCookie: config.NODE_ENV !== 'production' && isLoopback(config.HOST),
     mediaService: platform.services.mediaService,
     analysisService: platform.services.analysisService,
     analyses: platform.repositories.analyses,

@@ -73,6 +73,18 @@ export const configFields = {
     schema: integer(30_000, 0, 3_600_000),
     doc: 'On SIGTERM, how long in-flight jobs may finish before they are handed back to the queue.',
   },
+  SESSION_IDLE_MINUTES: {
+    schema: integer(30, 1, 24 * 60),
+    doc: 'A signed-in session ends after this many minutes without a request (checked server-side on every request).',
+  },
+  SESSION_ABSOLUTE_HOURS: {
+    schema: integer(12, 1, 30 * 24),
+    doc: 'A signed-in session ends this many hours after login, however active it is.',
+  },
+  PASSWORD_HASH_CONCURRENCY: {
+    schema: integer(2, 1, 64),
+    doc: 'Password hashes (argon2id, 19 MiB each) computed at once per process; further logins wait their turn.',
+  },
   FFMPEG_PATH: {
     schema: optionalString,
     doc: 'ffmpeg binary. Unset: `ffmpeg` on PATH, else the binary shipped by @ffmpeg-installer.',

@@ -1,10 +1,12 @@
 import { Migrator, type Kysely, type Migration } from 'kysely';
 import * as initial from './migrations/0001_initial.js';
+import * as accounts from './migrations/0002_accounts.js';
 import type { Database } from './schema.js';
 
 // A static list, not a folder scan: it works the same from src/ under tsx and from dist/.
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_accounts': accounts,
 };
 
 /** Applies pending migrations (under Kysely's lock, in one transaction); returns the names applied now. */

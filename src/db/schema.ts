@@ -10,9 +10,14 @@ export interface OrganisationTable {
   id: string;
   name: string;
   created_at: Timestamp;
+  /** Admins of this organisation must have TOTP enrolled. */
+  require_admin_2fa: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export type ApiKeyRole = 'admin' | 'analyst' | 'viewer' | 'auditor';
+/** People and API keys share one set of roles. */
+export type Role = ApiKeyRole;
+export const roles = ['admin', 'analyst', 'viewer', 'auditor'] as const satisfies readonly Role[];
 
 export interface ApiKeyTable {
   id: string;
@@ -27,6 +32,42 @@ export interface ApiKeyTable {
   last_used_at: NullableTimestamp;
   expires_at: NullableTimestamp;
   revoked_at: NullableTimestamp;
+}
+
+export type UserStatus = 'active' | 'disabled';
+
+export interface UserTable {
+  id: string;
+  org_id: string;
+  /** Lower-cased; unique across the deployment. */
+  email: string;
+  /** argon2id PHC string. */
+  password_hash: string;
+  role: Role;
+  status: ColumnType<UserStatus, UserStatus | undefined, UserStatus>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  password_changed_at: Timestamp;
+}
+
+/** `second-factor`: the password step passed and TOTP is pending; only the second login step accepts it. */
+export type SessionStage = 'second-factor' | 'complete';
+
+export interface SessionTable {
+  id: string;
+  user_id: string;
+  org_id: string;
+  /** SHA-256 (hex) of the cookie token. */
+  token_hash: string;
+  /** Per-session HMAC key of the CSRF token (base64url). */
+  csrf_secret: string;
+  stage: SessionStage;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  absolute_expires_at: Timestamp;
+  revoked_at: NullableTimestamp;
+  ip: string | null;
+  user_agent: string | null;
 }
 
 export type MediaStatus = 'stored' | 'deleted';
@@ -91,6 +132,8 @@ export interface JobTable {
 export interface Database {
   organisations: OrganisationTable;
   api_keys: ApiKeyTable;
+  users: UserTable;
+  sessions: SessionTable;
   media: MediaTable;
   analyses: AnalysisTable;
   jobs: JobTable;
@@ -98,6 +141,8 @@ export interface Database {
 
 export type Organisation = Selectable<OrganisationTable>;
 export type ApiKey = Selectable<ApiKeyTable>;
+export type User = Selectable<UserTable>;
+export type Session = Selectable<SessionTable>;
 export type Media = Selectable<MediaTable>;
 export type NewMedia = Insertable<MediaTable>;
 export type Analysis = Selectable<AnalysisTable>;

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ApiKeyRole } from '../db/schema.js';
+import { roles as allRoles, type ApiKeyRole, type SessionStage } from '../db/schema.js';
 import { AppError, forbidden, unauthorized } from '../services/errors.js';
+import { csrfTokensMatch, type AuthenticatedSession } from '../services/session.service.js';
+import type { SessionCookies } from './session-cookie.js';
 
 /** Who is acting: a machine with an API key, or a person signed in with a session cookie. */
 export type Actor = { type: 'api-key'; keyId: string } | { type: 'user'; userId: string; sessionId: string };
@@ -12,11 +14,27 @@ export interface Principal {
   actor: Actor;
 }
 
-/** Each route states who may call it; a route without a policy is refused (fail closed). */
-export type AccessPolicy = 'public' | { roles: readonly ApiKeyRole[] };
+/**
+ * Each route states who may call it; a route without a policy is refused (fail closed).
+ * `actor: 'user'` admits only people (session cookie; an API key gets 403). `stages` lists the session
+ * stages admitted, by default only `complete`: a session waiting for its second factor is 401 elsewhere.
+ */
+export type AccessPolicy =
+  'public' | { roles: readonly ApiKeyRole[]; actor?: 'user'; stages?: readonly SessionStage[] };
 
 export const readers: AccessPolicy = { roles: ['admin', 'analyst', 'viewer'] };
 export const writers: AccessPolicy = { roles: ['admin', 'analyst'] };
+export const admins: AccessPolicy = { roles: ['admin'] };
+/** Self-service routes of a signed-in person, whatever their role. */
+export const signedInUser: AccessPolicy = { roles: allRoles, actor: 'user' };
+/** Logout and the CSRF token also work half-way through a two-step login. */
+export const anySessionStage: AccessPolicy = {
+  roles: allRoles,
+  actor: 'user',
+  stages: ['second-factor', 'complete'],
+};
+/** The second login step: only a session that passed the password step and waits for its second factor. */
+export const secondFactorStep: AccessPolicy = { roles: allRoles, actor: 'user', stages: ['second-factor'] };
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -24,6 +42,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal: Principal | null;
+    /** Set when the request was authenticated by a session cookie. */
+    userSession: AuthenticatedSession | null;
   }
 }
 
@@ -31,30 +51,112 @@ export interface Authenticator {
   authenticate(bearerToken: string): Promise<Principal | null>;
 }
 
+export interface SessionAuthenticator {
+  authenticate(cookieToken: string): Promise<AuthenticatedSession | null>;
+}
+
+export interface AccessControlDeps {
+  apiKeys: Authenticator;
+  sessions: SessionAuthenticator;
+  cookies: SessionCookies;
+}
+
 export function requirePrincipal(request: FastifyRequest): Principal {
   if (!request.principal) throw unauthorized();
   return request.principal;
 }
 
-export function registerAccessControl(app: FastifyInstance, authenticator: Authenticator): void {
+/** The signed-in person's session; routes with `actor: 'user'` always have one. */
+export function requireUserSession(request: FastifyRequest): AuthenticatedSession {
+  if (!request.userSession) throw unauthorized();
+  return request.userSession;
+}
+
+const stateChanging = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export const csrfFailed = (detail: string) => new AppError(403, 'csrf-failed', 'CSRF check failed', detail);
+
+export function registerAccessControl(app: FastifyInstance, deps: AccessControlDeps): void {
   app.decorateRequest('principal', null);
+  app.decorateRequest('userSession', null);
   app.addHook('onRequest', async (request, reply) => {
     const policy = request.routeOptions.config.access;
-    if (policy === 'public') return;
+    if (policy === 'public') {
+      // Login CSRF: a browser always sends Origin on POST; a cross-site one must not sign anyone in.
+      if (stateChanging.has(request.method) && request.headers.origin !== undefined && !isSameOrigin(request))
+        throw csrfFailed('cross-origin request refused');
+      return;
+    }
     if (policy === undefined) {
       if (request.routeOptions.url === undefined) return; // 404 handler: nothing to protect
       throw new AppError(500, 'route-without-policy', 'Internal server error', 'route has no access policy');
     }
-    const token = bearerToken(request.headers.authorization);
-    if (!token) throw unauthorized();
-    const principal = await authenticator.authenticate(token);
-    if (!principal) throw unauthorized();
+    const principal = await authenticate(request, policy, deps);
+    if (policy.actor === 'user' && principal.actor.type !== 'user') {
+      throw forbidden('this route is for signed-in people; API keys cannot use it');
+    }
     if (!policy.roles.includes(principal.role)) {
       throw forbidden(`the ${principal.role} role may not ${request.method} this resource`);
     }
     request.principal = principal;
     reply.header('cache-control', 'no-store');
   });
+}
+
+async function authenticate(
+  request: FastifyRequest,
+  policy: Exclude<AccessPolicy, 'public'>,
+  deps: AccessControlDeps,
+): Promise<Principal> {
+  // An Authorization header wins over a cookie: it is explicit, and a cross-site page cannot set it.
+  if (request.headers.authorization !== undefined) {
+    const token = bearerToken(request.headers.authorization);
+    const principal = token ? await deps.apiKeys.authenticate(token) : null;
+    if (!principal) throw unauthorized();
+    return principal;
+  }
+  const cookie = deps.cookies.read(request);
+  if (!cookie) throw unauthorized();
+  const session = await deps.sessions.authenticate(cookie);
+  if (!session) throw unauthorized();
+  const stages = policy.stages ?? ['complete'];
+  if (!stages.includes(session.stage)) {
+    throw session.stage === 'second-factor'
+      ? new AppError(
+          401,
+          'second-factor-required',
+          'Second factor required',
+          'complete the second login step',
+        )
+      : forbidden('this step of the login is already complete');
+  }
+  if (stateChanging.has(request.method)) {
+    if (!isSameOrigin(request)) throw csrfFailed('Origin (or Referer) missing or not this site');
+    const presented = request.headers['x-csrf-token'];
+    if (!csrfTokensMatch(session.csrfToken, typeof presented === 'string' ? presented : undefined)) {
+      throw csrfFailed('X-CSRF-Token missing or wrong; get it from GET /api/v1/auth/csrf');
+    }
+  }
+  request.userSession = session;
+  return session.principal;
+}
+
+/** Origin, or the origin of Referer when a browser sent no Origin, equals this request's scheme://host:port. */
+function isSameOrigin(request: FastifyRequest): boolean {
+  const source = request.headers.origin ?? request.headers.referer;
+  if (source === undefined) return false;
+  const claimed = originOf(source);
+  const own = originOf(`${request.protocol}://${request.host}`);
+  return claimed !== null && own !== null && claimed === own;
+}
+
+function originOf(url: string): string | null {
+  try {
+    const origin = new URL(url).origin;
+    return origin === 'null' ? null : origin;
+  } catch {
+    return null;
+  }
 }
 
 function bearerToken(header: string | undefined): string | null {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
@@ -11,7 +12,7 @@ import type { EventBus } from '../events/event-bus.js';
 import type { AnalysisRepository } from '../repositories/analysis.repository.js';
 import type { AnalysisService } from '../services/analysis.service.js';
 import type { MediaService } from '../services/media.service.js';
-import { registerAccessControl, type Authenticator } from './access-control.js';
+import { registerAccessControl, type Authenticator, type SessionAuthenticator } from './access-control.js';
 import { registerProblemHandlers } from './problem-details.js';
 import { analysesRoutes } from './routes/analyses.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
@@ -20,10 +21,16 @@ import { rootRoutes } from './routes/root.routes.js';
 import { mediaRoutes } from './routes/media.routes.js';
 import { uploadsRoutes, type UploadsRoutesDeps } from './routes/uploads.routes.js';
 import { openApiDocument } from './openapi-document.js';
+import { createSessionCookies } from './session-cookie.js';
 
 export interface AppDeps {
   log: Logger;
+  /** API keys (`Authorization: Bearer`). */
   authenticator: Authenticator;
+  /** Session cookies of signed-in people; absent, no cookie authenticates (API-key-only test apps). */
+  sessions?: SessionAuthenticator;
+  /** Development or test on loopback: plain-http requests get the relaxed cookie (never in production). */
+  allowInsecureSessionCookie?: boolean;
   mediaService: MediaService;
   analysisService: AnalysisService;
   analyses: AnalysisRepository;
@@ -78,7 +85,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(websocket, { options: { maxPayload: 4096 } });
   await app.register(multipart);
   await app.register(swagger, { openapi: openApiDocument, transform: jsonSchemaTransform });
-  registerAccessControl(app, deps.authenticator);
+  await app.register(cookie);
+  const sessionCookies = createSessionCookies({
+    allowInsecureHttp: deps.allowInsecureSessionCookie ?? false,
+  });
+  registerAccessControl(app, {
+    apiKeys: deps.authenticator,
+    sessions: deps.sessions ?? { authenticate: async () => null },
+    cookies: sessionCookies,
+  });
 
   await app.register(rootRoutes);
   await app.register(healthRoutes, { checks: deps.healthChecks });

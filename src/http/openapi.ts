@@ -12,6 +12,8 @@ export async function renderOpenApi(): Promise<string> {
   const app: FastifyInstance = await buildApp({
     log: pino({ level: 'silent' }),
     authenticator: inert,
+    sessions: inert,
+    allowInsecureSessionCookie: false,
     mediaService: inert,
     analysisService: inert,
     analyses: inert,

@@ -33,5 +33,10 @@ export const unsupportedMedia = (detail: string) =>
 export const unprocessableMedia = (detail: string) =>
   new AppError(422, 'media-unreadable', 'Media could not be read', detail);
 export const unauthorized = () =>
-  new AppError(401, 'unauthenticated', 'Authentication required', 'send Authorization: Bearer <API key>');
+  new AppError(
+    401,
+    'unauthenticated',
+    'Authentication required',
+    'sign in (session cookie) or send Authorization: Bearer <API key>',
+  );
 export const forbidden = (detail: string) => new AppError(403, 'forbidden', 'Forbidden', detail);
