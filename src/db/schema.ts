@@ -129,6 +129,58 @@ export interface JobTable {
   updated_at: Timestamp;
 }
 
+export interface UserTotpTable {
+  user_id: string;
+  /** The base32 secret sealed with the master keyring (object key `user-totp/<user id>`). */
+  secret_sealed: Buffer;
+  /** Null until the first code is confirmed; an unconfirmed secret is not asked for at login. */
+  confirmed_at: NullableTimestamp;
+  /** Last accepted RFC 6238 time step: codes of this step or earlier are refused (replay). */
+  last_used_step: ColumnType<number | null, number | null | undefined, number | null>;
+  created_at: Timestamp;
+}
+
+export interface RecoveryCodeTable {
+  id: string;
+  user_id: string;
+  /** SHA-256 (hex) of the normalised code. */
+  code_hash: string;
+  created_at: Timestamp;
+  used_at: NullableTimestamp;
+}
+
+export type OneTimeTokenPurpose = 'invite' | 'password_reset';
+
+export interface OneTimeTokenTable {
+  id: string;
+  purpose: OneTimeTokenPurpose;
+  /** SHA-256 (hex) of the 256-bit token. */
+  token_hash: string;
+  org_id: string;
+  /** The account a reset is for; null for an invite. */
+  user_id: string | null;
+  email: string;
+  /** The role an invite grants; null for a reset. */
+  role: Role | null;
+  created_by: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: NullableTimestamp;
+}
+
+export interface OutboxMessageTable {
+  id: string;
+  org_id: string | null;
+  to_address: string;
+  subject: string;
+  body_text: string;
+  created_at: Timestamp;
+  sent_at: NullableTimestamp;
+  error: string | null;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Timestamp;
+}
+
 export interface Database {
   organisations: OrganisationTable;
   api_keys: ApiKeyTable;
@@ -137,6 +189,10 @@ export interface Database {
   media: MediaTable;
   analyses: AnalysisTable;
   jobs: JobTable;
+  user_totp: UserTotpTable;
+  recovery_codes: RecoveryCodeTable;
+  one_time_tokens: OneTimeTokenTable;
+  outbox_messages: OutboxMessageTable;
 }
 
 export type Organisation = Selectable<OrganisationTable>;
@@ -148,3 +204,6 @@ export type NewMedia = Insertable<MediaTable>;
 export type Analysis = Selectable<AnalysisTable>;
 export type AnalysisUpdate = Updateable<AnalysisTable>;
 export type Job = Selectable<JobTable>;
+export type UserTotp = Selectable<UserTotpTable>;
+export type OneTimeToken = Selectable<OneTimeTokenTable>;
+export type OutboxMessage = Selectable<OutboxMessageTable>;
