@@ -102,6 +102,24 @@ export const configFields = {
     schema: optionalString,
     doc: 'Comma-separated proxy addresses/CIDRs whose X-Forwarded-* headers are trusted. Unset: none.',
   },
+  SMTP_URL: {
+    schema: optionalString,
+    secret: true,
+    doc: 'SMTP server for outgoing mail (password reset, invitations), e.g. `smtps://user:pass@mail.example.org:465`; a non-loopback `smtp://` server must offer STARTTLS. Unset: messages are kept in the outbox table, readable by admins (`GET /api/v1/outbox`) and `guardian outbox list`.',
+  },
+  MAIL_FROM: {
+    schema: optionalString,
+    doc: 'Sender of outgoing mail, e.g. `SecureAI Guardian <guardian@example.org>`. Unset: `guardian@` the PUBLIC_URL host; production with SMTP_URL requires it.',
+  },
+  PUBLIC_URL: {
+    schema: z
+      .string()
+      .trim()
+      .transform((value) => (value === '' ? undefined : value.replace(/\/+$/, '')))
+      .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional())
+      .optional(),
+    doc: 'Base URL of this deployment as users reach it, used in links sent by mail. Unset: http://HOST:PORT. Production with SMTP_URL requires an https URL.',
+  },
   LOG_LEVEL: {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     doc: 'pino log level.',

@@ -50,6 +50,13 @@ function productionProblems(config: Config): string[] {
   if (!config.MASTER_KEY) problems.push('MASTER_KEY: required in production (or MASTER_KEY_FILE)');
   else if (defaultSecrets.has(config.MASTER_KEY.toLowerCase()))
     problems.push('MASTER_KEY: a default value is refused');
+  if (config.SMTP_URL) {
+    if (!config.PUBLIC_URL?.startsWith('https://'))
+      problems.push(
+        'PUBLIC_URL: production with SMTP_URL needs the https URL users reach (it goes into mailed links)',
+      );
+    if (!config.MAIL_FROM) problems.push('MAIL_FROM: required in production with SMTP_URL');
+  }
   const tls = config.TLS_CERT_FILE !== undefined;
   if (!isLoopback(config.HOST) && !tls && !config.TRUSTED_PROXIES) {
     problems.push(
