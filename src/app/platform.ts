@@ -8,12 +8,15 @@ import { defaultDetectors } from '../pipeline/default-detectors.js';
 import { createJobQueue } from '../queue/create-job-queue.js';
 import { createAnalysisRepository } from '../repositories/analysis.repository.js';
 import { createApiKeyRepository } from '../repositories/api-key.repository.js';
+import { createDatabaseThrottleStore } from '../repositories/database.throttle-store.js';
 import { createMediaRepository } from '../repositories/media.repository.js';
 import { createOrganisationRepository } from '../repositories/organisation.repository.js';
+import { createRedisThrottleStore } from '../repositories/redis.throttle-store.js';
 import { createSessionRepository } from '../repositories/session.repository.js';
 import { createUserRepository } from '../repositories/user.repository.js';
 import { createAnalysisService } from '../services/analysis.service.js';
 import { createApiKeyService } from '../services/api-key.service.js';
+import { createLoginThrottle } from '../services/login-throttle.service.js';
 import { createMediaService } from '../services/media.service.js';
 import { createOrganisationService } from '../services/organisation.service.js';
 import { createSessionService } from '../services/session.service.js';
@@ -23,6 +26,7 @@ import { EncryptedTusDataStore } from '../storage/encrypted-tus.datastore.js';
 import { loadOrCreateMasterKey } from '../storage/master-key.js';
 import { openMigratedDatabase } from './database-context.js';
 import { createManagementCommands } from './management-commands.js';
+import { openRedisClient } from './redis-client.js';
 import { createResumableUploads } from './resumable-uploads.js';
 
 /** The composition root shared by `serve` and `worker`: every adapter and service, wired once. */
@@ -56,6 +60,15 @@ export async function openPlatform(config: Config, log: Logger) {
     closers.push(() => queue.close());
     const events = createEventBus({ redisUrl: config.REDIS_URL, redisKeyPrefix: config.REDIS_KEY_PREFIX, log });
     closers.push(() => events.close());
+    // One client for the login throttle and the HTTP rate limit; BullMQ and pub/sub keep their own connections.
+    const redis = config.REDIS_URL ? openRedisClient(config.REDIS_URL, log) : null;
+    if (redis) closers.push(async () => void (await redis.quit()));
+    const loginThrottle = createLoginThrottle({
+      store: redis
+        ? createRedisThrottleStore({ redis, keyPrefix: `${config.REDIS_KEY_PREFIX}:login-throttle:` })
+        : createDatabaseThrottleStore({ db: database.db }),
+      now,
+    });
 
     const repositories = {
       organisations: createOrganisationRepository({ db: database.db }),
@@ -134,6 +147,8 @@ export async function openPlatform(config: Config, log: Logger) {
       jobHandlers: { 'analysis.run': analysisService.run },
       healthChecks,
       uploads: { handler: uploadHandler },
+      redis,
+      loginThrottle,
       close: closeAll,
     };
   } catch (error) {

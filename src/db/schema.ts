@@ -181,6 +181,14 @@ export interface OutboxMessageTable {
   next_attempt_at: Timestamp;
 }
 
+/** Login throttle state (see login-throttle.service.ts); the Redis store replaces it when REDIS_URL is set. */
+export interface LoginThrottleTable {
+  key: string;
+  /** JSON, opaque to the database. */
+  state: string;
+  expires_at: Timestamp;
+}
+
 export interface Database {
   organisations: OrganisationTable;
   api_keys: ApiKeyTable;
@@ -189,6 +197,7 @@ export interface Database {
   media: MediaTable;
   analyses: AnalysisTable;
   jobs: JobTable;
+  login_throttle: LoginThrottleTable;
   user_totp: UserTotpTable;
   recovery_codes: RecoveryCodeTable;
   one_time_tokens: OneTimeTokenTable;
