@@ -27,9 +27,15 @@ export interface ProbeStream {
   sampleRate: number | null;
   channels: number | null;
   tags: Record<string, string>;
+  /** Display-matrix rotation in degrees (a multiple of 90 in practice), when the stream carries one. */
+  rotationDegrees?: number;
+  /** Sample (pixel) aspect ratio as a number, when known. */
+  sampleAspectRatio?: number;
+  /** Cover art or a thumbnail stored as a video stream, not motion video. */
+  attachedPicture?: boolean;
 }
 
-/** One row of the packet table (read without decoding). */
+/** One row of the packet table (read without decoding), in decode order; times on the media timeline (0 = container start). */
 export interface PacketInfo {
   ptsTime: number | null;
   dtsTime: number | null;
@@ -38,7 +44,7 @@ export interface PacketInfo {
 }
 
 export interface RawFrame {
-  /** Presentation time in seconds. */
+  /** Presentation time in seconds on the media timeline (0 = container start), the axis of `window` and packets. */
   timeSeconds: number;
   width: number;
   height: number;

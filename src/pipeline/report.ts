@@ -30,12 +30,23 @@ export interface AnalysisReport {
     sizeBytes: number;
     formatName: string;
     durationSeconds: number | null;
-    video: { codec: string | null; width: number | null; height: number | null; frameRate: number | null } | null;
+    video: {
+      codec: string | null;
+      width: number | null;
+      height: number | null;
+      frameRate: number | null;
+    } | null;
     audio: { codec: string | null; sampleRate: number | null; channels: number | null } | null;
   };
   detectors: DetectorReport[];
   /** Overall share of the media the applicable detectors looked at (0–1), mean over applicable detectors. */
   coverage: number;
-  versions: { pipeline: string; node: string; ffmpeg: string; ffprobe: string; detectors: Record<string, string> };
+  versions: {
+    pipeline: string;
+    node: string;
+    ffmpeg: string;
+    ffprobe: string;
+    detectors: Record<string, string>;
+  };
   disclaimer: string;
 }

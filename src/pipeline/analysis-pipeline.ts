@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+import type { MediaInput, MediaProbe, MediaTools } from '../media/media-probe.js';
+import { MediaToolError } from '../media/media-tool-error.js';
+import type { Detector } from './detector.js';
+import { runDetector } from './detector-runner.js';
+import { primaryVideoStream } from './detectors/video-stream.js';
+import { defaultFusionPolicy, fuseDetectorReports, type FusionPolicy } from './fusion.js';
+import type { AnalysisReport, DetectorReport } from './report.js';
+import { withSharedPackets } from './shared-media-tools.js';
+
+export const reportDisclaimer =
+  'Bands are indications from specific, explainable checks, not proof. "No indicators found" means these checks found nothing; it does not establish that the media is authentic. Scores are not probabilities.';
+
+export interface AnalysisPipelineDeps {
+  mediaTools: MediaTools;
+  detectors: readonly Detector[];
+  clock?: () => Date;
+  fusionPolicy?: FusionPolicy;
+}
+
+export interface AnalysisRunRequest {
+  input: MediaInput;
+  sha256: string;
+  sizeBytes: number;
+  /** A probe taken earlier (at upload); the media is then not probed again. */
+  probe?: MediaProbe;
+  signal: AbortSignal;
+  /** Called at the start of each stage with the share of stages done (0–1); awaited. */
+  onProgress?: (stage: string, progress: number) => void | Promise<void>;
+}
+
+export interface AnalysisPipeline {
+  /** Derived from detector ids and versions and the fusion policy: any change gives a new version. */
+  readonly version: string;
+  run(request: AnalysisRunRequest): Promise<AnalysisReport>;
+}
+
+export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipeline {
+  const clock = deps.clock ?? (() => new Date());
+  const policy = deps.fusionPolicy ?? defaultFusionPolicy;
+  const version = pipelineVersion(deps.detectors, policy);
+  const detectorVersions = Object.fromEntries(
+    deps.detectors.map((detector) => [detector.id, detector.version]),
+  );
+
+  async function run(request: AnalysisRunRequest): Promise<AnalysisReport> {
+    const { signal } = request;
+    const stages = deps.detectors.length + 2;
+    const progress = async (stage: string, done: number) => {
+      signal.throwIfAborted();
+      await request.onProgress?.(stage, done / stages);
+    };
+    await progress('probe', 0);
+    const mediaTools = withSharedPackets(deps.mediaTools);
+    const probed = await probeOnce(mediaTools, request);
+    const detectors: DetectorReport[] = [];
+    for (const [index, detector] of deps.detectors.entries()) {
+      await progress(`detector:${detector.id}`, index + 1);
+      detectors.push(
+        probed.probe
+          ? await runDetector(detector, { input: request.input, probe: probed.probe, mediaTools, signal })
+          : unprobed(detector, probed.failure),
+      );
+    }
+    await progress('fusion', stages - 1);
+    const fusion = fuseDetectorReports({ probeFailure: probed.failure, detectors }, policy);
+    const tools = await deps.mediaTools.versions();
+    await request.onProgress?.('report', 1);
+    return {
+      schemaVersion: 1,
+      pipelineVersion: version,
+      createdAt: clock().toISOString(),
+      band: fusion.band,
+      reasons: fusion.reasons,
+      media: mediaSummary(request, probed.probe),
+      detectors,
+      coverage: Number(fusion.coverage.toFixed(3)),
+      versions: {
+        pipeline: version,
+        node: process.version,
+        ffmpeg: tools.ffmpeg,
+        ffprobe: tools.ffprobe,
+        detectors: detectorVersions,
+      },
+      disclaimer: reportDisclaimer,
+    };
+  }
+
+  return { version, run };
+}
+
+function pipelineVersion(detectors: readonly Detector[], policy: FusionPolicy): string {
+  const identity = [
+    ...detectors.map((detector) => `${detector.id}@${detector.version}`).sort(),
+    JSON.stringify(policy),
+  ];
+  return `p1-${createHash('sha256').update(identity.join('\n')).digest('hex').slice(0, 12)}`;
+}
+
+type Probed = { probe: MediaProbe; failure: null } | { probe: null; failure: string };
+
+/** Unreadable media is a result (not_analyzable), not an error; aborts and bugs still throw. */
+async function probeOnce(mediaTools: MediaTools, request: AnalysisRunRequest): Promise<Probed> {
+  if (request.probe) return { probe: request.probe, failure: null };
+  try {
+    return { probe: await mediaTools.probe(request.input, request.signal), failure: null };
+  } catch (error) {
+    if (error instanceof MediaToolError && !request.signal.aborted)
+      return { probe: null, failure: error.message };
+    throw error;
+  }
+}
+
+function unprobed(detector: Detector, failure: string): DetectorReport {
+  const reason = `the media could not be probed (${failure})`;
+  return {
+    id: detector.id,
+    version: detector.version,
+    applicable: false,
+    reason,
+    score: null,
+    coverage: null,
+    explanation: `Not applicable: ${reason}.`,
+    evidence: [],
+    measurements: {},
+    durationMs: 0,
+  };
+}
+
+function mediaSummary(request: AnalysisRunRequest, probe: MediaProbe | null): AnalysisReport['media'] {
+  const video = probe ? primaryVideoStream(probe) : null;
+  const audio = probe?.streams.find((stream) => stream.type === 'audio') ?? null;
+  return {
+    sha256: request.sha256,
+    sizeBytes: request.sizeBytes,
+    formatName: probe?.formatName ?? 'unknown',
+    durationSeconds: probe?.durationSeconds ?? null,
+    video: video && {
+      codec: video.codecName,
+      width: video.width,
+      height: video.height,
+      frameRate: video.frameRate,
+    },
+    audio: audio && { codec: audio.codecName, sampleRate: audio.sampleRate, channels: audio.channels },
+  };
+}

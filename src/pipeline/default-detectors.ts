@@ -1,0 +1,11 @@
+import type { Detector } from './detector.js';
+import { createGopDoubleCompressionDetector } from './detectors/gop-double-compression.detector.js';
+import { createMetadataTracesDetector } from './detectors/metadata-traces.detector.js';
+
+/** The detectors every deployment runs, in report order. */
+export function defaultDetectors(deps: { now?: () => Date } = {}): Detector[] {
+  return [
+    createGopDoubleCompressionDetector(),
+    createMetadataTracesDetector({ now: deps.now ?? (() => new Date()) }),
+  ];
+}

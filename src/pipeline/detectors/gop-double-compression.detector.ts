@@ -1,0 +1,111 @@
+import type { Detector, DetectorContext, DetectorFinding } from '../detector.js';
+import { framesInDisplayOrder } from './display-order-frames.js';
+import { analyseGopCadence } from './gop-cadence.js';
+import { periodicityFindings } from './periodicity-findings.js';
+import { analysePredictionPeriodicity } from './prediction-periodicity.js';
+import { round } from './statistics.js';
+import { expectedFrameCount, intraOnlyCodecs, isStillImage, primaryVideoStream } from './video-stream.js';
+
+const minFrames = 60;
+// The comb search is O(frames × periods × shuffles), about 1.2 s CPU at this size; longer streams are analysed from the start.
+const maxFrames = 12_000;
+const permutations = 32;
+const permutationSeed = 0x9e3779b9;
+const minPeriod = 6;
+const maxPeriod = 300;
+
+export function createGopDoubleCompressionDetector(): Detector {
+  return {
+    id: 'gop-double-compression',
+    version: '1.0.0',
+    needs: ['probe', 'packets'],
+    description:
+      'Re-encoding and joins from the packet table without decoding: P-frame size spikes on the grid of an earlier GOP (steady, or jumping where footage was joined), and breaks in the keyframe cadence.',
+    applicable({ probe }) {
+      const video = primaryVideoStream(probe);
+      if (!video) return { applicable: false, reason: 'no video stream' };
+      if (isStillImage(probe, video))
+        return { applicable: false, reason: 'a still image has no group of pictures' };
+      if (intraOnlyCodecs.has(video.codecName ?? '')) {
+        return {
+          applicable: false,
+          reason: `${video.codecName} is intra-only: every frame is coded on its own, there is no GOP`,
+        };
+      }
+      const frames = expectedFrameCount(probe, video);
+      if (frames !== null && frames < minFrames) {
+        return {
+          applicable: false,
+          reason: `too short: about ${frames} frames, at least ${minFrames} are needed`,
+        };
+      }
+      return { applicable: true };
+    },
+    analyze,
+  };
+}
+
+async function analyze(context: DetectorContext): Promise<DetectorFinding> {
+  const video = primaryVideoStream(context.probe);
+  if (!video) throw new Error('no video stream');
+  const packets = await context.mediaTools.packets(context.input, video.index, context.signal);
+  const frames = framesInDisplayOrder(packets);
+  const analysed = frames.slice(0, maxFrames);
+  const coverage = {
+    unit: 'video packets',
+    analysed: analysed.length,
+    total: packets.length,
+    fraction: packets.length ? analysed.length / packets.length : 0,
+  };
+  const abstain = (abstainReason: string): DetectorFinding => ({
+    score: null,
+    abstainReason,
+    coverage,
+    evidence: [],
+    explanation: abstainReason,
+    measurements: { packets: packets.length },
+  });
+  if (frames.length < minFrames)
+    return abstain(`only ${frames.length} video packets; at least ${minFrames} are needed`);
+  if (frames.every((frame) => frame.role === 'intra')) {
+    return abstain('every frame is a keyframe (intra-only coding), so there is no prediction to examine');
+  }
+
+  const cadence = analyseGopCadence(analysed);
+  const regular = cadence.regularity >= 0.5 ? cadence.dominantGop : null;
+  const periodicity = analysePredictionPeriodicity(analysed, {
+    currentGop: regular,
+    minPeriod,
+    maxPeriod,
+    permutations,
+    seed: permutationSeed,
+  });
+  const prediction = periodicityFindings(periodicity, analysed, regular);
+  // Independent footprints of different processing: any one is enough, together they reinforce.
+  const score = 1 - (1 - prediction.reencodeScore) * (1 - prediction.editScore) * (1 - cadence.score);
+  const joins = cadence.findings.length
+    ? `Timing: ${cadence.findings.map((finding) => finding.summary).join('; ')}.`
+    : 'Keyframe cadence and timestamps show no join.';
+  const gop = regular
+    ? `Keyframes come every ${regular} frames (${round(cadence.regularity * 100, 0)}% of GOPs). `
+    : '';
+  return {
+    score: round(score),
+    coverage,
+    evidence: [...prediction.evidence, ...cadence.findings.map(({ score: _score, ...evidence }) => evidence)],
+    explanation: `${gop}${prediction.summary} ${joins} Re-encoding is common (platforms do it) and is not manipulation by itself.`,
+    measurements: {
+      packets: packets.length,
+      framesAnalysed: analysed.length,
+      keyframes: analysed.filter((frame) => frame.role === 'intra').length,
+      forwardFrames: analysed.filter((frame) => frame.role === 'forward').length,
+      reorderedFrames: analysed.filter((frame) => frame.role === 'reordered').length,
+      dominantGop: cadence.dominantGop,
+      gopRegularity: round(cadence.regularity),
+      gopLengths: cadence.gopLengths.slice(0, 50).join(','),
+      ...prediction.measurements,
+      cadenceScore: round(cadence.score),
+      score: round(score),
+    },
+  };
+}

@@ -1,0 +1,269 @@
+import { describe, expect, it } from 'vitest';
+import type { MediaProbe, MediaTools, PacketInfo } from '../../src/media/media-probe.js';
+import { MediaToolError } from '../../src/media/media-tool-error.js';
+import { createAnalysisPipeline, reportDisclaimer } from '../../src/pipeline/analysis-pipeline.js';
+import type { Detector, DetectorContext, DetectorFinding } from '../../src/pipeline/detector.js';
+
+const probe: MediaProbe = {
+  formatName: 'mov,mp4,m4a,3gp,3g2,mj2',
+  formatLongName: 'QuickTime / MOV',
+  durationSeconds: 4,
+  sizeBytes: 2000,
+  bitRate: 4000,
+  tags: {},
+  streams: [
+    {
+      index: 0,
+      type: 'video',
+      codecName: 'h264',
+      codecLongName: null,
+      profile: null,
+      width: 320,
+      height: 240,
+      pixelFormat: 'yuv420p',
+      frameRate: 25,
+      durationSeconds: 4,
+      frameCount: 100,
+      bitRate: null,
+      sampleRate: null,
+      channels: null,
+      tags: {},
+    },
+    {
+      index: 1,
+      type: 'audio',
+      codecName: 'aac',
+      codecLongName: null,
+      profile: null,
+      width: null,
+      height: null,
+      pixelFormat: null,
+      frameRate: null,
+      durationSeconds: 4,
+      frameCount: null,
+      bitRate: null,
+      sampleRate: 48000,
+      channels: 2,
+      tags: {},
+    },
+  ],
+};
+
+/** A strict fake: only the given methods exist; any other call fails the test. */
+function fakeMediaTools(overrides: Partial<MediaTools>): MediaTools {
+  const unexpected = (name: string) => () => {
+    throw new Error(`unexpected call to mediaTools.${name}`);
+  };
+  return {
+    versions: async () => ({ ffmpeg: '5.1-test', ffprobe: '5.1-test' }),
+    probe: unexpected('probe'),
+    packets: unexpected('packets'),
+    keyframes: unexpected('keyframes'),
+    window: unexpected('window'),
+    ...overrides,
+  };
+}
+
+const finding = (score: number | null, extra: Partial<DetectorFinding> = {}): DetectorFinding => ({
+  score,
+  coverage: { unit: 'frames', analysed: 100, total: 100, fraction: 1 },
+  evidence: [],
+  explanation: 'measured.',
+  measurements: { score },
+  ...extra,
+});
+
+function fakeDetector(
+  id: string,
+  analyze: (context: DetectorContext) => Promise<DetectorFinding>,
+  version = '1.0.0',
+): Detector {
+  return {
+    id,
+    version,
+    needs: ['probe'],
+    description: id,
+    applicable: () => ({ applicable: true }),
+    analyze,
+  };
+}
+
+const signal = () => new AbortController().signal;
+const request = { input: '/media/clip.mp4', sha256: 'ab'.repeat(32), sizeBytes: 2000 };
+
+describe('createAnalysisPipeline', () => {
+  it('derives its version from detector ids and versions', () => {
+    const version = (detectors: Detector[]) =>
+      createAnalysisPipeline({ mediaTools: fakeMediaTools({}), detectors }).version;
+    const a = fakeDetector('a', async () => finding(0));
+    const b = fakeDetector('b', async () => finding(0));
+    expect(version([a, b])).toMatch(/^p1-[0-9a-f]{12}$/);
+    expect(version([a, b])).toBe(version([b, a]));
+    expect(version([a, fakeDetector('b', async () => finding(0), '1.0.1')])).not.toBe(version([a, b]));
+    expect(version([a])).not.toBe(version([a, b]));
+  });
+
+  it('reuses a given probe, runs each detector and writes a complete report', async () => {
+    const stages: [string, number][] = [];
+    const pipeline = createAnalysisPipeline({
+      mediaTools: fakeMediaTools({}),
+      detectors: [
+        fakeDetector('low-a', async () => finding(0.1)),
+        fakeDetector('low-b', async () => finding(0.2)),
+      ],
+      clock: () => new Date('2025-01-02T03:04:05Z'),
+    });
+    const report = await pipeline.run({
+      ...request,
+      probe,
+      signal: signal(),
+      onProgress: async (stage, progress) => void stages.push([stage, progress]),
+    });
+    expect(report).toMatchObject({
+      schemaVersion: 1,
+      pipelineVersion: pipeline.version,
+      createdAt: '2025-01-02T03:04:05.000Z',
+      band: 'no_indicators',
+      coverage: 1,
+      media: {
+        sha256: request.sha256,
+        sizeBytes: 2000,
+        formatName: probe.formatName,
+        durationSeconds: 4,
+        video: { codec: 'h264', width: 320, height: 240, frameRate: 25 },
+        audio: { codec: 'aac', sampleRate: 48000, channels: 2 },
+      },
+      versions: {
+        pipeline: pipeline.version,
+        node: process.version,
+        ffmpeg: '5.1-test',
+        ffprobe: '5.1-test',
+        detectors: { 'low-a': '1.0.0', 'low-b': '1.0.0' },
+      },
+      disclaimer: reportDisclaimer,
+    });
+    expect(report.detectors.map((entry) => [entry.id, entry.applicable, entry.score])).toEqual([
+      ['low-a', true, 0.1],
+      ['low-b', true, 0.2],
+    ]);
+    expect(report.detectors.every((entry) => typeof entry.durationMs === 'number')).toBe(true);
+    expect(stages.map(([stage]) => stage)).toEqual([
+      'probe',
+      'detector:low-a',
+      'detector:low-b',
+      'fusion',
+      'report',
+    ]);
+    expect(stages.map(([, progress]) => progress)).toEqual([0, 0.25, 0.5, 0.75, 1]);
+  });
+
+  it('turns a detector failure into an entry without a score, never a clean band', async () => {
+    const pipeline = createAnalysisPipeline({
+      mediaTools: fakeMediaTools({}),
+      detectors: [
+        fakeDetector('broken', async () => Promise.reject(new Error('division by zero'))),
+        fakeDetector('fine', async () => finding(0)),
+      ],
+    });
+    const report = await pipeline.run({ ...request, probe, signal: signal() });
+    expect(report.detectors[0]).toMatchObject({
+      id: 'broken',
+      applicable: true,
+      score: null,
+      coverage: null,
+      reason: 'detector failed: division by zero',
+    });
+    expect(report.band).toBe('inconclusive');
+    expect(report.reasons[0]).toBe('broken gave no score: detector failed: division by zero');
+  });
+
+  it('treats an out-of-range score as a detector failure', async () => {
+    const pipeline = createAnalysisPipeline({
+      mediaTools: fakeMediaTools({}),
+      detectors: [fakeDetector('wild', async () => finding(Number.NaN))],
+    });
+    const report = await pipeline.run({ ...request, probe, signal: signal() });
+    expect(report.detectors[0]?.reason).toBe('detector failed: score NaN is outside 0–1');
+    expect(report.band).toBe('inconclusive');
+  });
+
+  it('records abstention and non-applicability with their reasons', async () => {
+    const notForThis: Detector = {
+      ...fakeDetector('faces', async () => finding(0)),
+      applicable: () => ({ applicable: false, reason: 'no faces' }),
+    };
+    const abstains = fakeDetector('gop', async () => finding(null, { abstainReason: 'only 12 packets' }));
+    const report = await createAnalysisPipeline({
+      mediaTools: fakeMediaTools({}),
+      detectors: [notForThis, abstains],
+    }).run({ ...request, probe, signal: signal() });
+    expect(report.detectors.map((entry) => [entry.id, entry.applicable, entry.reason])).toEqual([
+      ['faces', false, 'no faces'],
+      ['gop', true, 'only 12 packets'],
+    ]);
+    expect(report.band).toBe('inconclusive');
+  });
+
+  it('probes when no probe is given, and reports unreadable media as not analyzable', async () => {
+    let probes = 0;
+    const unreadable = fakeMediaTools({
+      probe: async () => {
+        probes += 1;
+        throw new MediaToolError({
+          tool: 'ffprobe',
+          failure: 'exit',
+          exitCode: 1,
+          stderrTail: 'Invalid data found\n',
+          detail: 'exited with code 1',
+        });
+      },
+    });
+    const report = await createAnalysisPipeline({
+      mediaTools: unreadable,
+      detectors: [fakeDetector('a', async () => finding(0))],
+    }).run({ ...request, signal: signal() });
+    expect(probes).toBe(1);
+    expect(report.band).toBe('not_analyzable');
+    expect(report.reasons).toEqual([
+      'the media could not be read: ffprobe exited with code 1: Invalid data found',
+    ]);
+    expect(report.media.formatName).toBe('unknown');
+    expect(report.detectors[0]).toMatchObject({ applicable: false, score: null });
+  });
+
+  it('reads the packet table once for all detectors of a run', async () => {
+    let reads = 0;
+    const table: PacketInfo[] = [{ ptsTime: 0, dtsTime: 0, sizeBytes: 10, keyframe: true }];
+    const tools = fakeMediaTools({
+      packets: async () => {
+        reads += 1;
+        return table;
+      },
+    });
+    const reader = (id: string) =>
+      fakeDetector(id, async (context) =>
+        finding((await context.mediaTools.packets(context.input, 0, context.signal)).length / 10),
+      );
+    const pipeline = createAnalysisPipeline({ mediaTools: tools, detectors: [reader('a'), reader('b')] });
+    const report = await pipeline.run({ ...request, probe, signal: signal() });
+    expect(report.detectors.map((entry) => entry.score)).toEqual([0.1, 0.1]);
+    expect(reads).toBe(1);
+    await pipeline.run({ ...request, probe, signal: signal() });
+    expect(reads).toBe(2);
+  });
+
+  it('stops on abort with the abort reason instead of recording a failure', async () => {
+    const controller = new AbortController();
+    const reason = new Error('shutting down');
+    const aborting = fakeDetector('slow', async (context) => {
+      controller.abort(reason);
+      context.signal.throwIfAborted();
+      return finding(0);
+    });
+    const never = fakeDetector('never', async () => {
+      throw new Error('must not run after abort');
+    });
+    const pipeline = createAnalysisPipeline({ mediaTools: fakeMediaTools({}), detectors: [aborting, never] });
+    await expect(pipeline.run({ ...request, probe, signal: controller.signal })).rejects.toBe(reason);
+  });
+});

@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFfmpegMediaTools, type FfmpegMediaTools } from '../../src/media/ffmpeg.media-tools.js';
+import type { MediaTools } from '../../src/media/media-probe.js';
+import { MediaToolError } from '../../src/media/media-tool-error.js';
+import { UnreadableMediaError, UnsupportedMediaError } from '../../src/pipeline/analysis-errors.js';
+import { createAnalysisPipeline, type AnalysisPipeline } from '../../src/pipeline/analysis-pipeline.js';
+import { analyzeFile } from '../../src/pipeline/analyze-file.js';
+import { defaultDetectors } from '../../src/pipeline/default-detectors.js';
+import { createMediaTempDir, generateClip, splice, type MediaTempDir } from '../helpers/media-fixtures.js';
+
+let temp: MediaTempDir;
+let tools: FfmpegMediaTools;
+let pipeline: AnalysisPipeline;
+
+beforeAll(async () => {
+  temp = await createMediaTempDir();
+  tools = await createFfmpegMediaTools();
+  pipeline = createAnalysisPipeline({ mediaTools: tools, detectors: defaultDetectors() });
+});
+afterAll(() => temp.remove());
+
+const signal = () => new AbortController().signal;
+
+describe('analyzeFile', () => {
+  it('hashes, probes once and analyses a clip with the default detectors', async () => {
+    const clip = await generateClip(temp.dir, {
+      seconds: 4,
+      audio: true,
+      metadata: { creation_time: '2024-05-01T10:00:00Z' },
+    });
+    let probes = 0;
+    const counting: MediaTools = {
+      ...tools,
+      probe: (input, abort) => ((probes += 1), tools.probe(input, abort)),
+    };
+    const report = await analyzeFile(clip, { mediaTools: counting, pipeline, signal: signal() });
+    expect(probes).toBe(1);
+    expect(report.media.sha256).toBe(
+      createHash('sha256')
+        .update(await readFile(clip))
+        .digest('hex'),
+    );
+    expect(report.media.sizeBytes).toBe((await stat(clip)).size);
+    expect(report.detectors.map((detector) => detector.id)).toEqual([
+      'gop-double-compression',
+      'metadata-traces',
+    ]);
+    expect(report.band).toBe('no_indicators');
+    expect(report.versions.ffmpeg).toBe(tools.binaries.ffmpeg.version);
+  });
+
+  it('reports the join of a spliced clip as manipulation indicators', async () => {
+    const spliced = await splice(temp.dir, [
+      { seconds: 5, gop: 30, crf: 20 },
+      { seconds: 5, source: 'mandelbrot', gop: 25, crf: 28 },
+    ]);
+    const report = await analyzeFile(spliced, { mediaTools: tools, pipeline, signal: signal() });
+    expect(report.band).toBe('indicators_found');
+    expect(report.reasons[0]).toMatch(
+      /^gop-double-compression scored 0\.\d+ .*two differently encoded streams joined/,
+    );
+  });
+
+  it('refuses what is not media, naming what it is', async () => {
+    const page = join(temp.dir, 'page.mp4');
+    await writeFile(page, '<!doctype html><html><script>alert(1)</script></html>');
+    await expect(analyzeFile(page, { mediaTools: tools, pipeline, signal: signal() })).rejects.toThrow(
+      UnsupportedMediaError,
+    );
+    await expect(analyzeFile(page, { mediaTools: tools, pipeline, signal: signal() })).rejects.toThrow(
+      /the file is HTML, not media/,
+    );
+    const empty = join(temp.dir, 'empty.mp4');
+    await writeFile(empty, '');
+    await expect(analyzeFile(empty, { mediaTools: tools, pipeline, signal: signal() })).rejects.toThrow(
+      /is empty/,
+    );
+  });
+
+  it('turns a probe failure into a typed unreadable-media error', async () => {
+    const broken = join(temp.dir, 'broken.mp4');
+    const header = Buffer.from('0000001c667479706d703432000000006d7034326973366d', 'hex');
+    await writeFile(broken, Buffer.concat([header, Buffer.alloc(2048, 0x5a)]));
+    const error = await analyzeFile(broken, { mediaTools: tools, pipeline, signal: signal() }).catch(
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(UnreadableMediaError);
+    expect(error).toMatchObject({ code: 'media-unreadable' });
+    expect((error as Error).message).toMatch(/broken\.mp4 is not readable media: ffprobe/);
+    expect((error as Error).cause).toBeInstanceOf(MediaToolError);
+  });
+});
