@@ -1,0 +1,86 @@
+// `npm run bench`: time-to-report and upload throughput as ratios against baselines measured in the same run.
+// BENCH_SECONDS (clip length, default 60) and BENCH_UPLOAD_MIB (upload file size, default 1024) shrink it.
+import { cpus, loadavg, totalmem } from 'node:os';
+import { mkdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { readBenchSettings, type BenchSettings } from './bench-settings.js';
+import { createCleanup, type Cleanup } from './cleanup.js';
+import { ensureLargeVideo, ensureTestClip, ffmpegVersion, warmPageCache } from './media.js';
+import { formatReport, writeResults, type BenchResults } from './report.js';
+import { measureTimeToReport } from './time-to-report.js';
+import { measureUploadThroughput } from './upload-throughput.js';
+
+const progress = (message: string) => console.error(`bench: ${message}`);
+
+async function runBench(settings: BenchSettings, cleanup: Cleanup): Promise<void> {
+  const loadAtStart = loadavg()[0] ?? 0;
+  await mkdir(settings.cacheDir, { recursive: true });
+  const cached = (path: string) => relative(settings.repoRoot, path);
+
+  progress(`preparing a ${settings.clipSeconds} s 1920x1080 clip in ${cached(settings.cacheDir)}/ (cached)`);
+  const clip = await ensureTestClip(settings.cacheDir, settings.clipSeconds, cleanup);
+  progress(`${clip.generated ? 'generated' : 'reused'} ${cached(clip.path)} (${clip.bytes} bytes)`);
+  const uploadFile = await ensureLargeVideo(settings.cacheDir, clip, settings.uploadMiB * 2 ** 20, cleanup);
+  progress(
+    `${uploadFile.generated ? 'generated' : 'reused'} ${cached(uploadFile.path)} (${uploadFile.bytes} bytes)`,
+  );
+
+  progress('time to report: decode baseline, platform upload → report, guardian analyze');
+  await warmPageCache(clip.path);
+  const timeToReport = await measureTimeToReport(clip, settings.clipSeconds, cleanup);
+
+  progress('upload throughput: baseline sink, platform multipart, platform tus');
+  await warmPageCache(uploadFile.path);
+  const uploadThroughput = await measureUploadThroughput(uploadFile, cleanup);
+
+  const results: BenchResults = {
+    generatedAt: new Date().toISOString(),
+    environment: {
+      node: process.version,
+      ffmpeg: await ffmpegVersion(cleanup),
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      memoryMiB: Math.round(totalmem() / 2 ** 20),
+      loadAverage: { start: loadAtStart, end: loadavg()[0] ?? 0 },
+    },
+    settings: { clipSeconds: settings.clipSeconds, uploadMiB: settings.uploadMiB },
+    media: {
+      clip: {
+        path: cached(clip.path),
+        bytes: clip.bytes,
+        seconds: settings.clipSeconds,
+        video: `${settings.clipSeconds} s 1920x1080 30 fps H.264 (libx264 veryfast, testsrc2 + noise) + AAC`,
+      },
+      uploadFile: { path: cached(uploadFile.path), bytes: uploadFile.bytes },
+    },
+    timeToReport,
+    uploadThroughput,
+  };
+  console.log(formatReport(results));
+  const resultsPath = join(settings.cacheDir, 'results.json');
+  await writeResults(resultsPath, results);
+  progress(`figures written to ${cached(resultsPath)}`);
+}
+
+const cleanup = createCleanup();
+// Children and temp dirs go on every way out: normal end, failure, Ctrl-C, kill.
+process.on('exit', () => cleanup.releaseAll());
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
+  process.once(signal, () => {
+    progress(`${signal}: stopping children and removing temp dirs`);
+    cleanup.releaseAll();
+    process.exit(code);
+  });
+}
+
+try {
+  await runBench(readBenchSettings(), cleanup);
+} catch (error) {
+  console.error(`bench failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+} finally {
+  cleanup.releaseAll();
+}

@@ -1,0 +1,70 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Cleanup } from './cleanup.js';
+import { killIfRunning, tail } from './processes.js';
+
+export interface ServerProcess {
+  url: string;
+  pid: number;
+  logTail(): string;
+  /** SIGTERM, wait for exit (SIGKILL after stopTimeoutMs). */
+  stop(): Promise<void>;
+}
+
+export interface ServerProcessOptions {
+  args: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  cleanup: Cleanup;
+  /** Recognises the stdout line announcing the server is up and returns its base URL. */
+  urlFromLine(line: string): string | null;
+  startTimeoutMs: number;
+  stopTimeoutMs: number;
+}
+
+const maxLogChars = 64 * 1024;
+
+/** Spawns a Node server child and resolves once it announces its URL; killed on failure or interruption. */
+export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
+  const child = spawn(process.execPath, options.args, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const killChild = options.cleanup.add(() => killIfRunning(child));
+  let log = '';
+  const remember = (line: string) => {
+    log = (log + line + '\n').slice(-maxLogChars);
+  };
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const stop = async () => {
+    killIfRunning(child, 'SIGTERM');
+    const timer = setTimeout(() => killIfRunning(child), options.stopTimeoutMs);
+    await exited;
+    clearTimeout(timer);
+    killChild();
+  };
+  createInterface({ input: child.stderr }).on('line', remember);
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`server did not start in ${options.startTimeoutMs} ms:\n${tail(log)}`)),
+        options.startTimeoutMs,
+      );
+      child.once('error', reject);
+      child.once('close', (code) => reject(new Error(`server exited with ${code}:\n${tail(log)}`)));
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        remember(line);
+        const url = options.urlFromLine(line);
+        if (!url) return;
+        clearTimeout(timer);
+        resolve(url);
+      });
+    });
+    if (!child.pid) throw new Error('server child has no pid');
+    return { url, pid: child.pid, logTail: () => tail(log), stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
