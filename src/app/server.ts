@@ -33,6 +33,9 @@ export async function buildPlatformApp(platform: Platform) {
           .map((entry) => entry.trim())
           .filter(Boolean)
       : [],
+    ...(platform.redis
+      ? { rateLimitStore: { client: platform.redis, keyPrefix: config.REDIS_KEY_PREFIX } }
+      : {}),
     ...(https ? { https } : {}),
   });
 }

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -14,6 +13,8 @@ import type { AnalysisService } from '../services/analysis.service.js';
 import type { MediaService } from '../services/media.service.js';
 import { registerAccessControl, type Authenticator, type SessionAuthenticator } from './access-control.js';
 import { registerProblemHandlers } from './problem-details.js';
+import { registerRateLimits, type RateLimitOptions } from './rate-limits.js';
+import { registerRouteCatalog } from './route-catalog.js';
 import { analysesRoutes } from './routes/analyses.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
 import { healthRoutes, type HealthCheck } from './routes/health.routes.js';
@@ -40,6 +41,8 @@ export interface AppDeps {
   maxUploadBytes: number;
   /** Addresses whose X-Forwarded-For is believed; empty: none. */
   trustedProxies: string[];
+  /** Rate-limit counters in Redis, shared by every process (REDIS_URL); absent: in memory. */
+  rateLimitStore?: RateLimitOptions['redis'];
   https?: { cert: Buffer; key: Buffer };
 }
 
@@ -63,6 +66,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
+  registerRouteCatalog(app);
 
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -81,7 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameguard: { action: 'deny' },
     hsts: deps.https ? { maxAge: 63_072_000, includeSubDomains: true } : false,
   });
-  await app.register(rateLimit, { global: true, max: 600, timeWindow: '1 minute' });
+  await registerRateLimits(app, deps.rateLimitStore ? { redis: deps.rateLimitStore } : {});
   await app.register(websocket, { options: { maxPayload: 4096 } });
   await app.register(multipart);
   await app.register(swagger, { openapi: openApiDocument, transform: jsonSchemaTransform });

@@ -1,0 +1,73 @@
+import rateLimit, { normalizeIP } from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import { AppError } from '../services/errors.js';
+
+export interface RateLimitOptions {
+  /** Counters shared by every process of the deployment; absent: counted in this process's memory. */
+  redis?: { client: Redis; keyPrefix: string };
+}
+
+export const rateLimits = {
+  /** Every route: per principal (API key or person) once authenticated, otherwise per client address. */
+  global: { max: 600, timeWindow: 60_000 },
+  /** Each route under /api/v1/auth/, per client address (the login throttle adds per-account limits). */
+  auth: { max: 20, timeWindow: 60_000 },
+  /** Requests that presented credentials and got 401, per client address; checked before authenticating. */
+  refusedCredentials: { max: 60, timeWindow: 60_000 },
+};
+
+/** The client's address (IPv6: its /64); X-Forwarded-For counts only from TRUSTED_PROXIES (Fastify trustProxy). */
+export function clientAddress(request: FastifyRequest): string {
+  return normalizeIP(request.ip);
+}
+
+function rateLimitKey(request: FastifyRequest): string {
+  const actor = request.principal?.actor;
+  if (actor?.type === 'api-key') return `key:${actor.keyId}`;
+  if (actor?.type === 'user') return `user:${actor.userId}`;
+  return `ip:${clientAddress(request)}`;
+}
+
+const presentsCredentials = (request: FastifyRequest) =>
+  request.headers.authorization !== undefined || request.headers.cookie !== undefined;
+
+/**
+ * Registers @fastify/rate-limit (Redis store when given) before access control. Its per-route hooks run after
+ * authentication, so they can key by principal; requests refused with 401 never reach them and are limited
+ * by the refused-credentials counter instead.
+ */
+export async function registerRateLimits(app: FastifyInstance, options: RateLimitOptions): Promise<void> {
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/api/v1/auth/') || route.config?.rateLimit !== undefined) return;
+    route.config = { ...route.config, rateLimit: { ...rateLimits.auth } };
+  });
+  await app.register(rateLimit, {
+    global: true,
+    ...rateLimits.global,
+    keyGenerator: rateLimitKey,
+    ...(options.redis
+      ? { redis: options.redis.client, nameSpace: `${options.redis.keyPrefix}:rate-limit:` }
+      : {}),
+  });
+
+  const refusedCredentials = app.createRateLimit({
+    ...rateLimits.refusedCredentials,
+    keyGenerator: (request) => `refused-credentials:${clientAddress(request)}`,
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    if (!presentsCredentials(request)) return;
+    const state = await refusedCredentials(request, { increment: false });
+    if (state.isAllowed || state.remaining > 0) return;
+    reply.header('retry-after', state.ttlInSeconds);
+    throw new AppError(
+      429,
+      'rate-limited',
+      'Too many requests',
+      'too many refused credentials from this address',
+    );
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode === 401 && presentsCredentials(request)) await refusedCredentials(request);
+  });
+}
