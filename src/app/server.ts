@@ -19,6 +19,7 @@ export async function buildPlatformApp(platform: Platform) {
   return buildApp({
     log: platform.log,
     authenticator: platform.services.apiKeyService,
+    apiKeys: platform.services.apiKeyService,
     sessions: platform.services.sessionService,
     allowInsecureSessionCookie: config.NODE_ENV !== 'production' && isLoopback(config.HOST),
     mediaService: platform.services.mediaService,

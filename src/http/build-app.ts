@@ -10,12 +10,14 @@ import type { Logger } from 'pino';
 import type { EventBus } from '../events/event-bus.js';
 import type { AnalysisRepository } from '../repositories/analysis.repository.js';
 import type { AnalysisService } from '../services/analysis.service.js';
+import type { ApiKeyService } from '../services/api-key.service.js';
 import type { MediaService } from '../services/media.service.js';
 import { registerAccessControl, type Authenticator, type SessionAuthenticator } from './access-control.js';
 import { registerProblemHandlers } from './problem-details.js';
 import { registerRateLimits, type RateLimitOptions } from './rate-limits.js';
 import { registerRouteCatalog } from './route-catalog.js';
 import { analysesRoutes } from './routes/analyses.routes.js';
+import { apiKeysRoutes } from './routes/api-keys.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
 import { healthRoutes, type HealthCheck } from './routes/health.routes.js';
 import { rootRoutes } from './routes/root.routes.js';
@@ -28,6 +30,8 @@ export interface AppDeps {
   log: Logger;
   /** API keys (`Authorization: Bearer`). */
   authenticator: Authenticator;
+  /** API-key management for admins. */
+  apiKeys: ApiKeyService;
   /** Session cookies of signed-in people; absent, no cookie authenticates (API-key-only test apps). */
   sessions?: SessionAuthenticator;
   /** Development or test on loopback: plain-http requests get the relaxed cookie (never in production). */
@@ -107,6 +111,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxUploadBytes: deps.maxUploadBytes,
   });
   await app.register(analysesRoutes, { analysisService: deps.analysisService });
+  await app.register(apiKeysRoutes, { apiKeys: deps.apiKeys });
   await app.register(eventsRoutes, { events: deps.events });
   await app.register(uploadsRoutes, deps.uploads);
   app.get(

@@ -12,6 +12,7 @@ export async function renderOpenApi(): Promise<string> {
   const app: FastifyInstance = await buildApp({
     log: pino({ level: 'silent' }),
     authenticator: inert,
+    apiKeys: inert,
     sessions: inert,
     allowInsecureSessionCookie: false,
     mediaService: inert,

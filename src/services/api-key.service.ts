@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ApiKeyRole } from '../db/schema.js';
 import type { Principal } from '../http/access-control.js';
-import type { ApiKeyRepository } from '../repositories/api-key.repository.js';
+import type { ApiKeyRepository, ApiKeySummary } from '../repositories/api-key.repository.js';
 import type { OrganisationRepository } from '../repositories/organisation.repository.js';
 import { badRequest, notFound } from './errors.js';
 
@@ -16,6 +16,7 @@ export interface CreatedApiKey {
   name: string;
   role: ApiKeyRole;
   orgId: string;
+  createdAt: Date;
   expiresAt: Date | null;
 }
 
@@ -29,6 +30,38 @@ export function createApiKeyService(deps: {
   now: () => Date;
 }) {
   const { apiKeys, organisations, now } = deps;
+  async function createForOrg(
+    orgId: string,
+    input: { name: string; role: ApiKeyRole; expiresInDays?: number },
+  ): Promise<CreatedApiKey> {
+    const name = input.name.trim();
+    if (name.length === 0 || name.length > 100)
+      throw badRequest('invalid-key-name', 'name must be 1–100 characters');
+    const key = `${keyPrefix}${randomBytes(32).toString('base64url')}`;
+    const prefix = key.slice(0, 12);
+    const expiresAt = input.expiresInDays
+      ? new Date(now().getTime() + input.expiresInDays * 86_400_000)
+      : null;
+    const record = await apiKeys.create({
+      orgId,
+      name,
+      role: input.role,
+      prefix,
+      keyHash: hashApiKey(key),
+      expiresAt,
+    });
+    return {
+      id: record.id,
+      key,
+      prefix,
+      name,
+      role: record.role,
+      orgId,
+      createdAt: record.created_at,
+      expiresAt,
+    };
+  }
+
   return {
     async create(input: {
       orgName: string;
@@ -36,25 +69,20 @@ export function createApiKeyService(deps: {
       role: ApiKeyRole;
       expiresInDays?: number;
     }): Promise<CreatedApiKey> {
-      const name = input.name.trim();
-      if (name.length === 0 || name.length > 100)
-        throw badRequest('invalid-key-name', 'name must be 1–100 characters');
       const org = await organisations.findByName(input.orgName);
       if (!org) throw notFound(`organisation "${input.orgName}"`);
-      const key = `${keyPrefix}${randomBytes(32).toString('base64url')}`;
-      const prefix = key.slice(0, 12);
-      const expiresAt = input.expiresInDays
-        ? new Date(now().getTime() + input.expiresInDays * 86_400_000)
-        : null;
-      const record = await apiKeys.create({
-        orgId: org.id,
-        name,
-        role: input.role,
-        prefix,
-        keyHash: hashApiKey(key),
-        expiresAt,
-      });
-      return { id: record.id, key, prefix, name, role: record.role, orgId: org.id, expiresAt };
+      return createForOrg(org.id, input);
+    },
+
+    /** An admin's key for their own organisation (the organisation comes from the caller, never the body). */
+    createForOrg,
+
+    /** The organisation's keys, newest first, revoked and expired ones included; never a hash. */
+    list: (orgId: string): Promise<ApiKeySummary[]> => apiKeys.listByOrg(orgId),
+
+    /** Effective at once: every request checks the key in the database. Another org's key: 404. */
+    async revoke(orgId: string, id: string): Promise<void> {
+      if (!(await apiKeys.revoke(orgId, id))) throw notFound('API key');
     },
 
     async authenticate(token: string): Promise<Principal | null> {
@@ -65,7 +93,12 @@ export function createApiKeyService(deps: {
       if (!found.last_used_at || at.getTime() - found.last_used_at.getTime() > lastUsedResolutionMs) {
         await apiKeys.touchLastUsed(found.id, at);
       }
-      return { orgId: found.org_id, orgName: found.org_name, role: found.role, actor: { type: 'api-key', keyId: found.id } };
+      return {
+        orgId: found.org_id,
+        orgName: found.org_name,
+        role: found.role,
+        actor: { type: 'api-key', keyId: found.id },
+      };
     },
   };
 }
