@@ -11,20 +11,40 @@ import type { EventBus } from '../events/event-bus.js';
 import type { AnalysisRepository } from '../repositories/analysis.repository.js';
 import type { AnalysisService } from '../services/analysis.service.js';
 import type { ApiKeyService } from '../services/api-key.service.js';
+import type { AuthService } from '../services/auth.service.js';
 import type { MediaService } from '../services/media.service.js';
+import type { SessionService } from '../services/session.service.js';
+import type { UserService } from '../services/user.service.js';
 import { registerAccessControl, type Authenticator, type SessionAuthenticator } from './access-control.js';
 import { registerProblemHandlers } from './problem-details.js';
 import { registerRateLimits, type RateLimitOptions } from './rate-limits.js';
 import { registerRouteCatalog } from './route-catalog.js';
 import { analysesRoutes } from './routes/analyses.routes.js';
 import { apiKeysRoutes } from './routes/api-keys.routes.js';
+import { authRoutes } from './routes/auth.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
 import { healthRoutes, type HealthCheck } from './routes/health.routes.js';
 import { rootRoutes } from './routes/root.routes.js';
 import { mediaRoutes } from './routes/media.routes.js';
 import { uploadsRoutes, type UploadsRoutesDeps } from './routes/uploads.routes.js';
+import { usersRoutes } from './routes/users.routes.js';
 import { openApiDocument } from './openapi-document.js';
 import { createSessionCookies } from './session-cookie.js';
+
+export interface AccountsDeps {
+  auth: AuthService;
+  sessions: SessionService;
+  users: UserService;
+}
+
+const accountsNotWired = new Proxy(
+  {},
+  {
+    get: () => () => {
+      throw new Error('accounts are not wired into this app');
+    },
+  },
+) as never;
 
 export interface AppDeps {
   log: Logger;
@@ -36,6 +56,8 @@ export interface AppDeps {
   sessions?: SessionAuthenticator;
   /** Development or test on loopback: plain-http requests get the relaxed cookie (never in production). */
   allowInsecureSessionCookie?: boolean;
+  /** Sign-in, sessions and user management; absent, the routes exist but answer 500 (API-key test apps). */
+  accounts?: AccountsDeps;
   mediaService: MediaService;
   analysisService: AnalysisService;
   analyses: AnalysisRepository;
@@ -112,6 +134,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(analysesRoutes, { analysisService: deps.analysisService });
   await app.register(apiKeysRoutes, { apiKeys: deps.apiKeys });
+  await app.register(authRoutes, {
+    auth: deps.accounts?.auth ?? accountsNotWired,
+    sessions: deps.accounts?.sessions ?? accountsNotWired,
+    cookies: sessionCookies,
+  });
+  await app.register(usersRoutes, { users: deps.accounts?.users ?? accountsNotWired });
   await app.register(eventsRoutes, { events: deps.events });
   await app.register(uploadsRoutes, deps.uploads);
   app.get(

@@ -13,7 +13,14 @@ export const openApiDocument = {
         scheme: 'bearer',
         description: 'API key from `guardian apikey create`',
       },
+      sessionCookie: {
+        type: 'apiKey' as const,
+        in: 'cookie' as const,
+        name: '__Host-guardian_session',
+        description:
+          'Session from `POST /api/v1/auth/login` (`guardian_session` over plain http on loopback in development). POST/PUT/PATCH/DELETE with it also need `X-CSRF-Token` and a same-origin `Origin`.',
+      },
     },
   },
-  security: [{ apiKey: [] }],
+  security: [{ apiKey: [] }, { sessionCookie: [] }] as Record<string, string[]>[],
 };

@@ -43,6 +43,7 @@ export interface SessionRepository {
   /** True when this call revoked it; scoped to the user, so another user's session id reads as false. */
   revokeForUser(userId: string, id: string, at: Date): Promise<boolean>;
   revoke(id: string, at: Date): Promise<void>;
+  revokeByTokenHash(tokenHash: string, at: Date): Promise<void>;
   /** Revokes every live session of the user except `keepId`; returns how many. */
   revokeAllForUser(userId: string, at: Date, keepId?: string, executor?: Executor): Promise<number>;
   /** Sessions neither revoked nor expired at `idleSince`/`now`, newest first. */
@@ -130,6 +131,15 @@ export function createSessionRepository(deps: { db: Kysely<Database> }): Session
         .updateTable('sessions')
         .set({ revoked_at: at })
         .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .execute();
+    },
+
+    async revokeByTokenHash(tokenHash, at) {
+      await db
+        .updateTable('sessions')
+        .set({ revoked_at: at })
+        .where('token_hash', '=', tokenHash)
         .where('revoked_at', 'is', null)
         .execute();
     },

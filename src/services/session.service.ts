@@ -171,6 +171,11 @@ export function createSessionService(deps: {
 
     end: (sessionId: string) => sessions.revoke(sessionId, now()),
 
+    /** Ends the session behind a cookie token, whoever's it is (a new login replaces it). */
+    async endByToken(token: string): Promise<void> {
+      if (tokenPattern.test(token)) await sessions.revokeByTokenHash(hashSessionToken(token), now());
+    },
+
     /** Ends every session of the user, or every one but `keepSessionId`; returns how many. */
     endAllForUser: (userId: string, keepSessionId?: string) =>
       sessions.revokeAllForUser(userId, now(), keepSessionId),

@@ -1,0 +1,186 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AuthService } from '../../services/auth.service.js';
+import { AppError } from '../../services/errors.js';
+import type { ClientInfo, SessionService } from '../../services/session.service.js';
+import { anySessionStage, requireUserSession, signedInUser } from '../access-control.js';
+import {
+  csrfResponse,
+  loginBody,
+  loginResponse,
+  meResponse,
+  passwordChangeBody,
+  sessionListResponse,
+} from '../account-schemas.js';
+import { errorResponses, idParams } from '../schemas.js';
+import type { SessionCookies } from '../session-cookie.js';
+
+export interface AuthRoutesDeps {
+  auth: AuthService;
+  sessions: SessionService;
+  cookies: SessionCookies;
+}
+
+export function clientOf(request: FastifyRequest): ClientInfo {
+  return { ip: request.ip, userAgent: request.headers['user-agent'] ?? null };
+}
+
+async function withRetryAfter<T>(reply: FastifyReply, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof AppError && typeof error.extra?.retryAfterSeconds === 'number') {
+      reply.header('retry-after', String(error.extra.retryAfterSeconds));
+    }
+    throw error;
+  }
+}
+
+const tags = ['auth'];
+const noContent = z.null().describe('No content');
+
+export const authRoutes: FastifyPluginAsyncZod<AuthRoutesDeps> = async (app, deps) => {
+  app.post(
+    '/api/v1/auth/login',
+    {
+      config: { access: 'public' },
+      schema: {
+        summary: 'Sign in with email and password; sets the session cookie and returns the CSRF token',
+        tags,
+        security: [],
+        body: loginBody,
+        response: { 200: loginResponse, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { user, session } = await withRetryAfter(reply, () =>
+        deps.auth.login({
+          email: request.body.email,
+          password: request.body.password,
+          client: clientOf(request),
+          previousToken: deps.cookies.read(request),
+        }),
+      );
+      deps.cookies.set(reply, session.token);
+      reply.header('cache-control', 'no-store');
+      return { user, csrfToken: session.csrfToken, secondFactorRequired: session.stage === 'second-factor' };
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/logout',
+    {
+      config: { access: anySessionStage },
+      schema: { summary: 'End this session', tags, response: { 204: noContent, ...errorResponses } },
+    },
+    async (request, reply) => {
+      await deps.auth.logout(requireUserSession(request), clientOf(request));
+      deps.cookies.clear(reply);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/v1/auth/csrf',
+    {
+      config: { access: anySessionStage },
+      schema: {
+        summary: 'The CSRF token of this session (for X-CSRF-Token)',
+        tags,
+        response: { 200: csrfResponse, ...errorResponses },
+      },
+    },
+    async (request) => ({ csrfToken: requireUserSession(request).csrfToken }),
+  );
+
+  app.get(
+    '/api/v1/me',
+    {
+      config: { access: signedInUser },
+      schema: {
+        summary: 'The signed-in user, their organisation, role and 2FA status',
+        tags,
+        response: { 200: meResponse, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const me = await deps.auth.me(requireUserSession(request));
+      return {
+        ...me,
+        user: {
+          ...me.user,
+          createdAt: me.user.createdAt.toISOString(),
+          passwordChangedAt: me.user.passwordChangedAt.toISOString(),
+        },
+      };
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/password',
+    {
+      config: { access: signedInUser },
+      schema: {
+        summary:
+          'Change the password (the current one is required); ends all other sessions and rotates this one',
+        tags,
+        body: passwordChangeBody,
+        response: { 200: csrfResponse, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const rotated = await withRetryAfter(reply, () =>
+        deps.auth.changePassword(requireUserSession(request), request.body, clientOf(request)),
+      );
+      deps.cookies.set(reply, rotated.token);
+      return { csrfToken: rotated.csrfToken };
+    },
+  );
+
+  app.get(
+    '/api/v1/auth/sessions',
+    {
+      config: { access: signedInUser },
+      schema: {
+        summary: "The signed-in user's live sessions",
+        tags,
+        response: { 200: sessionListResponse, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const session = requireUserSession(request);
+      const sessions = await deps.sessions.list(session.userId, session.sessionId);
+      return {
+        sessions: sessions.map((entry) => ({
+          id: entry.id,
+          createdAt: entry.createdAt.toISOString(),
+          lastSeenAt: entry.lastSeenAt.toISOString(),
+          expiresAt: entry.expiresAt.toISOString(),
+          ip: entry.ip,
+          userAgent: entry.userAgent,
+          current: entry.current,
+        })),
+      };
+    },
+  );
+
+  app.delete(
+    '/api/v1/auth/sessions/:id',
+    {
+      config: { access: signedInUser },
+      schema: {
+        summary: "End one of the signed-in user's sessions (404 for anyone else's)",
+        tags,
+        params: idParams,
+        response: { 204: noContent, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const session = requireUserSession(request);
+      await deps.auth.revokeSession(session, request.params.id, clientOf(request));
+      if (request.params.id === session.sessionId) deps.cookies.clear(reply);
+      return reply.status(204).send(null);
+    },
+  );
+};
