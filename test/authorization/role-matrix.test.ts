@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CatalogedRoute } from '../../src/http/route-catalog.js';
+import {
+  allRoles,
+  bearer,
+  createOrganisationWithKeys,
+  openPlatformApp,
+  type RoleKeys,
+} from './platform-app.js';
+import { expectProblem, isSessionOnly, isUnsafe, policyOf, probe, routeLabel } from './route-matrix.js';
+
+const opened = await openPlatformApp();
+const keyRoutes = opened.app.routeCatalog.filter(
+  (route) => typeof policyOf(route) === 'object' && !isSessionOnly(route),
+);
+const sessionRoutes = opened.app.routeCatalog.filter(isSessionOnly);
+
+const cases = keyRoutes.flatMap((route) =>
+  allRoles.map((role) => {
+    const allowed = (policyOf(route) as { roles: readonly string[] }).roles.includes(role);
+    return [
+      `${routeLabel(route)} as ${role} → ${allowed ? 'not 403' : '403'}`,
+      route,
+      role,
+      allowed,
+    ] as const;
+  }),
+);
+
+let keys: RoleKeys;
+
+beforeAll(async () => {
+  keys = (await createOrganisationWithKeys(opened.platform, 'Role matrix')).keys;
+});
+
+afterAll(() => opened.close());
+
+describe('role matrix over every route that API keys may use (route table × role)', () => {
+  it('covers read, write and admin routes', () => {
+    expect(keyRoutes.map(routeLabel)).toEqual(
+      expect.arrayContaining(['GET /api/v1/media/:id', 'POST /api/v1/media', 'POST /api/v1/api-keys']),
+    );
+  });
+
+  it('admits neither viewers nor auditors to a state-changing route', () => {
+    const rolesOf = (route: CatalogedRoute) => (policyOf(route) as { roles: readonly string[] }).roles;
+    const open = keyRoutes
+      .filter((route) => isUnsafe(route))
+      .filter((route) => rolesOf(route).includes('viewer') || rolesOf(route).includes('auditor'));
+    expect(open.map(routeLabel)).toEqual([]);
+  });
+
+  it('keeps API-key and user management to admins', () => {
+    const management = keyRoutes.filter((route) => /^\/api\/v1\/(api-keys|users)(\/|$)/.test(route.url));
+    expect(management.length).toBeGreaterThan(0);
+    for (const route of management) expect(policyOf(route), routeLabel(route)).toEqual({ roles: ['admin'] });
+  });
+
+  // Ids in the paths are random (no resource), and bodies are absent: an admitted call stops at 400/404/415.
+  it.each(cases)('%s', async (_, route: CatalogedRoute, role, allowed) => {
+    const response = await probe(opened.app, route, { headers: bearer(keys[role]) });
+    if (!allowed) {
+      expectProblem(response, 403, 'forbidden');
+      return;
+    }
+    expect(response.statusCode, response.body).not.toBe(403);
+    expect(response.statusCode, response.body).not.toBe(401);
+    expect(response.statusCode, response.body).toBeLessThan(500);
+  });
+});
+
+describe.skipIf(sessionRoutes.length === 0)(
+  'routes for signed-in people only (role matrix needs session fixtures: only key refusal here)',
+  () => {
+    it.each(sessionRoutes.map((route) => [routeLabel(route), route] as const))(
+      '%s refuses API keys of every role',
+      async (_, route) => {
+        for (const role of allRoles) {
+          const response = await probe(opened.app, route, { headers: bearer(keys[role]) });
+          expect([401, 403], `${role}: ${response.body}`).toContain(response.statusCode);
+        }
+      },
+    );
+  },
+);
