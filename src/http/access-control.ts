@@ -130,6 +130,10 @@ async function authenticate(
         )
       : forbidden('this step of the login is already complete');
   }
+  // A WebSocket handshake is a GET that browsers send cross-site with cookies: it must come from this origin.
+  if (request.headers.upgrade?.toLowerCase() === 'websocket' && !isSameOrigin(request)) {
+    throw csrfFailed('a WebSocket opened with the session cookie must come from this origin');
+  }
   if (stateChanging.has(request.method)) {
     if (!isSameOrigin(request)) throw csrfFailed('Origin (or Referer) missing or not this site');
     const presented = request.headers['x-csrf-token'];

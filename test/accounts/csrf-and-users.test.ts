@@ -88,6 +88,25 @@ describeEachImplementation(
         expect(byReferer.statusCode, byReferer.body).toBe(200);
       });
 
+      it('refuses a WebSocket handshake made with the cookie from another origin', async () => {
+        const handshake = (from: string) =>
+          harness.app.inject({
+            method: 'GET',
+            url: '/api/v1/events',
+            headers: {
+              cookie: `${adminSession.cookieName}=${adminSession.cookie}`,
+              origin: from,
+              connection: 'Upgrade',
+              upgrade: 'websocket',
+              'sec-websocket-version': '13',
+              'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+            },
+          });
+        const crossSite = await handshake('https://evil.example');
+        expect(crossSite.json()).toMatchObject({ status: 403, code: 'csrf-failed' });
+        expect((await handshake(origin)).statusCode).not.toBe(403);
+      });
+
       it('needs no token for GET, and GET /auth/csrf returns the token', async () => {
         const response = await harness.app.inject(
           withSession(adminSession, { method: 'GET', url: '/api/v1/auth/csrf' }),
