@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ApiKeyService } from '../services/api-key.service.js';
+import type { AuditLogService } from '../services/audit-log.service.js';
 import type { OrganisationService } from '../services/organisation.service.js';
 import { badRequest } from '../services/errors.js';
 
@@ -25,6 +26,7 @@ function parse<T>(schema: z.ZodType<T>, args: unknown): T {
 export function createManagementCommands(deps: {
   organisations: OrganisationService;
   apiKeys: ApiKeyService;
+  auditLog: AuditLogService;
 }) {
   return {
     'org.create': async (args: unknown) => {
@@ -34,8 +36,21 @@ export function createManagementCommands(deps: {
     'org.list': async () => (await deps.organisations.list()).map((org) => ({ id: org.id, name: org.name })),
     'apikey.create': async (args: unknown) => {
       const created = await deps.apiKeys.create(parse(apiKeyCreateArgs, args));
+      await deps.auditLog.append({
+        orgId: created.orgId,
+        actor: { type: 'cli', id: null },
+        action: 'apikey.create',
+        outcome: 'success',
+        target: { type: 'api-key', id: created.id },
+        details: {
+          name: created.name,
+          role: created.role,
+          expiresAt: created.expiresAt?.toISOString() ?? null,
+        },
+      });
       return { ...created, expiresAt: created.expiresAt?.toISOString() ?? null };
     },
+    'audit.verify': async () => deps.auditLog.verify(),
   };
 }
 

@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.schema.js';
 import { createApiKeyRepository } from '../repositories/api-key.repository.js';
+import { createAuditRepository } from '../repositories/audit.repository.js';
 import { createOrganisationRepository } from '../repositories/organisation.repository.js';
 import { createApiKeyService } from '../services/api-key.service.js';
+import { createAuditLogService } from '../services/audit-log.service.js';
 import { createOrganisationService } from '../services/organisation.service.js';
 import { openMigratedDatabase } from './database-context.js';
 import { createLogger } from './logger.js';
@@ -22,6 +24,7 @@ export async function openManagement(
       organisations,
       now: () => new Date(),
     }),
+    auditLog: createAuditLogService({ audit: createAuditRepository({ db: database.db }) }),
   });
   return { commands, close: () => database.close() };
 }

@@ -8,6 +8,7 @@ import { defaultDetectors } from '../pipeline/default-detectors.js';
 import { createJobQueue } from '../queue/create-job-queue.js';
 import { createAnalysisRepository } from '../repositories/analysis.repository.js';
 import { createApiKeyRepository } from '../repositories/api-key.repository.js';
+import { createAuditRepository } from '../repositories/audit.repository.js';
 import { createDatabaseThrottleStore } from '../repositories/database.throttle-store.js';
 import { createMediaRepository } from '../repositories/media.repository.js';
 import { createOrganisationRepository } from '../repositories/organisation.repository.js';
@@ -16,6 +17,7 @@ import { createSessionRepository } from '../repositories/session.repository.js';
 import { createUserRepository } from '../repositories/user.repository.js';
 import { createAnalysisService } from '../services/analysis.service.js';
 import { createApiKeyService } from '../services/api-key.service.js';
+import { createAuditLogService } from '../services/audit-log.service.js';
 import { createLoginThrottle } from '../services/login-throttle.service.js';
 import { createMediaService } from '../services/media.service.js';
 import { createOrganisationService } from '../services/organisation.service.js';
@@ -78,6 +80,7 @@ export async function openPlatform(config: Config, log: Logger) {
       users: createUserRepository({ db: database.db }),
       sessions: createSessionRepository({ db: database.db }),
     };
+    const auditLog = createAuditLogService({ audit: createAuditRepository({ db: database.db }) });
     const organisationService = createOrganisationService({ organisations: repositories.organisations });
     const apiKeyService = createApiKeyService({
       apiKeys: repositories.apiKeys,
@@ -139,10 +142,12 @@ export async function openPlatform(config: Config, log: Logger) {
       queue,
       events,
       repositories,
+      auditLog,
       services: { organisationService, apiKeyService, sessionService, mediaService, analysisService },
       managementCommands: createManagementCommands({
         organisations: organisationService,
         apiKeys: apiKeyService,
+        auditLog,
       }),
       jobHandlers: { 'analysis.run': analysisService.run },
       healthChecks,

@@ -25,6 +25,7 @@ export async function buildPlatformApp(platform: Platform) {
     mediaService: platform.services.mediaService,
     analysisService: platform.services.analysisService,
     analyses: platform.repositories.analyses,
+    audit: platform.auditLog,
     events: platform.events,
     healthChecks: platform.healthChecks,
     uploads: platform.uploads,

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load-config.js';
 import { AppError } from '../services/errors.js';
 import { analyzeCommand } from './commands/analyze.command.js';
+import { auditCommand } from './commands/audit.command.js';
 import { apiKeyCommand, orgCommand } from './commands/manage.command.js';
 import { configCheckCommand, migrateCommand, serveCommand, workerCommand } from './commands/run.command.js';
 import type { CliCommand } from './cli-command.js';
@@ -13,6 +14,7 @@ const commands: Record<string, CliCommand> = {
   analyze: analyzeCommand,
   org: orgCommand,
   apikey: apiKeyCommand,
+  audit: auditCommand,
   config: configCheckCommand,
 };
 
@@ -26,6 +28,7 @@ const usage = `usage: guardian <command>
   org list                                list organisations
   apikey create --org NAME --name LABEL [--role admin|analyst|viewer|auditor] [--expires-days N]
                                           create an API key (printed once, on the last line)
+  audit verify                            check the audit log's hash chain (exit 1 naming the first bad entry)
   config check                            validate the environment configuration
 
 Configuration comes from environment variables: see docs/configuration.md.`;

@@ -2,6 +2,7 @@ import { Migrator, type Kysely, type Migration } from 'kysely';
 import * as initial from './migrations/0001_initial.js';
 import * as accounts from './migrations/0002_accounts.js';
 import * as mfaTokensMail from './migrations/0003_mfa_tokens_mail.js';
+import * as auditLog from './migrations/0004_audit_log.js';
 import * as loginThrottle from './migrations/0005_login_throttle.js';
 import type { Database } from './schema.js';
 
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_accounts': accounts,
   '0003_mfa_tokens_mail': mfaTokensMail,
+  '0004_audit_log': auditLog,
   '0005_login_throttle': loginThrottle,
 };
 

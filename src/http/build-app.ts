@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { EventBus } from '../events/event-bus.js';
 import type { AnalysisRepository } from '../repositories/analysis.repository.js';
 import type { AnalysisService } from '../services/analysis.service.js';
+import type { AuditLogService } from '../services/audit-log.service.js';
 import type { ApiKeyService } from '../services/api-key.service.js';
 import type { AuthService } from '../services/auth.service.js';
 import type { MediaService } from '../services/media.service.js';
@@ -20,6 +21,7 @@ import { registerProblemHandlers } from './problem-details.js';
 import { registerRateLimits, type RateLimitOptions } from './rate-limits.js';
 import { registerRouteCatalog } from './route-catalog.js';
 import { analysesRoutes } from './routes/analyses.routes.js';
+import { auditRoutes } from './routes/audit.routes.js';
 import { apiKeysRoutes } from './routes/api-keys.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
@@ -61,6 +63,7 @@ export interface AppDeps {
   mediaService: MediaService;
   analysisService: AnalysisService;
   analyses: AnalysisRepository;
+  audit: AuditLogService;
   events: EventBus;
   healthChecks: HealthCheck[];
   uploads: UploadsRoutesDeps;
@@ -141,6 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(usersRoutes, { users: deps.accounts?.users ?? accountsNotWired });
   await app.register(eventsRoutes, { events: deps.events });
+  await app.register(auditRoutes, { audit: deps.audit });
   await app.register(uploadsRoutes, deps.uploads);
   app.get(
     '/api/v1/openapi.json',

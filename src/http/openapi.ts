@@ -18,6 +18,7 @@ export async function renderOpenApi(): Promise<string> {
     mediaService: inert,
     analysisService: inert,
     analyses: inert,
+    audit: inert,
     events: inert,
     healthChecks: [],
     uploads: { handler: inert },

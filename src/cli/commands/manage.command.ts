@@ -5,7 +5,7 @@ import type { Config } from '../../config/config.schema.js';
 import type { CliCommand } from '../cli-command.js';
 
 /** Runs a management command in the running server (embedded mode) or directly against the database. */
-async function runManagement(
+export async function runManagement(
   config: Config,
   command: keyof ManagementCommands,
   args: unknown,
