@@ -2,9 +2,16 @@ import { z } from 'zod';
 import type { ApiKeyService } from '../services/api-key.service.js';
 import type { AuditLogService } from '../services/audit-log.service.js';
 import type { OrganisationService } from '../services/organisation.service.js';
+import type { UserService } from '../services/user.service.js';
 import { badRequest } from '../services/errors.js';
 
 const orgCreateArgs = z.strictObject({ name: z.string() });
+const userCreateArgs = z.strictObject({
+  orgName: z.string(),
+  email: z.string().max(320),
+  role: z.enum(['admin', 'analyst', 'viewer', 'auditor']),
+  password: z.string().max(1024),
+});
 const apiKeyCreateArgs = z.strictObject({
   orgName: z.string(),
   name: z.string(),
@@ -26,12 +33,17 @@ function parse<T>(schema: z.ZodType<T>, args: unknown): T {
 export function createManagementCommands(deps: {
   organisations: OrganisationService;
   apiKeys: ApiKeyService;
+  users: UserService;
   auditLog: AuditLogService;
 }) {
   return {
     'org.create': async (args: unknown) => {
       const org = await deps.organisations.create(parse(orgCreateArgs, args).name);
       return { id: org.id, name: org.name };
+    },
+    'user.create': async (args: unknown) => {
+      const user = await deps.users.createInOrganisation(parse(userCreateArgs, args));
+      return { id: user.id, email: user.email, role: user.role, orgId: user.org_id };
     },
     'org.list': async () => (await deps.organisations.list()).map((org) => ({ id: org.id, name: org.name })),
     'apikey.create': async (args: unknown) => {

@@ -3,9 +3,14 @@ import type { Config } from '../config/config.schema.js';
 import { createApiKeyRepository } from '../repositories/api-key.repository.js';
 import { createAuditRepository } from '../repositories/audit.repository.js';
 import { createOrganisationRepository } from '../repositories/organisation.repository.js';
+import { createSessionRepository } from '../repositories/session.repository.js';
+import { createUserRepository } from '../repositories/user.repository.js';
 import { createApiKeyService } from '../services/api-key.service.js';
 import { createAuditLogService } from '../services/audit-log.service.js';
 import { createOrganisationService } from '../services/organisation.service.js';
+import { createPasswordHasher } from '../services/password-hasher.js';
+import { createSessionService } from '../services/session.service.js';
+import { createUserService } from '../services/user.service.js';
 import { openMigratedDatabase } from './database-context.js';
 import { createLogger } from './logger.js';
 import { createManagementCommands, type ManagementCommands } from './management-commands.js';
@@ -17,14 +22,29 @@ export async function openManagement(
 ): Promise<{ commands: ManagementCommands; close(): Promise<void> }> {
   const database = await openMigratedDatabase(config, log);
   const organisations = createOrganisationRepository({ db: database.db });
+  const now = () => new Date();
+  const auditLog = createAuditLogService({ audit: createAuditRepository({ db: database.db }) });
+  const users = createUserService({
+    users: createUserRepository({ db: database.db }),
+    organisations,
+    sessions: createSessionService({
+      sessions: createSessionRepository({ db: database.db }),
+      now,
+      timeouts: { idleMinutes: config.SESSION_IDLE_MINUTES, absoluteHours: config.SESSION_ABSOLUTE_HOURS },
+    }),
+    hasher: createPasswordHasher({ concurrency: config.PASSWORD_HASH_CONCURRENCY }),
+    audit: auditLog,
+    now,
+  });
   const commands = createManagementCommands({
     organisations: createOrganisationService({ organisations }),
     apiKeys: createApiKeyService({
       apiKeys: createApiKeyRepository({ db: database.db }),
       organisations,
-      now: () => new Date(),
+      now,
     }),
-    auditLog: createAuditLogService({ audit: createAuditRepository({ db: database.db }) }),
+    users,
+    auditLog,
   });
   return { commands, close: () => database.close() };
 }

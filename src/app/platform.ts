@@ -21,6 +21,9 @@ import { createAuditLogService } from '../services/audit-log.service.js';
 import { createLoginThrottle } from '../services/login-throttle.service.js';
 import { createMediaService } from '../services/media.service.js';
 import { createOrganisationService } from '../services/organisation.service.js';
+import { createPasswordHasher } from '../services/password-hasher.js';
+import { createAuthService } from '../services/auth.service.js';
+import { createUserService } from '../services/user.service.js';
 import { createSessionService } from '../services/session.service.js';
 import { createBlobGateway } from '../storage/blob-gateway.js';
 import { EncryptedFsBlobStore, sweepStaleTempFiles } from '../storage/encrypted-fs.blob-store.js';
@@ -92,6 +95,26 @@ export async function openPlatform(config: Config, log: Logger) {
       now,
       timeouts: { idleMinutes: config.SESSION_IDLE_MINUTES, absoluteHours: config.SESSION_ABSOLUTE_HOURS },
     });
+    const passwordHasher = createPasswordHasher({ concurrency: config.PASSWORD_HASH_CONCURRENCY });
+    const userService = createUserService({
+      users: repositories.users,
+      organisations: repositories.organisations,
+      sessions: sessionService,
+      hasher: passwordHasher,
+      audit: auditLog,
+      now,
+    });
+    const authService = createAuthService({
+      users: repositories.users,
+      organisations: repositories.organisations,
+      hasher: passwordHasher,
+      sessions: sessionService,
+      throttle: loginThrottle,
+      audit: auditLog,
+      // Wiring point for TOTP: its service's isEnabled(userId) turns on the second login step.
+      secondFactor: { isEnabled: async () => false },
+      now,
+    });
     const mediaService = createMediaService({
       db: database.db,
       blobStore,
@@ -143,10 +166,19 @@ export async function openPlatform(config: Config, log: Logger) {
       events,
       repositories,
       auditLog,
-      services: { organisationService, apiKeyService, sessionService, mediaService, analysisService },
+      services: {
+        organisationService,
+        apiKeyService,
+        sessionService,
+        userService,
+        authService,
+        mediaService,
+        analysisService,
+      },
       managementCommands: createManagementCommands({
         organisations: organisationService,
         apiKeys: apiKeyService,
+        users: userService,
         auditLog,
       }),
       jobHandlers: { 'analysis.run': analysisService.run },

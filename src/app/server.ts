@@ -21,6 +21,11 @@ export async function buildPlatformApp(platform: Platform) {
     authenticator: platform.services.apiKeyService,
     apiKeys: platform.services.apiKeyService,
     sessions: platform.services.sessionService,
+    accounts: {
+      auth: platform.services.authService,
+      sessions: platform.services.sessionService,
+      users: platform.services.userService,
+    },
     allowInsecureSessionCookie: config.NODE_ENV !== 'production' && isLoopback(config.HOST),
     mediaService: platform.services.mediaService,
     analysisService: platform.services.analysisService,

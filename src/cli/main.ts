@@ -5,6 +5,7 @@ import { analyzeCommand } from './commands/analyze.command.js';
 import { auditCommand } from './commands/audit.command.js';
 import { apiKeyCommand, orgCommand } from './commands/manage.command.js';
 import { configCheckCommand, migrateCommand, serveCommand, workerCommand } from './commands/run.command.js';
+import { userCommand } from './commands/user.command.js';
 import type { CliCommand } from './cli-command.js';
 
 const commands: Record<string, CliCommand> = {
@@ -14,6 +15,7 @@ const commands: Record<string, CliCommand> = {
   analyze: analyzeCommand,
   org: orgCommand,
   apikey: apiKeyCommand,
+  user: userCommand,
   audit: auditCommand,
   config: configCheckCommand,
 };
@@ -28,6 +30,8 @@ const usage = `usage: guardian <command>
   org list                                list organisations
   apikey create --org NAME --name LABEL [--role admin|analyst|viewer|auditor] [--expires-days N]
                                           create an API key (printed once, on the last line)
+  user create --email EMAIL --org NAME --role ROLE [--password-file PATH]
+                                          create a user; the password is the first line of PATH or of stdin
   audit verify                            check the audit log's hash chain (exit 1 naming the first bad entry)
   config check                            validate the environment configuration
 
