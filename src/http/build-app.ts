@@ -136,7 +136,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxUploadBytes: deps.maxUploadBytes,
   });
   await app.register(analysesRoutes, { analysisService: deps.analysisService });
-  await app.register(apiKeysRoutes, { apiKeys: deps.apiKeys });
+  await app.register(apiKeysRoutes, { apiKeys: deps.apiKeys, audit: deps.audit });
   await app.register(authRoutes, {
     auth: deps.accounts?.auth ?? accountsNotWired,
     sessions: deps.accounts?.sessions ?? accountsNotWired,

@@ -83,7 +83,7 @@ describe('API-key management API', () => {
     }
   });
 
-  it('revokes at once; a second revocation and another organisation’s key are 404', async () => {
+  it('revokes at once and audits creation and revocation; a second revocation and another organisation’s key are 404', async () => {
     const created = (await create({ name: 'to revoke', role: 'viewer' })).json<ApiKeyBody>();
     expect((await use(created.key ?? '')).statusCode).toBe(404);
     const revoke = (id: string, key = admin.admin) =>
@@ -95,6 +95,16 @@ describe('API-key management API', () => {
     expectProblem(await revoke(created.id), 404, 'not-found');
     const listed = (await list()).json<{ items: ApiKeyBody[] }>().items.find((key) => key.id === created.id);
     expect(listed?.revokedAt).toEqual(expect.any(String));
+
+    const events = await opened.app.inject({ url: '/api/v1/audit-events', headers: bearer(admin.admin) });
+    expect(events.statusCode, events.body).toBe(200);
+    const audited = events.json<{
+      events: { action: string; target: { id: string } | null; actor: object }[];
+    }>();
+    const about = audited.events.filter((event) => event.target?.id === created.id);
+    expect(about.map((event) => event.action).sort()).toEqual(['apikey.create', 'apikey.revoke']);
+    expect(about[0]?.actor).toMatchObject({ type: 'api-key' });
+    expect(events.body).not.toContain(created.key);
 
     const other = await createOrganisationWithKeys(opened.platform, 'Other key admins');
     const othersKey = (await create({ name: 'theirs', role: 'viewer' }, other.keys.admin)).json<ApiKeyBody>();

@@ -1,10 +1,15 @@
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiKeyRole } from '../../db/schema.js';
 import type { ApiKeySummary } from '../../repositories/api-key.repository.js';
 import type { ApiKeyService } from '../../services/api-key.service.js';
+import type { AuditLog } from '../../services/audit-log.js';
+import { auditActorOf } from '../../services/user.service.js';
 import { requirePrincipal, type AccessPolicy } from '../access-control.js';
 import { errorResponses, idParams } from '../schemas.js';
+
+type AuditDetails = Record<string, string | number | boolean | null>;
 
 const keyAdmins: AccessPolicy = { roles: ['admin'] };
 const roles = ['admin', 'analyst', 'viewer', 'auditor'] as const satisfies readonly ApiKeyRole[];
@@ -30,7 +35,26 @@ const createdApiKeySchema = apiKeySchema.extend({
   key: z.string().describe('the secret, shown this once: only its hash is stored'),
 });
 
-export const apiKeysRoutes: FastifyPluginAsyncZod<{ apiKeys: ApiKeyService }> = async (app, deps) => {
+export interface ApiKeysRoutesDeps {
+  apiKeys: ApiKeyService;
+  audit: AuditLog;
+}
+
+export const apiKeysRoutes: FastifyPluginAsyncZod<ApiKeysRoutesDeps> = async (app, deps) => {
+  const record = (request: FastifyRequest, action: string, keyId: string, details: AuditDetails = {}) => {
+    const principal = requirePrincipal(request);
+    return deps.audit.append({
+      orgId: principal.orgId,
+      actor: auditActorOf(principal),
+      action,
+      outcome: 'success',
+      target: { type: 'api-key', id: keyId },
+      ip: request.ip,
+      userAgent: request.headers['user-agent'] ?? null,
+      details,
+    });
+  };
+
   app.post(
     '/api/v1/api-keys',
     {
@@ -45,6 +69,11 @@ export const apiKeysRoutes: FastifyPluginAsyncZod<{ apiKeys: ApiKeyService }> = 
     async (request, reply) => {
       const principal = requirePrincipal(request);
       const created = await deps.apiKeys.createForOrg(principal.orgId, request.body);
+      await record(request, 'apikey.create', created.id, {
+        name: created.name,
+        role: created.role,
+        expiresAt: created.expiresAt?.toISOString() ?? null,
+      });
       return reply.status(201).send({
         ...apiKeyView({
           id: created.id,
@@ -92,6 +121,7 @@ export const apiKeysRoutes: FastifyPluginAsyncZod<{ apiKeys: ApiKeyService }> = 
     async (request, reply) => {
       const principal = requirePrincipal(request);
       await deps.apiKeys.revoke(principal.orgId, request.params.id);
+      await record(request, 'apikey.revoke', request.params.id);
       return reply.status(204).send(null);
     },
   );
