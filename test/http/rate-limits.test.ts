@@ -102,7 +102,7 @@ describe('HTTP rate limits (in memory)', () => {
     );
   });
 
-  it('gives every public auth route the stricter limit (route table)', async () => {
+  it('gives every public auth route the stricter limit or a stricter one of its own (route table)', async () => {
     const authRoutes = opened.app.routeCatalog.filter(
       (route) => route.url.startsWith('/api/v1/auth/') && route.config.access === 'public',
     );
@@ -113,9 +113,9 @@ describe('HTTP rate limits (in memory)', () => {
         url: route.url.replace(/:(\w+)/g, 'x'),
         remoteAddress: `203.0.113.${41 + authRoutes.indexOf(route)}`,
       });
-      expect(Number(response.headers['x-ratelimit-limit']), `${route.method} ${route.url}`).toBe(
-        rateLimits.auth.max,
-      );
+      const limit = Number(response.headers['x-ratelimit-limit']);
+      expect(limit, `${route.method} ${route.url}`).toBeGreaterThan(0);
+      expect(limit, `${route.method} ${route.url}`).toBeLessThanOrEqual(rateLimits.auth.max);
     }
   });
 
