@@ -10,7 +10,8 @@ export interface NewOutboxMessage {
 }
 
 export interface OutboxRepository {
-  add(message: NewOutboxMessage): Promise<OutboxMessage>;
+  /** Due for delivery at once: `at` is the app's clock, the one claimDue is later asked with. */
+  add(message: NewOutboxMessage, at: Date): Promise<OutboxMessage>;
   /**
    * Claims up to `limit` undelivered messages that are due and still have attempts left: counts the attempt
    * and pushes `next_attempt_at` out by `leaseMs`, so a sender that dies mid-delivery only delays a retry.
@@ -32,7 +33,7 @@ export interface OutboxRepository {
 export function createOutboxRepository(deps: { db: Kysely<Database> }): OutboxRepository {
   const { db } = deps;
   return {
-    async add(message) {
+    async add(message, at) {
       return db
         .insertInto('outbox_messages')
         .values({
@@ -41,6 +42,8 @@ export function createOutboxRepository(deps: { db: Kysely<Database> }): OutboxRe
           to_address: message.to,
           subject: message.subject,
           body_text: message.text,
+          created_at: at,
+          next_attempt_at: at,
         })
         .returningAll()
         .executeTakeFirstOrThrow();

@@ -113,7 +113,7 @@ export function createMailer(deps: MailerDeps) {
   return {
     delivery: transport ? 'smtp' : 'outbox',
     async send(mail: OutgoingMail) {
-      const message = await outbox.add(mail);
+      const message = await outbox.add(mail, now());
       log.info(
         { messageId: message.id, orgId: mail.orgId, delivery: transport ? 'smtp' : 'outbox' },
         'mail queued',
