@@ -1,0 +1,435 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Analysis, Media } from '../../src/db/schema.js';
+import type { AnalysisProgressEvent, EventBus } from '../../src/events/event-bus.js';
+import type { AnalysisPipeline, AnalysisRunRequest } from '../../src/pipeline/analysis-pipeline.js';
+import type { AnalysisReport } from '../../src/pipeline/report.js';
+import type { JobQueue } from '../../src/queue/job-queue.js';
+import { jobDefinitions, type JobContext } from '../../src/queue/job-table.js';
+import type { AnalysisRepository } from '../../src/repositories/analysis.repository.js';
+import type { MediaRepository } from '../../src/repositories/media.repository.js';
+import { createAnalysisService, type AnalysisServiceDeps } from '../../src/services/analysis.service.js';
+import type { BlobGateway, BlobGatewayHandle } from '../../src/storage/blob-gateway.js';
+import { testLogger } from '../helpers/databases.js';
+import { CallLog } from './strict-fake.js';
+
+const orgId = randomUUID();
+const otherOrgId = randomUUID();
+const clock = new Date('2025-03-01T12:00:00.000Z');
+const maxAttempts = jobDefinitions['analysis.run'].attempts;
+
+let log = new CallLog();
+
+afterEach(() => {
+  const { unexpected } = log;
+  log = new CallLog();
+  expect(unexpected, 'calls the test did not expect').toEqual([]);
+});
+
+function analysisRow(overrides: Partial<Analysis> = {}): Analysis {
+  return {
+    id: randomUUID(),
+    org_id: orgId,
+    media_id: randomUUID(),
+    pipeline_version: 'test-pipeline',
+    status: 'queued',
+    progress: 0,
+    stage: null,
+    band: null,
+    report: null,
+    error_code: null,
+    error_detail: null,
+    attempts: 0,
+    created_at: new Date(clock.getTime() - 600_000),
+    started_at: null,
+    finished_at: null,
+    updated_at: new Date(clock.getTime() - 600_000),
+    ...overrides,
+  };
+}
+
+function mediaRow(analysis: Analysis, overrides: Partial<Media> = {}): Media {
+  return {
+    id: analysis.media_id,
+    org_id: analysis.org_id,
+    sha256: 'ab'.repeat(32),
+    size_bytes: 1234,
+    mime_type: 'video/mp4',
+    original_filename: 'clip.mp4',
+    blob_key: `media-${analysis.media_id}`,
+    status: 'stored',
+    probe: { formatName: 'mp4', streams: [] },
+    created_at: clock,
+    ...overrides,
+  };
+}
+
+/** An in-memory analyses table with the state rules of the real repository (done is final). */
+function analysesTable(rows: Analysis[]) {
+  const byId = new Map(rows.map((row) => [row.id, { ...row }]));
+  const touch = (row: Analysis) => (row.updated_at = clock);
+  const repository = log.fake<AnalysisRepository>('analyses', {
+    async findByIdUnscoped(id) {
+      const row = byId.get(id);
+      return row ? { ...row } : null;
+    },
+    async markRunning(id) {
+      const row = byId.get(id);
+      if (!row || (row.status !== 'queued' && row.status !== 'running')) return null;
+      Object.assign(row, { status: 'running', attempts: row.attempts + 1, started_at: clock });
+      touch(row);
+      return { ...row };
+    },
+    async updateProgress(id, stage, progress) {
+      const row = byId.get(id);
+      if (row?.status === 'running') Object.assign(row, { stage, progress });
+    },
+    async complete(id, result) {
+      const row = byId.get(id);
+      if (!row || row.status === 'done') return false;
+      Object.assign(row, { status: 'done', band: result.band, report: result.report, progress: 1 });
+      touch(row);
+      return true;
+    },
+    async fail(id, error) {
+      const row = byId.get(id);
+      if (!row || row.status === 'done') return false;
+      Object.assign(row, { status: 'failed', error_code: error.code, error_detail: error.detail });
+      touch(row);
+      return true;
+    },
+    async requeue(id) {
+      const row = byId.get(id);
+      if (!row || row.status === 'done') return false;
+      Object.assign(row, { status: 'queued', progress: 0, stage: null });
+      touch(row);
+      return true;
+    },
+    async findStale({ olderThan, limit }) {
+      return [...byId.values()]
+        .filter((row) => (row.status === 'queued' || row.status === 'running') && row.updated_at < olderThan)
+        .sort((a, b) => a.updated_at.getTime() - b.updated_at.getTime())
+        .slice(0, limit)
+        .map((row) => ({ ...row }));
+    },
+  });
+  return { repository, row: (id: string) => byId.get(id) };
+}
+
+const doneReport = { band: 'no_indicators', reasons: ['no indicators'] } as unknown as AnalysisReport;
+
+function pipelineReturning(
+  result: (request: AnalysisRunRequest) => Promise<AnalysisReport>,
+): AnalysisPipeline {
+  return log.fake<AnalysisPipeline>('pipeline', { version: 'test-pipeline', run: result });
+}
+
+async function stagedRun(request: AnalysisRunRequest): Promise<AnalysisReport> {
+  await request.onProgress?.('probe', 0);
+  await request.onProgress?.('detector:gop-double-compression', 0.5);
+  await request.onProgress?.('report', 1);
+  return doneReport;
+}
+
+/** Gateway handles whose URL carries a secret token, like the real loopback gateway's. */
+function gateway() {
+  const handles: { url: string; closed: boolean }[] = [];
+  const fake = log.fake<BlobGateway>('blobGateway', {
+    async open() {
+      const handle = { url: `http://127.0.0.1:41999/${randomBytes(32).toString('hex')}`, closed: false };
+      handles.push(handle);
+      return log.fake<BlobGatewayHandle>('handle', {
+        url: handle.url,
+        close: async () => {
+          handle.closed = true;
+        },
+      });
+    },
+  });
+  return { fake, handles };
+}
+
+function eventBus() {
+  const published: AnalysisProgressEvent[] = [];
+  const fake = log.fake<EventBus>('events', {
+    async publish(event) {
+      published.push(event);
+    },
+  });
+  return { fake, published, types: () => published.map((event) => event.type) };
+}
+
+function mediaLookup(found: Media | null): MediaRepository {
+  return log.fake<MediaRepository>('media', { findById: async () => found });
+}
+
+function service(deps: Partial<AnalysisServiceDeps>) {
+  return createAnalysisService({
+    analyses: log.fake<AnalysisRepository>('analyses', {}),
+    media: log.fake<MediaRepository>('media', {}),
+    blobGateway: log.fake<BlobGateway>('blobGateway', {}),
+    pipeline: log.fake<AnalysisPipeline>('pipeline', {}),
+    queue: log.fake<JobQueue>('queue', {}),
+    events: log.fake<EventBus>('events', {}),
+    now: () => clock,
+    log: testLogger(),
+    ...deps,
+  });
+}
+
+function jobContext(attempt: number, signal = new AbortController().signal): JobContext {
+  return {
+    jobId: randomUUID(),
+    attempt,
+    signal,
+    reportProgress: async () => {},
+  };
+}
+
+describe('AnalysisService.run', () => {
+  it('completes once: a second run of a done analysis writes nothing and publishes nothing', async () => {
+    const analysis = analysisRow();
+    const table = analysesTable([analysis]);
+    const events = eventBus();
+    const run = service({
+      analyses: table.repository,
+      media: mediaLookup(mediaRow(analysis)),
+      blobGateway: gateway().fake,
+      pipeline: pipelineReturning(stagedRun),
+      events: events.fake,
+    }).run;
+    const payload = { analysisId: analysis.id, orgId };
+
+    await run(payload, jobContext(1));
+    expect(table.row(analysis.id)).toMatchObject({
+      status: 'done',
+      band: 'no_indicators',
+      report: doneReport,
+    });
+    expect(events.types().filter((type) => type === 'analysis.done')).toHaveLength(1);
+    expect(events.published.at(-1)).toMatchObject({ type: 'analysis.done', analysisId: analysis.id, orgId });
+
+    log.clear();
+    events.published.length = 0;
+    await run(payload, jobContext(1));
+    expect(log.names()).toEqual(['analyses.findByIdUnscoped', 'analyses.markRunning']);
+    expect(events.published).toEqual([]);
+  });
+
+  it('publishes analysis.done once when two deliveries of one job overlap (only one complete() wins)', async () => {
+    const analysis = analysisRow();
+    const table = analysesTable([analysis]);
+    const events = eventBus();
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started = 0;
+    const run = service({
+      analyses: table.repository,
+      media: mediaLookup(mediaRow(analysis)),
+      blobGateway: gateway().fake,
+      pipeline: pipelineReturning(async (request) => {
+        started += 1;
+        if (started === 2) release();
+        await gate;
+        return stagedRun(request);
+      }),
+      events: events.fake,
+    }).run;
+    const payload = { analysisId: analysis.id, orgId };
+
+    await Promise.all([run(payload, jobContext(1)), run(payload, jobContext(1))]);
+
+    const completions = log.callsTo('analyses.complete');
+    expect(completions).toHaveLength(2);
+    expect(events.types().filter((type) => type === 'analysis.done')).toEqual(['analysis.done']);
+    expect(table.row(analysis.id)?.status).toBe('done');
+  });
+
+  it('publishes no done event when complete() reports that it wrote nothing', async () => {
+    const analysis = analysisRow();
+    const events = eventBus();
+    const run = service({
+      analyses: log.fake<AnalysisRepository>('analyses', {
+        findByIdUnscoped: async () => analysis,
+        markRunning: async () => ({ ...analysis, status: 'running', attempts: 1 }),
+        updateProgress: async () => {},
+        complete: async () => false,
+      }),
+      media: mediaLookup(mediaRow(analysis)),
+      blobGateway: gateway().fake,
+      pipeline: pipelineReturning(stagedRun),
+      events: events.fake,
+    }).run;
+
+    await run({ analysisId: analysis.id, orgId }, jobContext(1));
+
+    expect(log.callsTo('analyses.complete')).toHaveLength(1);
+    expect(events.types()).not.toContain('analysis.done');
+  });
+
+  it('rethrows a pipeline error on every attempt (so the queue retries) and fails the analysis only on the last', async () => {
+    const analysis = analysisRow();
+    const table = analysesTable([analysis]);
+    const events = eventBus();
+    const blobs = gateway();
+    const run = service({
+      analyses: table.repository,
+      media: mediaLookup(mediaRow(analysis)),
+      blobGateway: blobs.fake,
+      pipeline: pipelineReturning(async (request) => {
+        await request.onProgress?.('probe', 0);
+        throw new Error(`ffmpeg exited with code 1: ${request.input}: Invalid data found\nsecond line`);
+      }),
+      events: events.fake,
+    }).run;
+    const payload = { analysisId: analysis.id, orgId };
+
+    for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+      const failure = await run(payload, jobContext(attempt)).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(failure, `attempt ${attempt} must rethrow`).toBeInstanceOf(Error);
+      expect((failure as Error).message).toMatch(/^ffmpeg exited with code 1/);
+      if (attempt < maxAttempts) {
+        expect(table.row(analysis.id)?.status, `after attempt ${attempt}`).toBe('running');
+        expect(log.callsTo('analyses.fail')).toEqual([]);
+        expect(events.types()).not.toContain('analysis.failed');
+      }
+    }
+
+    expect(log.callsTo('pipeline.run')).toHaveLength(maxAttempts);
+    expect(log.callsTo('analyses.fail')).toHaveLength(1);
+    const failed = table.row(analysis.id);
+    expect(failed).toMatchObject({ status: 'failed', error_code: 'analysis-failed', attempts: maxAttempts });
+    expect(failed?.error_detail).toMatch(/^ffmpeg exited with code 1: input/);
+    for (const handle of blobs.handles) {
+      expect(failed?.error_detail).not.toContain(handle.url.split('/').at(-1));
+      expect(handle.closed).toBe(true);
+    }
+    expect(events.types().filter((type) => type === 'analysis.failed')).toEqual(['analysis.failed']);
+    expect(events.published.at(-1)).toMatchObject({ type: 'analysis.failed', status: 'failed' });
+  });
+
+  it('never fails the analysis when the attempt was aborted (shutdown hands the job back), even the last one', async () => {
+    const analysis = analysisRow({ status: 'running', attempts: maxAttempts - 1 });
+    const table = analysesTable([analysis]);
+    const controller = new AbortController();
+    const stopping = new Error('worker stopping');
+    const run = service({
+      analyses: table.repository,
+      media: mediaLookup(mediaRow(analysis)),
+      blobGateway: gateway().fake,
+      pipeline: pipelineReturning(async () => {
+        controller.abort(stopping);
+        throw stopping;
+      }),
+      events: eventBus().fake,
+    }).run;
+
+    await expect(
+      run({ analysisId: analysis.id, orgId }, jobContext(maxAttempts, controller.signal)),
+    ).rejects.toBe(stopping);
+    expect(log.callsTo('analyses.fail')).toEqual([]);
+    expect(table.row(analysis.id)?.status).toBe('running');
+  });
+
+  it('drops a job whose organisation does not match the analysis row, touching nothing', async () => {
+    const analysis = analysisRow({ org_id: otherOrgId });
+    const table = analysesTable([analysis]);
+    const events = eventBus();
+    const run = service({ analyses: table.repository, events: events.fake }).run;
+
+    await expect(run({ analysisId: analysis.id, orgId }, jobContext(1))).resolves.toBeUndefined();
+
+    expect(log.names()).toEqual(['analyses.findByIdUnscoped']);
+    expect(table.row(analysis.id)).toMatchObject({ status: 'queued', attempts: 0 });
+    expect(events.published).toEqual([]);
+  });
+
+  it('drops a job whose analysis does not exist', async () => {
+    const table = analysesTable([]);
+    const run = service({ analyses: table.repository }).run;
+
+    await expect(run({ analysisId: randomUUID(), orgId }, jobContext(1))).resolves.toBeUndefined();
+    expect(log.names()).toEqual(['analyses.findByIdUnscoped']);
+  });
+
+  it.each([
+    ['gone', () => null],
+    ['deleted', (analysis: Analysis) => mediaRow(analysis, { status: 'deleted' })],
+  ] as const)('fails with media-missing when the media is %s, without opening it', async (_case, media) => {
+    const analysis = analysisRow();
+    const table = analysesTable([analysis]);
+    const events = eventBus();
+    const run = service({
+      analyses: table.repository,
+      media: mediaLookup(media(analysis)),
+      events: events.fake,
+    }).run;
+
+    await expect(run({ analysisId: analysis.id, orgId }, jobContext(1))).resolves.toBeUndefined();
+
+    expect(table.row(analysis.id)).toMatchObject({ status: 'failed', error_code: 'media-missing' });
+    expect(events.published).toEqual([
+      expect.objectContaining({ type: 'analysis.failed', analysisId: analysis.id, orgId, status: 'failed' }),
+    ]);
+    expect(log.callsTo('media.findById')[0]?.args).toEqual([orgId, analysis.media_id]);
+  });
+});
+
+describe('AnalysisService.reconcile', () => {
+  const staleAfterMs = 120_000;
+  const stale = new Date(clock.getTime() - staleAfterMs - 1_000);
+  const fresh = new Date(clock.getTime() - staleAfterMs + 1_000);
+
+  it('re-enqueues only stale queued or running analyses that have no pending job', async () => {
+    const lostQueued = analysisRow({ status: 'queued', updated_at: stale });
+    const lostRunning = analysisRow({ status: 'running', updated_at: stale, org_id: otherOrgId });
+    const withLiveJob = analysisRow({ status: 'queued', updated_at: stale });
+    const recent = analysisRow({ status: 'running', updated_at: fresh });
+    const finished = analysisRow({ status: 'done', updated_at: stale });
+    const failed = analysisRow({ status: 'failed', updated_at: stale });
+    const table = analysesTable([lostQueued, lostRunning, withLiveJob, recent, finished, failed]);
+    const enqueued: { name: string; payload: unknown; jobId: string }[] = [];
+    const queue = log.fake<JobQueue>('queue', {
+      kind: 'embedded',
+      isPending: async (_name, jobId) => jobId === withLiveJob.id,
+      enqueue: async (name, payload, options) => {
+        enqueued.push({ name, payload, jobId: options.jobId });
+      },
+    });
+
+    const requeued = await service({ analyses: table.repository, queue }).reconcile(staleAfterMs);
+
+    expect(requeued).toBe(2);
+    expect(log.callsTo('analyses.findStale')[0]?.args[0]).toMatchObject({
+      olderThan: new Date(clock.getTime() - staleAfterMs),
+    });
+    expect(enqueued).toEqual(
+      expect.arrayContaining([
+        { name: 'analysis.run', payload: { analysisId: lostQueued.id, orgId }, jobId: lostQueued.id },
+        {
+          name: 'analysis.run',
+          payload: { analysisId: lostRunning.id, orgId: otherOrgId },
+          jobId: lostRunning.id,
+        },
+      ]),
+    );
+    expect(enqueued).toHaveLength(2);
+    expect(log.callsTo('analyses.requeue').map((call) => call.args[0])).toEqual(
+      expect.arrayContaining([lostQueued.id, lostRunning.id]),
+    );
+    expect(log.callsTo('analyses.requeue')).toHaveLength(2);
+    expect(table.row(lostRunning.id)?.status).toBe('queued');
+    expect(table.row(withLiveJob.id)?.status).toBe('queued');
+    expect(table.row(recent.id)?.status).toBe('running');
+  });
+
+  it('does nothing when no analysis is stale', async () => {
+    const table = analysesTable([analysisRow({ updated_at: fresh })]);
+    const requeued = await service({ analyses: table.repository }).reconcile(staleAfterMs);
+    expect(requeued).toBe(0);
+    expect(log.names()).toEqual(['analyses.findStale']);
+  });
+});
