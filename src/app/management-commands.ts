@@ -1,11 +1,16 @@
 import { z } from 'zod';
+import type { OutboxRepository } from '../repositories/outbox.repository.js';
 import type { ApiKeyService } from '../services/api-key.service.js';
 import type { AuditLogService } from '../services/audit-log.service.js';
 import type { OrganisationService } from '../services/organisation.service.js';
 import type { UserService } from '../services/user.service.js';
-import { badRequest } from '../services/errors.js';
+import { badRequest, notFound } from '../services/errors.js';
 
 const orgCreateArgs = z.strictObject({ name: z.string() });
+const outboxListArgs = z.strictObject({
+  orgName: z.string().optional(),
+  limit: z.number().int().min(1).max(500).default(20),
+});
 const userCreateArgs = z.strictObject({
   orgName: z.string(),
   email: z.string().max(320),
@@ -35,6 +40,7 @@ export function createManagementCommands(deps: {
   apiKeys: ApiKeyService;
   users: UserService;
   auditLog: AuditLogService;
+  outbox: OutboxRepository;
 }) {
   return {
     'org.create': async (args: unknown) => {
@@ -63,6 +69,25 @@ export function createManagementCommands(deps: {
       return { ...created, expiresAt: created.expiresAt?.toISOString() ?? null };
     },
     'audit.verify': async () => deps.auditLog.verify(),
+    'outbox.list': async (args: unknown) => {
+      const { orgName, limit } = parse(outboxListArgs, args);
+      const orgs = await deps.organisations.list();
+      const org = orgName === undefined ? undefined : orgs.find((candidate) => candidate.name === orgName);
+      if (orgName !== undefined && !org) throw notFound(`organisation "${orgName}"`);
+      const names = new Map(orgs.map((candidate) => [candidate.id, candidate.name]));
+      const messages = await deps.outbox.list({ ...(org ? { orgId: org.id } : {}), limit });
+      return messages.map((message) => ({
+        id: message.id,
+        orgName: message.org_id ? (names.get(message.org_id) ?? null) : null,
+        to: message.to_address,
+        subject: message.subject,
+        body: message.body_text,
+        createdAt: message.created_at.toISOString(),
+        sentAt: message.sent_at?.toISOString() ?? null,
+        attempts: message.attempts,
+        lastError: message.error,
+      }));
+    },
   };
 }
 

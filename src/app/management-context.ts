@@ -3,6 +3,7 @@ import type { Config } from '../config/config.schema.js';
 import { createApiKeyRepository } from '../repositories/api-key.repository.js';
 import { createAuditRepository } from '../repositories/audit.repository.js';
 import { createOrganisationRepository } from '../repositories/organisation.repository.js';
+import { createOutboxRepository } from '../repositories/outbox.repository.js';
 import { createSessionRepository } from '../repositories/session.repository.js';
 import { createUserRepository } from '../repositories/user.repository.js';
 import { createApiKeyService } from '../services/api-key.service.js';
@@ -45,6 +46,7 @@ export async function openManagement(
     }),
     users,
     auditLog,
+    outbox: createOutboxRepository({ db: database.db }),
   });
   return { commands, close: () => database.close() };
 }

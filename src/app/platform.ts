@@ -11,9 +11,13 @@ import { createApiKeyRepository } from '../repositories/api-key.repository.js';
 import { createAuditRepository } from '../repositories/audit.repository.js';
 import { createDatabaseThrottleStore } from '../repositories/database.throttle-store.js';
 import { createMediaRepository } from '../repositories/media.repository.js';
+import { createOneTimeTokenRepository } from '../repositories/one-time-token.repository.js';
+import { createOrganisationSettingsRepository } from '../repositories/organisation-settings.repository.js';
 import { createOrganisationRepository } from '../repositories/organisation.repository.js';
+import { createOutboxRepository } from '../repositories/outbox.repository.js';
 import { createRedisThrottleStore } from '../repositories/redis.throttle-store.js';
 import { createSessionRepository } from '../repositories/session.repository.js';
+import { createTotpRepository } from '../repositories/totp.repository.js';
 import { createUserRepository } from '../repositories/user.repository.js';
 import { createAnalysisService } from '../services/analysis.service.js';
 import { createApiKeyService } from '../services/api-key.service.js';
@@ -25,6 +29,14 @@ import { createPasswordHasher } from '../services/password-hasher.js';
 import { createAuthService } from '../services/auth.service.js';
 import { createUserService } from '../services/user.service.js';
 import { createSessionService } from '../services/session.service.js';
+import { createBackgroundWork } from '../services/background-work.js';
+import { createInviteService } from '../services/invite.service.js';
+import { createMailer } from '../services/mailer.js';
+import { createPasswordResetService } from '../services/password-reset.service.js';
+import { createTotpService } from '../services/totp.service.js';
+import { createTwoFactorService } from '../services/two-factor.service.js';
+import { mailSender, publicBaseUrl } from '../mail/mail-settings.js';
+import { createSmtpMailTransport } from '../mail/smtp.mail-transport.js';
 import { createBlobGateway } from '../storage/blob-gateway.js';
 import { EncryptedFsBlobStore, sweepStaleTempFiles } from '../storage/encrypted-fs.blob-store.js';
 import { EncryptedTusDataStore } from '../storage/encrypted-tus.datastore.js';
@@ -35,7 +47,7 @@ import { openRedisClient } from './redis-client.js';
 import { createResumableUploads } from './resumable-uploads.js';
 
 /** The composition root shared by `serve` and `worker`: every adapter and service, wired once. */
-export async function openPlatform(config: Config, log: Logger) {
+export async function openPlatform(config: Config, log: Logger, options: { now?: () => Date } = {}) {
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     for (const close of closers.reverse())
@@ -44,7 +56,7 @@ export async function openPlatform(config: Config, log: Logger) {
   try {
     const database = await openMigratedDatabase(config, log);
     closers.push(() => database.close());
-    const now = () => new Date();
+    const now = options.now ?? (() => new Date());
     const masterKey = await loadOrCreateMasterKey({
       configured: config.MASTER_KEY,
       dataDir: config.DATA_DIR,
@@ -61,9 +73,18 @@ export async function openPlatform(config: Config, log: Logger) {
       ffprobePath: config.FFPROBE_PATH,
     });
     const pipeline = createAnalysisPipeline({ mediaTools, detectors: defaultDetectors() });
-    const queue = await createJobQueue({ redisUrl: config.REDIS_URL, redisKeyPrefix: config.REDIS_KEY_PREFIX, db: database.db, log });
+    const queue = await createJobQueue({
+      redisUrl: config.REDIS_URL,
+      redisKeyPrefix: config.REDIS_KEY_PREFIX,
+      db: database.db,
+      log,
+    });
     closers.push(() => queue.close());
-    const events = createEventBus({ redisUrl: config.REDIS_URL, redisKeyPrefix: config.REDIS_KEY_PREFIX, log });
+    const events = createEventBus({
+      redisUrl: config.REDIS_URL,
+      redisKeyPrefix: config.REDIS_KEY_PREFIX,
+      log,
+    });
     closers.push(() => events.close());
     // One client for the login throttle and the HTTP rate limit; BullMQ and pub/sub keep their own connections.
     const redis = config.REDIS_URL ? openRedisClient(config.REDIS_URL, log) : null;
@@ -82,6 +103,7 @@ export async function openPlatform(config: Config, log: Logger) {
       analyses: createAnalysisRepository({ db: database.db }),
       users: createUserRepository({ db: database.db }),
       sessions: createSessionRepository({ db: database.db }),
+      outbox: createOutboxRepository({ db: database.db }),
     };
     const auditLog = createAuditLogService({ audit: createAuditRepository({ db: database.db }) });
     const organisationService = createOrganisationService({ organisations: repositories.organisations });
@@ -96,6 +118,24 @@ export async function openPlatform(config: Config, log: Logger) {
       timeouts: { idleMinutes: config.SESSION_IDLE_MINUTES, absoluteHours: config.SESSION_ABSOLUTE_HOURS },
     });
     const passwordHasher = createPasswordHasher({ concurrency: config.PASSWORD_HASH_CONCURRENCY });
+    const publicUrl = publicBaseUrl(config);
+    const mailer = createMailer({
+      outbox: repositories.outbox,
+      transport: config.SMTP_URL ? createSmtpMailTransport({ url: config.SMTP_URL }) : null,
+      from: mailSender(config, publicUrl),
+      now,
+      log,
+    });
+    closers.push(() => mailer.close());
+    const stopMailSweeper = mailer.startSweeper(60_000);
+    closers.push(async () => stopMailSweeper());
+    const backgroundWork = createBackgroundWork({ log });
+    closers.push(() => backgroundWork.idle());
+    const totpService = createTotpService({
+      totp: createTotpRepository({ db: database.db }),
+      keyring: masterKey,
+      now,
+    });
     const userService = createUserService({
       users: repositories.users,
       organisations: repositories.organisations,
@@ -111,8 +151,40 @@ export async function openPlatform(config: Config, log: Logger) {
       sessions: sessionService,
       throttle: loginThrottle,
       audit: auditLog,
-      // Wiring point for TOTP: its service's isEnabled(userId) turns on the second login step.
-      secondFactor: { isEnabled: async () => false },
+      secondFactor: totpService,
+      now,
+    });
+    const twoFactorService = createTwoFactorService({
+      totp: totpService,
+      users: repositories.users,
+      hasher: passwordHasher,
+      sessions: sessionService,
+      throttle: loginThrottle,
+      audit: auditLog,
+      settings: createOrganisationSettingsRepository({ db: database.db }),
+    });
+    const oneTimeTokens = createOneTimeTokenRepository({ db: database.db });
+    const passwordResetService = createPasswordResetService({
+      db: database.db,
+      users: repositories.users,
+      tokens: oneTimeTokens,
+      sessions: repositories.sessions,
+      hasher: passwordHasher,
+      mailer,
+      audit: auditLog,
+      background: backgroundWork,
+      publicUrl,
+      now,
+    });
+    const inviteService = createInviteService({
+      db: database.db,
+      users: repositories.users,
+      organisations: repositories.organisations,
+      tokens: oneTimeTokens,
+      hasher: passwordHasher,
+      mailer,
+      audit: auditLog,
+      publicUrl,
       now,
     });
     const mediaService = createMediaService({
@@ -172,6 +244,9 @@ export async function openPlatform(config: Config, log: Logger) {
         sessionService,
         userService,
         authService,
+        twoFactorService,
+        passwordResetService,
+        inviteService,
         mediaService,
         analysisService,
       },
@@ -180,12 +255,15 @@ export async function openPlatform(config: Config, log: Logger) {
         apiKeys: apiKeyService,
         users: userService,
         auditLog,
+        outbox: repositories.outbox,
       }),
       jobHandlers: { 'analysis.run': analysisService.run },
       healthChecks,
       uploads: { handler: uploadHandler },
       redis,
       loginThrottle,
+      mailer,
+      backgroundWork,
       close: closeAll,
     };
   } catch (error) {

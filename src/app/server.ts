@@ -26,6 +26,13 @@ export async function buildPlatformApp(platform: Platform) {
       sessions: platform.services.sessionService,
       users: platform.services.userService,
     },
+    accountSecurity: {
+      twoFactor: platform.services.twoFactorService,
+      passwordReset: platform.services.passwordResetService,
+      invites: platform.services.inviteService,
+      outbox: platform.repositories.outbox,
+      mailDelivery: platform.mailer.delivery,
+    },
     allowInsecureSessionCookie: config.NODE_ENV !== 'production' && isLoopback(config.HOST),
     mediaService: platform.services.mediaService,
     analysisService: platform.services.analysisService,

@@ -4,6 +4,7 @@ import { AppError } from '../services/errors.js';
 import { analyzeCommand } from './commands/analyze.command.js';
 import { auditCommand } from './commands/audit.command.js';
 import { apiKeyCommand, orgCommand } from './commands/manage.command.js';
+import { outboxCommand } from './commands/outbox.command.js';
 import { configCheckCommand, migrateCommand, serveCommand, workerCommand } from './commands/run.command.js';
 import { userCommand } from './commands/user.command.js';
 import type { CliCommand } from './cli-command.js';
@@ -17,6 +18,7 @@ const commands: Record<string, CliCommand> = {
   apikey: apiKeyCommand,
   user: userCommand,
   audit: auditCommand,
+  outbox: outboxCommand,
   config: configCheckCommand,
 };
 
@@ -33,6 +35,7 @@ const usage = `usage: guardian <command>
   user create --email EMAIL --org NAME --role ROLE [--password-file PATH]
                                           create a user; the password is the first line of PATH or of stdin
   audit verify                            check the audit log's hash chain (exit 1 naming the first bad entry)
+  outbox list [--org NAME] [--limit N]    mail held in the outbox (no SMTP_URL) or sent from it, newest first
   config check                            validate the environment configuration
 
 Configuration comes from environment variables: see docs/configuration.md.`;

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { roles as allRoles, type ApiKeyRole, type SessionStage } from '../db/schema.js';
 import { AppError, forbidden, unauthorized } from '../services/errors.js';
 import { csrfTokensMatch, type AuthenticatedSession } from '../services/session.service.js';
+import { enrolmentRequired } from '../services/two-factor.service.js';
 import type { SessionCookies } from './session-cookie.js';
 
 /** Who is acting: a machine with an API key, or a person signed in with a session cookie. */
@@ -18,20 +19,35 @@ export interface Principal {
  * Each route states who may call it; a route without a policy is refused (fail closed).
  * `actor: 'user'` admits only people (session cookie; an API key gets 403). `stages` lists the session
  * stages admitted, by default only `complete`: a session waiting for its second factor is 401 elsewhere.
+ * `allowBeforeTwoFactorEnrolment` admits an admin whose organisation requires 2FA before they enrolled
+ * (everywhere else they get 403 `2fa-enrolment-required`).
  */
 export type AccessPolicy =
-  'public' | { roles: readonly ApiKeyRole[]; actor?: 'user'; stages?: readonly SessionStage[] };
+  | 'public'
+  | {
+      roles: readonly ApiKeyRole[];
+      actor?: 'user';
+      stages?: readonly SessionStage[];
+      allowBeforeTwoFactorEnrolment?: true;
+    };
 
 export const readers: AccessPolicy = { roles: ['admin', 'analyst', 'viewer'] };
 export const writers: AccessPolicy = { roles: ['admin', 'analyst'] };
 export const admins: AccessPolicy = { roles: ['admin'] };
 /** Self-service routes of a signed-in person, whatever their role. */
 export const signedInUser: AccessPolicy = { roles: allRoles, actor: 'user' };
-/** Logout and the CSRF token also work half-way through a two-step login. */
+/** Logout and the CSRF token also work half-way through a two-step login, and before a required enrolment. */
 export const anySessionStage: AccessPolicy = {
   roles: allRoles,
   actor: 'user',
   stages: ['second-factor', 'complete'],
+  allowBeforeTwoFactorEnrolment: true,
+};
+/** TOTP enrolment: what an admin can reach while their organisation waits for them to enrol. */
+export const twoFactorEnrolment: AccessPolicy = {
+  roles: allRoles,
+  actor: 'user',
+  allowBeforeTwoFactorEnrolment: true,
 };
 /** The second login step: only a session that passed the password step and waits for its second factor. */
 export const secondFactorStep: AccessPolicy = { roles: allRoles, actor: 'user', stages: ['second-factor'] };
@@ -55,9 +71,15 @@ export interface SessionAuthenticator {
   authenticate(cookieToken: string): Promise<AuthenticatedSession | null>;
 }
 
+/** Whether this person must enrol TOTP before anything else (an admin, in an organisation requiring 2FA). */
+export interface TwoFactorGate {
+  mustEnrol(principal: Principal): Promise<boolean>;
+}
+
 export interface AccessControlDeps {
   apiKeys: Authenticator;
   sessions: SessionAuthenticator;
+  twoFactorGate?: TwoFactorGate;
   cookies: SessionCookies;
 }
 
@@ -140,6 +162,9 @@ async function authenticate(
     if (!csrfTokensMatch(session.csrfToken, typeof presented === 'string' ? presented : undefined)) {
       throw csrfFailed('X-CSRF-Token missing or wrong; get it from GET /api/v1/auth/csrf');
     }
+  }
+  if (!policy.allowBeforeTwoFactorEnrolment && (await deps.twoFactorGate?.mustEnrol(session.principal))) {
+    throw enrolmentRequired();
   }
   request.userSession = session;
   return session.principal;

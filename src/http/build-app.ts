@@ -16,6 +16,10 @@ import type { AuthService } from '../services/auth.service.js';
 import type { MediaService } from '../services/media.service.js';
 import type { SessionService } from '../services/session.service.js';
 import type { UserService } from '../services/user.service.js';
+import type { OutboxRepository } from '../repositories/outbox.repository.js';
+import type { InviteService } from '../services/invite.service.js';
+import type { PasswordResetService } from '../services/password-reset.service.js';
+import type { TwoFactorService } from '../services/two-factor.service.js';
 import { registerAccessControl, type Authenticator, type SessionAuthenticator } from './access-control.js';
 import { registerProblemHandlers } from './problem-details.js';
 import { registerRateLimits, type RateLimitOptions } from './rate-limits.js';
@@ -30,6 +34,10 @@ import { rootRoutes } from './routes/root.routes.js';
 import { mediaRoutes } from './routes/media.routes.js';
 import { uploadsRoutes, type UploadsRoutesDeps } from './routes/uploads.routes.js';
 import { usersRoutes } from './routes/users.routes.js';
+import { invitesRoutes } from './routes/invites.routes.js';
+import { outboxRoutes } from './routes/outbox.routes.js';
+import { passwordResetRoutes } from './routes/password-reset.routes.js';
+import { twoFactorRoutes } from './routes/two-factor.routes.js';
 import { openApiDocument } from './openapi-document.js';
 import { createSessionCookies } from './session-cookie.js';
 
@@ -48,6 +56,15 @@ const accountsNotWired = new Proxy(
   },
 ) as never;
 
+/** TOTP, password reset, invitations and the outbox. */
+export interface AccountSecurityDeps {
+  twoFactor: TwoFactorService;
+  passwordReset: PasswordResetService;
+  invites: InviteService;
+  outbox: OutboxRepository;
+  mailDelivery: 'smtp' | 'outbox';
+}
+
 export interface AppDeps {
   log: Logger;
   /** API keys (`Authorization: Bearer`). */
@@ -60,6 +77,8 @@ export interface AppDeps {
   allowInsecureSessionCookie?: boolean;
   /** Sign-in, sessions and user management; absent, the routes exist but answer 500 (API-key test apps). */
   accounts?: AccountsDeps;
+  /** 2FA, password reset, invitations, outbox; absent, those routes answer 500 and no admin is asked to enrol. */
+  accountSecurity?: AccountSecurityDeps;
   mediaService: MediaService;
   analysisService: AnalysisService;
   analyses: AnalysisRepository;
@@ -126,6 +145,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     apiKeys: deps.authenticator,
     sessions: deps.sessions ?? { authenticate: async () => null },
     cookies: sessionCookies,
+    ...(deps.accountSecurity ? { twoFactorGate: deps.accountSecurity.twoFactor } : {}),
   });
 
   await app.register(rootRoutes);
@@ -136,13 +156,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxUploadBytes: deps.maxUploadBytes,
   });
   await app.register(analysesRoutes, { analysisService: deps.analysisService });
-  await app.register(apiKeysRoutes, { apiKeys: deps.apiKeys, audit: deps.audit });
   await app.register(authRoutes, {
     auth: deps.accounts?.auth ?? accountsNotWired,
     sessions: deps.accounts?.sessions ?? accountsNotWired,
     cookies: sessionCookies,
   });
   await app.register(usersRoutes, { users: deps.accounts?.users ?? accountsNotWired });
+  await app.register(twoFactorRoutes, {
+    twoFactor: deps.accountSecurity?.twoFactor ?? accountsNotWired,
+    cookies: sessionCookies,
+  });
+  await app.register(passwordResetRoutes, {
+    passwordReset: deps.accountSecurity?.passwordReset ?? accountsNotWired,
+  });
+  await app.register(invitesRoutes, { invites: deps.accountSecurity?.invites ?? accountsNotWired });
+  await app.register(outboxRoutes, {
+    outbox: deps.accountSecurity?.outbox ?? accountsNotWired,
+    delivery: deps.accountSecurity?.mailDelivery ?? 'outbox',
+  });
+  await app.register(apiKeysRoutes, { apiKeys: deps.apiKeys, audit: deps.audit });
   await app.register(eventsRoutes, { events: deps.events });
   await app.register(auditRoutes, { audit: deps.audit });
   await app.register(uploadsRoutes, deps.uploads);

@@ -19,6 +19,13 @@ export async function renderOpenApi(): Promise<string> {
     analysisService: inert,
     analyses: inert,
     audit: inert,
+    accountSecurity: {
+      twoFactor: inert,
+      passwordReset: inert,
+      invites: inert,
+      outbox: inert,
+      mailDelivery: 'outbox',
+    },
     events: inert,
     healthChecks: [],
     uploads: { handler: inert },
