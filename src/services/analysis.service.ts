@@ -7,7 +7,7 @@ import type { JobQueue } from '../queue/job-queue.js';
 import { jobDefinitions, type JobContext, type JobPayloads } from '../queue/job-table.js';
 import type { AnalysisRepository } from '../repositories/analysis.repository.js';
 import type { MediaRepository } from '../repositories/media.repository.js';
-import type { BlobGateway } from '../storage/blob-gateway.js';
+import type { BlobGateway, BlobGatewayHandle } from '../storage/blob-gateway.js';
 import { notFound } from './errors.js';
 
 export interface AnalysisServiceDeps {
@@ -76,8 +76,9 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
       }
       await publish(analysis, { status: 'running', stage: 'start', progress: 0 });
       let lastProgress = 0;
-      const handle = await deps.blobGateway.open(mediaRow.blob_key);
+      let handle: BlobGatewayHandle | null = null;
       try {
+        handle = await deps.blobGateway.open(mediaRow.blob_key);
         const report: AnalysisReport = await deps.pipeline.run({
           input: handle.url,
           sha256: mediaRow.sha256,
@@ -105,7 +106,7 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
         }
         throw error;
       } finally {
-        await handle.close();
+        await handle?.close();
       }
     },
 

@@ -311,6 +311,27 @@ describe('AnalysisService.run', () => {
     expect(events.published.at(-1)).toMatchObject({ type: 'analysis.failed', status: 'failed' });
   });
 
+  it('fails the analysis on the last attempt when the stored media cannot be opened', async () => {
+    const analysis = analysisRow();
+    const table = analysesTable([analysis]);
+    const run = service({
+      analyses: table.repository,
+      media: mediaLookup(mediaRow(analysis)),
+      blobGateway: log.fake<BlobGateway>('blobGateway', {
+        open: async () => {
+          throw new Error('blob not found');
+        },
+      }),
+      events: eventBus().fake,
+    }).run;
+    const payload = { analysisId: analysis.id, orgId };
+
+    for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+      await expect(run(payload, jobContext(attempt))).rejects.toThrow('blob not found');
+    }
+    expect(table.row(analysis.id)).toMatchObject({ status: 'failed', error_code: 'analysis-failed' });
+  });
+
   it('never fails the analysis when the attempt was aborted (shutdown hands the job back), even the last one', async () => {
     const analysis = analysisRow({ status: 'running', attempts: maxAttempts - 1 });
     const table = analysesTable([analysis]);
