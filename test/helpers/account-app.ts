@@ -1,6 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { generate } from 'otplib';
+import type { Logger } from 'pino';
 import { openPlatform, type Platform } from '../../src/app/platform.js';
 import { buildPlatformApp } from '../../src/app/server.js';
 import { loadConfig } from '../../src/config/load-config.js';
@@ -100,6 +101,7 @@ export interface AccountApp {
 export async function openAccountApp(
   implementation: DatabaseImplementation,
   env: Record<string, string> = {},
+  log: Logger = testLogger(),
 ): Promise<AccountApp> {
   const store: TestDatabase = await implementation.open();
   // PGlite allows one handle per directory: the platform opens its own.
@@ -115,7 +117,7 @@ export async function openAccountApp(
     MAIL_FROM: 'SecureAI Guardian <guardian@example.org>',
     ...env,
   });
-  const platform = await openPlatform(config, testLogger(), { now: clock.now });
+  const platform = await openPlatform(config, log, { now: clock.now });
   const app = await buildPlatformApp(platform);
   await app.ready();
   return {
