@@ -27,30 +27,20 @@ export interface OneTimeTokenRepository {
     at: Date,
     executor?: Executor,
   ): Promise<number>;
-  /** When the newest token of this purpose for the user was made, or null. */
-  newestCreatedAt(purpose: OneTimeTokenPurpose, userId: string): Promise<Date | null>;
+  /**
+   * Creates a password-reset token unless the user got one after `notBefore`; null when refused. The user's
+   * row is locked meanwhile, so concurrent requests cannot both pass the check.
+   */
+  createResetUnlessRecent(
+    input: NewOneTimeToken & { purpose: 'password_reset'; userId: string },
+    notBefore: Date,
+  ): Promise<OneTimeToken | null>;
 }
 
 export function createOneTimeTokenRepository(deps: { db: Kysely<Database> }): OneTimeTokenRepository {
   const { db } = deps;
   return {
-    create: (input, executor = db) =>
-      executor
-        .insertInto('one_time_tokens')
-        .values({
-          id: randomUUID(),
-          purpose: input.purpose,
-          token_hash: input.tokenHash,
-          org_id: input.orgId,
-          user_id: input.userId,
-          email: input.email,
-          role: input.role,
-          created_by: input.createdBy,
-          created_at: input.createdAt,
-          expires_at: input.expiresAt,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow(),
+    create: (input, executor = db) => insertToken(executor, input),
 
     async findByHash(purpose, tokenHash) {
       const found = await db
@@ -88,16 +78,37 @@ export function createOneTimeTokenRepository(deps: { db: Kysely<Database> }): On
       return Number(result.numUpdatedRows);
     },
 
-    async newestCreatedAt(purpose, userId) {
-      const found = await db
-        .selectFrom('one_time_tokens')
-        .select('created_at')
-        .where('purpose', '=', purpose)
-        .where('user_id', '=', userId)
-        .orderBy('created_at', 'desc')
-        .limit(1)
-        .executeTakeFirst();
-      return found?.created_at ?? null;
+    createResetUnlessRecent(input, notBefore) {
+      return db.transaction().execute(async (trx) => {
+        await trx.selectFrom('users').select('id').where('id', '=', input.userId).forUpdate().execute();
+        const recent = await trx
+          .selectFrom('one_time_tokens')
+          .select('id')
+          .where('purpose', '=', 'password_reset')
+          .where('user_id', '=', input.userId)
+          .where('created_at', '>', notBefore)
+          .executeTakeFirst();
+        return recent ? null : insertToken(trx, input);
+      });
     },
   };
+}
+
+function insertToken(executor: Executor, input: NewOneTimeToken): Promise<OneTimeToken> {
+  return executor
+    .insertInto('one_time_tokens')
+    .values({
+      id: randomUUID(),
+      purpose: input.purpose,
+      token_hash: input.tokenHash,
+      org_id: input.orgId,
+      user_id: input.userId,
+      email: input.email,
+      role: input.role,
+      created_by: input.createdBy,
+      created_at: input.createdAt,
+      expires_at: input.expiresAt,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }

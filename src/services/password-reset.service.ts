@@ -37,61 +37,47 @@ export function createPasswordResetService(deps: {
   const { users, tokens, audit, now } = deps;
 
   async function sendResetLink(rawEmail: string, client: ClientInfo): Promise<void> {
-    const email = normaliseEmail(rawEmail);
-    const user = await users.findByEmail(email);
-    const where = { ip: client.ip, userAgent: client.userAgent };
+    const user = await users.findByEmail(normaliseEmail(rawEmail));
+    const event = {
+      orgId: user?.org_id ?? null,
+      actor: { type: 'anonymous', id: null } as const,
+      action: 'auth.password-reset.request',
+      ...(user ? { target: { type: 'user', id: user.id } } : {}),
+      ip: client.ip,
+      userAgent: client.userAgent,
+    };
     if (!user || user.status !== 'active') {
-      await audit.append({
-        orgId: user?.org_id ?? null,
-        actor: { type: 'anonymous', id: null },
-        action: 'auth.password-reset.request',
-        outcome: 'failure',
-        ...(user ? { target: { type: 'user', id: user.id } } : {}),
-        ...where,
-        details: { reason: user ? 'account-disabled' : 'unknown-account' },
-      });
+      const reason = user ? 'account-disabled' : 'unknown-account';
+      await audit.append({ ...event, outcome: 'failure', details: { reason } });
       return;
     }
     const at = now();
-    const newest = await tokens.newestCreatedAt('password_reset', user.id);
-    if (newest && at.getTime() - newest.getTime() < resendIntervalMs) {
-      await audit.append({
+    const { token, tokenHash } = newOneTimeToken();
+    const created = await tokens.createResetUnlessRecent(
+      {
+        purpose: 'password_reset',
+        tokenHash,
         orgId: user.org_id,
-        actor: { type: 'anonymous', id: null },
-        action: 'auth.password-reset.request',
-        outcome: 'failure',
-        target: { type: 'user', id: user.id },
-        ...where,
-        details: { reason: 'too-soon' },
-      });
+        userId: user.id,
+        email: user.email,
+        role: null,
+        createdBy: null,
+        createdAt: at,
+        expiresAt: new Date(at.getTime() + passwordResetTtlMs),
+      },
+      new Date(at.getTime() - resendIntervalMs),
+    );
+    if (!created) {
+      await audit.append({ ...event, outcome: 'failure', details: { reason: 'too-soon' } });
       return;
     }
-    const { token, tokenHash } = newOneTimeToken();
-    await tokens.create({
-      purpose: 'password_reset',
-      tokenHash,
-      orgId: user.org_id,
-      userId: user.id,
-      email: user.email,
-      role: null,
-      createdBy: null,
-      createdAt: at,
-      expiresAt: new Date(at.getTime() + passwordResetTtlMs),
-    });
     await deps.mailer.send({
       orgId: user.org_id,
       to: user.email,
       subject: 'Reset your SecureAI Guardian password',
       text: resetMailText(tokenLink(deps.publicUrl, '/reset-password', token), deps.publicUrl),
     });
-    await audit.append({
-      orgId: user.org_id,
-      actor: { type: 'anonymous', id: null },
-      action: 'auth.password-reset.request',
-      outcome: 'success',
-      target: { type: 'user', id: user.id },
-      ...where,
-    });
+    await audit.append({ ...event, outcome: 'success' });
   }
 
   return {
