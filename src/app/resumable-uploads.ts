@@ -38,11 +38,8 @@ export function createResumableUploads(deps: {
     datastore: deps.datastore,
     maxSize: deps.maxUploadBytes,
     relativeLocation: true,
-    async onIncomingRequest(request, uploadId) {
-      const principal = principalOf(request);
-      if (!uploadId || request.method === 'POST' || request.method === 'OPTIONS') return;
-      const upload: Upload | null = await deps.datastore.getUpload(uploadId).catch(() => null);
-      if (!upload || upload.metadata?.orgId !== principal.orgId) throw tusProblem(notFound('upload'));
+    async onIncomingRequest(request) {
+      principalOf(request);
     },
     async onUploadCreate(request, upload) {
       // The organisation comes from the credentials, never from client metadata.
@@ -99,6 +96,10 @@ export function createResumableUploads(deps: {
     async handle(request: IncomingMessage, response: ServerResponse, principal: Principal) {
       principals.set(request, principal);
       await server.handle(request, response);
+    },
+    async assertOwnUpload(uploadId: string, principal: Principal) {
+      const upload: Upload | null = await deps.datastore.getUpload(uploadId).catch(() => null);
+      if (!upload || upload.metadata?.orgId !== principal.orgId) throw notFound('upload');
     },
     cleanUpExpired: () => server.cleanUpExpiredUploads(),
   };
