@@ -98,6 +98,10 @@ export const configFields = {
     doc: 'PEM certificate chain; with TLS_KEY_FILE the server speaks HTTPS.',
   },
   TLS_KEY_FILE: { schema: optionalString, doc: 'PEM private key for TLS_CERT_FILE.' },
+  HTTP_REDIRECT_PORT: {
+    schema: z.coerce.number().int().min(1).max(65535).optional(),
+    doc: 'With TLS: also listen for plain HTTP on this port and redirect every request to HTTPS (e.g. 80).',
+  },
   TRUSTED_PROXIES: {
     schema: optionalString,
     doc: 'Comma-separated proxy addresses/CIDRs whose X-Forwarded-* headers are trusted. Unset: none.',

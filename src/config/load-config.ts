@@ -46,6 +46,9 @@ function productionProblems(config: Config): string[] {
   if ((config.TLS_CERT_FILE === undefined) !== (config.TLS_KEY_FILE === undefined)) {
     problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
   }
+  if (config.HTTP_REDIRECT_PORT !== undefined && config.TLS_CERT_FILE === undefined) {
+    problems.push('HTTP_REDIRECT_PORT needs TLS_CERT_FILE/TLS_KEY_FILE (it redirects to the HTTPS listener)');
+  }
   if (config.NODE_ENV !== 'production') return problems;
   if (!config.MASTER_KEY) problems.push('MASTER_KEY: required in production (or MASTER_KEY_FILE)');
   else if (defaultSecrets.has(config.MASTER_KEY.toLowerCase()))
