@@ -24,6 +24,18 @@ export interface RegisteredMedia {
   createdAt: Date;
 }
 
+/** Bytes already encrypted under blobKey, with what was measured while they streamed in. */
+export interface StoredUpload {
+  orgId: string;
+  mediaId: string;
+  blobKey: string;
+  sha256: string;
+  sizeBytes: number;
+  /** The first bytes, for magic-byte sniffing. */
+  head: Buffer;
+  filename: string | null;
+}
+
 export interface MediaServiceDeps {
   db: Kysely<Database>;
   blobStore: BlobStore;
@@ -159,15 +171,7 @@ export function createMediaService(deps: MediaServiceDeps) {
     },
 
     /** Adopts bytes already stored under blobKey (a finished resumable upload). */
-    adoptStored: (input: {
-      orgId: string;
-      mediaId: string;
-      blobKey: string;
-      sha256: string;
-      sizeBytes: number;
-      head: Buffer;
-      filename: string | null;
-    }) => register(input),
+    adoptStored: (input: StoredUpload) => register(input),
 
     async get(orgId: string, id: string): Promise<Media> {
       const found = await media.findById(orgId, id);
@@ -176,15 +180,7 @@ export function createMediaService(deps: MediaServiceDeps) {
     },
   };
 
-  async function register(input: {
-    orgId: string;
-    mediaId: string;
-    blobKey: string;
-    sha256: string;
-    sizeBytes: number;
-    head: Buffer;
-    filename: string | null;
-  }): Promise<RegisteredMedia> {
+  async function register(input: StoredUpload): Promise<RegisteredMedia> {
     try {
       const { mimeType, probe } = await inspectStored(input.blobKey, input.head, input.sizeBytes);
       const { created, analysis } = await commitMedia({ ...input, mimeType, probe });
