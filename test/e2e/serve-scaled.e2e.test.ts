@@ -2,7 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { databaseImplementations, describeEachImplementation, type TestDatabase } from '../helpers/databases.js';
+import {
+  databaseImplementations,
+  describeEachImplementation,
+  type TestDatabase,
+} from '../helpers/databases.js';
 import { startGuardian, type RunningGuardian } from '../helpers/guardian-process.js';
 import { deleteRedisKeys, redisImplementation, uniqueRedisPrefix } from '../helpers/redis.js';
 import { describeUploadContract } from './upload-contract.js';
@@ -12,7 +16,9 @@ const postgres = databaseImplementations().find((implementation) => implementati
 const redis = redisImplementation();
 const scaled = {
   name: 'PostgreSQL + Redis with an API-only server and a separate worker',
-  ...(postgres?.skipReason || redis.skipReason ? { skipReason: postgres?.skipReason ?? redis.skipReason } : {}),
+  ...(postgres?.skipReason || redis.skipReason
+    ? { skipReason: postgres?.skipReason ?? redis.skipReason }
+    : {}),
 };
 
 describeEachImplementation('guardian serve scaled out', [scaled], () => {
@@ -22,7 +28,14 @@ describeEachImplementation('guardian serve scaled out', [scaled], () => {
   let database: TestDatabase;
   let server: RunningGuardian;
   let worker: RunningGuardian;
-  const env: NodeJS.ProcessEnv = { DATA_DIR: join(dir, 'data'), PORT: '0', MAX_UPLOAD_BYTES: String(limitBytes), MASTER_KEY: masterKey, REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix };
+  const env: NodeJS.ProcessEnv = {
+    DATA_DIR: join(dir, 'data'),
+    PORT: '0',
+    MAX_UPLOAD_BYTES: String(limitBytes),
+    MASTER_KEY: masterKey,
+    REDIS_URL: redis.url,
+    REDIS_KEY_PREFIX: prefix,
+  };
 
   beforeAll(async () => {
     database = await postgres!.open();
@@ -41,5 +54,11 @@ describeEachImplementation('guardian serve scaled out', [scaled], () => {
     expect(codes).toEqual([0, 0]);
   });
 
-  describeUploadContract(() => ({ baseUrl: server.url ?? '', env, dataDir: env.DATA_DIR ?? '', limitBytes, workDir: dir }));
+  describeUploadContract(() => ({
+    baseUrl: server.url ?? '',
+    env,
+    dataDir: env.DATA_DIR ?? '',
+    limitBytes,
+    workDir: dir,
+  }));
 });

@@ -57,7 +57,8 @@ export function describeEachImplementation<T extends { name: string; skipReason?
   for (const implementation of implementations) {
     const { skipReason } = implementation;
     // CI promises the real services: a missing one there is a failure, never a quiet skip.
-    if (skipReason && process.env.CI === 'true') throw new Error(`${title} on ${implementation.name}: ${skipReason} (CI=true)`);
+    if (skipReason && process.env.CI === 'true')
+      throw new Error(`${title} on ${implementation.name}: ${skipReason} (CI=true)`);
     if (skipReason) console.warn(`[skipped] ${title} on ${implementation.name}: ${skipReason}`);
     describe.skipIf(skipReason !== undefined)(
       `${title} on ${implementation.name}${skipReason ? ` (skipped: ${skipReason})` : ''}`,
