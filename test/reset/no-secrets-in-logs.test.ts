@@ -36,13 +36,24 @@ describeEachImplementation(
       await sink?.close();
     });
 
-    it('never logs passwords, TOTP secrets or codes, recovery codes, reset or invite tokens', async () => {
+    it('never logs passwords, TOTP secrets or codes, recovery codes, reset or invite tokens, API keys or session tokens', async () => {
       const org = await account.createOrg();
       const user = await account.createUser(org.id, 'admin', canaryPassword);
       const client = account.client();
       await client.login(user.email, canaryPassword);
       const { secret, recoveryCodes } = await enableTotp(account, client, canaryPassword);
       const code = await totpCode(secret, account.clock);
+      const sessionToken = client.cookie?.value ?? '';
+      const csrfToken = client.csrfToken ?? '';
+      const created = await client.post('/api/v1/api-keys', { name: 'canary key', role: 'analyst' });
+      expect(created.statusCode, created.body).toBe(201);
+      const apiKey = created.json<{ key: string }>().key;
+      const usedKey = await account.app.inject({
+        method: 'GET',
+        url: '/api/v1/me',
+        headers: { authorization: `Bearer ${apiKey}` },
+      });
+      expect(usedKey.statusCode).toBeLessThan(500);
       expect(
         (await client.post('/api/v1/users/invites', { email: 'canary@example.org', role: 'viewer' }))
           .statusCode,
@@ -75,6 +86,9 @@ describeEachImplementation(
         inviteToken,
         resetToken,
         ...recoveryCodes,
+        apiKey,
+        sessionToken,
+        csrfToken,
       ];
       for (const value of secrets) {
         expect(value.length).toBeGreaterThan(5);
