@@ -27,6 +27,9 @@ export function problemBody(error: AppError, instance?: string): ProblemBody {
 }
 
 export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply {
+  // Throttled answers (429) tell the client when to come back.
+  if (typeof error.extra?.retryAfterSeconds === 'number')
+    reply.header('retry-after', String(error.extra.retryAfterSeconds));
   return reply
     .status(error.status)
     .type('application/problem+json')

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Analysis, Media } from '../db/schema.js';
+import type { UserSummary } from '../repositories/user.repository.js';
 import type { AnalysisReport } from '../pipeline/report.js';
 import type { analysisSchema, mediaSchema } from './schemas.js';
 
@@ -35,5 +36,18 @@ export function analysisView(analysis: Analysis): z.infer<typeof analysisSchema>
     startedAt: analysis.started_at?.toISOString() ?? null,
     finishedAt: analysis.finished_at?.toISOString() ?? null,
     report: report as unknown as Record<string, unknown> | null,
+  };
+}
+
+export function userView(user: UserSummary) {
+  return {
+    id: user.id,
+    email: user.email,
+    role: user.role,
+    status: user.status,
+    orgId: user.org_id,
+    createdAt: user.created_at.toISOString(),
+    updatedAt: user.updated_at.toISOString(),
+    passwordChangedAt: user.password_changed_at.toISOString(),
   };
 }

@@ -3,7 +3,7 @@ import type { OrganisationRepository } from '../repositories/organisation.reposi
 import type { UserRepository } from '../repositories/user.repository.js';
 import type { AuditEvent, AuditLog } from './audit-log.js';
 import { AppError, notFound } from './errors.js';
-import type { LoginThrottle } from './login-throttle.js';
+import { admitAttempt, type LoginThrottle } from './login-throttle.js';
 import type { PasswordHasher } from './password-hasher.js';
 import { assertAcceptablePassword } from './password-policy.js';
 import type { AuthenticatedSession, ClientInfo, IssuedSession, SessionService } from './session.service.js';
@@ -24,15 +24,6 @@ export interface SignedInUser {
 export const invalidCredentials = () =>
   new AppError(401, 'invalid-credentials', 'Invalid credentials', 'the email or password is wrong');
 
-export const tooManyAttempts = (retryAfterSeconds: number) =>
-  new AppError(
-    429,
-    'too-many-attempts',
-    'Too many attempts',
-    `too many sign-in attempts; try again in ${retryAfterSeconds} s`,
-    { retryAfterSeconds },
-  );
-
 /**
  * Signing in and out, and what needs the password again. Every answer to a failed login is the same 401
  * whether the account exists, is disabled or the password is wrong, after the same argon2 work.
@@ -51,12 +42,8 @@ export function createAuthService(deps: {
   const ipOf = (client: ClientInfo) => client.ip ?? 'unknown';
   const where = (client: ClientInfo) => ({ ip: client.ip, userAgent: client.userAgent });
 
-  async function admit(accountKey: string, client: ClientInfo, event: Omit<AuditEvent, 'outcome'>) {
-    const decision = await throttle.check({ accountKey, ip: ipOf(client) });
-    if (decision.allowed) return;
-    await audit.append({ ...event, outcome: 'failure', details: { reason: `throttled-${decision.reason}` } });
-    throw tooManyAttempts(Math.max(1, Math.ceil(decision.retryAfterSeconds)));
-  }
+  const admit = (accountKey: string, client: ClientInfo, event: Omit<AuditEvent, 'outcome'>) =>
+    admitAttempt({ throttle, audit }, { accountKey, ip: ipOf(client) }, event);
 
   return {
     async login(input: {

@@ -2,9 +2,9 @@ import type { Principal } from '../http/access-control.js';
 import type { OrganisationSettingsRepository } from '../repositories/organisation-settings.repository.js';
 import type { UserRepository } from '../repositories/user.repository.js';
 import type { AuditEvent, AuditLog } from './audit-log.js';
-import { tooManyAttempts, type SignedInUser } from './auth.service.js';
+import type { SignedInUser } from './auth.service.js';
 import { AppError, notFound } from './errors.js';
-import type { LoginThrottle } from './login-throttle.js';
+import { admitAttempt, type LoginThrottle } from './login-throttle.js';
 import type { PasswordHasher } from './password-hasher.js';
 import type { AuthenticatedSession, ClientInfo, IssuedSession, SessionService } from './session.service.js';
 import type { TotpEnrolment, TotpService, TotpStatus } from './totp.service.js';
@@ -58,12 +58,8 @@ export function createTwoFactorService(deps: {
     userAgent: client.userAgent,
   });
 
-  async function admit(email: string, client: ClientInfo, event: Omit<AuditEvent, 'outcome'>): Promise<void> {
-    const decision = await throttle.check({ accountKey: email, ip: ipOf(client) });
-    if (decision.allowed) return;
-    await audit.append({ ...event, outcome: 'failure', details: { reason: `throttled-${decision.reason}` } });
-    throw tooManyAttempts(Math.max(1, Math.ceil(decision.retryAfterSeconds)));
-  }
+  const admit = (email: string, client: ClientInfo, event: Omit<AuditEvent, 'outcome'>) =>
+    admitAttempt({ throttle, audit }, { accountKey: email, ip: ipOf(client) }, event);
 
   /**
    * Checks a TOTP or recovery code (consuming it when right) under the throttle's second-factor key for the

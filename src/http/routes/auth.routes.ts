@@ -1,8 +1,7 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AuthService } from '../../services/auth.service.js';
-import { AppError } from '../../services/errors.js';
 import type { ClientInfo, SessionService } from '../../services/session.service.js';
 import { anySessionStage, requireUserSession, signedInUser } from '../access-control.js';
 import {
@@ -26,17 +25,6 @@ export function clientOf(request: FastifyRequest): ClientInfo {
   return { ip: request.ip, userAgent: request.headers['user-agent'] ?? null };
 }
 
-async function withRetryAfter<T>(reply: FastifyReply, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof AppError && typeof error.extra?.retryAfterSeconds === 'number') {
-      reply.header('retry-after', String(error.extra.retryAfterSeconds));
-    }
-    throw error;
-  }
-}
-
 const tags = ['auth'];
 const noContent = z.null().describe('No content');
 
@@ -54,14 +42,12 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesDeps> = async (app, dep
       },
     },
     async (request, reply) => {
-      const { user, session } = await withRetryAfter(reply, () =>
-        deps.auth.login({
-          email: request.body.email,
-          password: request.body.password,
-          client: clientOf(request),
-          previousToken: deps.cookies.read(request),
-        }),
-      );
+      const { user, session } = await deps.auth.login({
+        email: request.body.email,
+        password: request.body.password,
+        client: clientOf(request),
+        previousToken: deps.cookies.read(request),
+      });
       deps.cookies.set(reply, session.token);
       reply.header('cache-control', 'no-store');
       return { user, csrfToken: session.csrfToken, secondFactorRequired: session.stage === 'second-factor' };
@@ -130,8 +116,10 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesDeps> = async (app, dep
       },
     },
     async (request, reply) => {
-      const rotated = await withRetryAfter(reply, () =>
-        deps.auth.changePassword(requireUserSession(request), request.body, clientOf(request)),
+      const rotated = await deps.auth.changePassword(
+        requireUserSession(request),
+        request.body,
+        clientOf(request),
       );
       deps.cookies.set(reply, rotated.token);
       return { csrfToken: rotated.csrfToken };

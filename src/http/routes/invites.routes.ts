@@ -5,6 +5,7 @@ import { userSchema } from '../account-schemas.js';
 import { inviteAcceptBody, inviteBody, inviteResponse } from '../account-security-schemas.js';
 import { errorResponses, problemSchema } from '../schemas.js';
 import { clientOf } from './auth.routes.js';
+import { userView } from '../views.js';
 
 export const invitesRoutes: FastifyPluginAsyncZod<{ invites: InviteService }> = async (app, deps) => {
   app.post(
@@ -38,16 +39,7 @@ export const invitesRoutes: FastifyPluginAsyncZod<{ invites: InviteService }> = 
     },
     async (request, reply) => {
       const user = await deps.invites.accept(request.body, clientOf(request));
-      return reply.status(201).send({
-        id: user.id,
-        email: user.email,
-        role: user.role,
-        status: user.status,
-        orgId: user.org_id,
-        createdAt: user.created_at.toISOString(),
-        updatedAt: user.updated_at.toISOString(),
-        passwordChangedAt: user.password_changed_at.toISOString(),
-      });
+      return reply.status(201).send(userView(user));
     },
   );
 };

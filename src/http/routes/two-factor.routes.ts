@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { AppError } from '../../services/errors.js';
 import type { SecondFactorProof, TwoFactorService } from '../../services/two-factor.service.js';
 import {
   admins,
@@ -37,12 +36,6 @@ const proofOf = (body: { code: string } | { recoveryCode: string }): SecondFacto
   'code' in body ? { code: body.code } : { recoveryCode: body.recoveryCode };
 
 export const twoFactorRoutes: FastifyPluginAsyncZod<TwoFactorRoutesDeps> = async (app, deps) => {
-  // Throttled attempts (429) tell the client when to come back.
-  app.addHook('onError', async (_request, reply, error) => {
-    if (error instanceof AppError && typeof error.extra?.retryAfterSeconds === 'number')
-      reply.header('retry-after', String(error.extra.retryAfterSeconds));
-  });
-
   app.post(
     '/api/v1/auth/login/2fa',
     {

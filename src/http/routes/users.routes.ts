@@ -1,23 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { UserSummary } from '../../repositories/user.repository.js';
 import type { UserService } from '../../services/user.service.js';
 import { admins, requirePrincipal } from '../access-control.js';
 import { userListResponse, userPatchBody, userSchema } from '../account-schemas.js';
 import { errorResponses, idParams, problemSchema } from '../schemas.js';
 import { clientOf } from './auth.routes.js';
-
-function userView(user: UserSummary) {
-  return {
-    id: user.id,
-    email: user.email,
-    role: user.role,
-    status: user.status,
-    orgId: user.org_id,
-    createdAt: user.created_at.toISOString(),
-    updatedAt: user.updated_at.toISOString(),
-    passwordChangedAt: user.password_changed_at.toISOString(),
-  };
-}
+import { userView } from '../views.js';
 
 /** Admins manage the people of their own organisation; another organisation's user is 404. */
 export const usersRoutes: FastifyPluginAsyncZod<{ users: UserService }> = async (app, deps) => {
