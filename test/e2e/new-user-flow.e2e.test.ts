@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, openAsBlob, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runGuardian, startGuardian, type RunningGuardian } from '../helpers/guardian-process.js';
+import { generateClip } from '../helpers/media-fixtures.js';
 
 const adminPassword = 'a newsroom admin passphrase';
 const analystPassword = 'an analyst passphrase of some length';
@@ -80,22 +80,7 @@ describe('a new deployment used as a newsroom would: first admin, 2FA, keys, an 
       },
     );
     expect(viewer.code, viewer.stderr).toBe(0);
-    execFileSync('ffmpeg', [
-      '-v',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=320x240:rate=25',
-      '-t',
-      '3',
-      '-c:v',
-      'libx264',
-      '-pix_fmt',
-      'yuv420p',
-      '-y',
-      clip,
-    ]);
+    await generateClip(dir, { name: 'clip', seconds: 3, size: '320x240', fps: 25 });
   });
 
   afterAll(async () => {

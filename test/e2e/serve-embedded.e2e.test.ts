@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGuardian, type RunningGuardian } from '../helpers/guardian-process.js';
 import { describeUploadContract } from './upload-contract.js';
+import { generateClip } from '../helpers/media-fixtures.js';
 
 const limitBytes = 3 * 1024 * 1024;
 
@@ -43,23 +43,7 @@ describe('guardian serve on embedded defaults (PGlite, embedded queue, encrypted
   });
 
   it('`guardian analyze FILE --json` prints a report with no server', async () => {
-    const clip = join(dir, 'standalone.mp4');
-    execFileSync('ffmpeg', [
-      '-v',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=320x240:rate=25',
-      '-t',
-      '3',
-      '-c:v',
-      'libx264',
-      '-pix_fmt',
-      'yuv420p',
-      '-y',
-      clip,
-    ]);
+    const clip = await generateClip(dir, { name: 'standalone', seconds: 3, size: '320x240', fps: 25 });
     const { runGuardian } = await import('../helpers/guardian-process.js');
     const result = await runGuardian(['analyze', clip, '--json'], { DATA_DIR: join(dir, 'unused') });
     expect(result.code, result.stderr).toBe(0);

@@ -1,6 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
+import { generateClip } from '../helpers/media-fixtures.js';
 import {
   createOrgsAndKeys,
   expectCompleteReport,
@@ -33,32 +32,14 @@ export function describeUploadContract(platform: () => RunningPlatform): void {
   beforeAll(async () => {
     const { env, workDir } = platform();
     keys = await createOrgsAndKeys(env);
-    clip = join(workDir, 'clip.mp4');
-    execFileSync('ffmpeg', [
-      '-v',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=640x360:rate=25',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=440',
-      '-t',
-      '4',
-      '-c:v',
-      'libx264',
-      '-g',
-      '25',
-      '-pix_fmt',
-      'yuv420p',
-      '-c:a',
-      'aac',
-      '-shortest',
-      '-y',
-      clip,
-    ]);
+    clip = await generateClip(workDir, {
+      name: 'clip',
+      seconds: 4,
+      size: '640x360',
+      fps: 25,
+      gop: 25,
+      audio: true,
+    });
   });
 
   it('answers health checks', async () => {
