@@ -116,6 +116,7 @@ function unprobed(detector: Detector, failure: string): DetectorReport {
   return {
     id: detector.id,
     version: detector.version,
+    strength: detector.strength,
     applicable: false,
     reason,
     score: null,

@@ -7,7 +7,13 @@ import type { DetectorReport } from './report.js';
  */
 export async function runDetector(detector: Detector, context: DetectorContext): Promise<DetectorReport> {
   const started = performance.now();
-  const entry = { id: detector.id, version: detector.version, evidence: [], measurements: {} };
+  const entry = {
+    id: detector.id,
+    version: detector.version,
+    strength: detector.strength,
+    evidence: [],
+    measurements: {},
+  };
   const elapsed = () => Math.round(performance.now() - started);
   try {
     const applicability = detector.applicable(context);
@@ -30,6 +36,7 @@ export async function runDetector(detector: Detector, context: DetectorContext):
     const report: DetectorReport = {
       id: detector.id,
       version: detector.version,
+      strength: detector.strength,
       applicable: true,
       score: finding.score,
       coverage: finding.coverage,

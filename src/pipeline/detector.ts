@@ -10,6 +10,8 @@ export interface DetectorContext {
   signal: AbortSignal;
 }
 
+export type DetectorStrength = 'weak' | 'standard';
+
 export type Applicability = { applicable: true } | { applicable: false; reason: string };
 
 export interface Coverage {
@@ -49,6 +51,8 @@ export interface Detector {
   readonly needs: readonly DetectorNeed[];
   /** One line on what it looks for. */
   readonly description: string;
+  /** Weak cues (trivially edited metadata, encoder tags) are reported but never move the band on their own. */
+  readonly strength: DetectorStrength;
   applicable(context: DetectorContext): Applicability;
   analyze(context: DetectorContext): Promise<DetectorFinding>;
 }

@@ -44,28 +44,50 @@ export function fuseDetectorReports(
   const coverage = applicable.reduce((sum, detector) => sum + examinedShare(detector), 0) / applicable.length;
   const adequate = (detector: DetectorReport) =>
     detector.score !== null && examinedShare(detector) >= policy.minCoverage;
+  // Weak cues are listed for the reader but never decide the band, either way.
+  const deciding = applicable.filter((detector) => detector.strength !== 'weak');
+  const weakCues = applicable
+    .filter((detector) => detector.strength === 'weak')
+    .map((detector) => `weak cue, does not set the band: ${describe(detector, policy)}`);
 
-  const strong = applicable.filter(
+  const strong = deciding.filter(
     (detector) => adequate(detector) && (detector.score as number) >= policy.strongScore,
   );
   if (strong.length > 0) {
-    const others = applicable
+    const others = deciding
       .filter((detector) => !strong.includes(detector))
       .map((detector) => describe(detector, policy));
     return {
       band: 'indicators_found',
-      reasons: [...strong.map((detector) => describeStrong(detector, policy)), ...others, ...skipped],
+      reasons: [
+        ...strong.map((detector) => describeStrong(detector, policy)),
+        ...others,
+        ...weakCues,
+        ...skipped,
+      ],
       coverage,
     };
   }
-  if (applicable.every((detector) => adequate(detector) && (detector.score as number) < policy.lowScore)) {
-    const summary = applicable
+  if (deciding.length === 0) {
+    return {
+      band: 'inconclusive',
+      reasons: [
+        'only weak cues could be checked on this media, and they cannot settle a band',
+        ...weakCues,
+        ...skipped,
+      ],
+      coverage,
+    };
+  }
+  if (deciding.every((detector) => adequate(detector) && (detector.score as number) < policy.lowScore)) {
+    const summary = deciding
       .map((detector) => `${detector.id} ${formatScore(detector.score)} over ${share(detector)}`)
       .join(', ');
     return {
       band: 'no_indicators',
       reasons: [
         `every applicable check scored below ${policy.lowScore} with adequate coverage: ${summary}`,
+        ...weakCues,
         ...skipped,
       ],
       coverage,
@@ -73,7 +95,7 @@ export function fuseDetectorReports(
   }
   return {
     band: 'inconclusive',
-    reasons: [...applicable.map((detector) => describe(detector, policy)), ...skipped],
+    reasons: [...deciding.map((detector) => describe(detector, policy)), ...weakCues, ...skipped],
     coverage,
   };
 }

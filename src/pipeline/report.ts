@@ -1,4 +1,4 @@
-import type { Coverage, Evidence } from './detector.js';
+import type { Coverage, DetectorStrength, Evidence } from './detector.js';
 
 export type Band = 'indicators_found' | 'inconclusive' | 'no_indicators' | 'not_analyzable';
 
@@ -6,6 +6,8 @@ export type Band = 'indicators_found' | 'inconclusive' | 'no_indicators' | 'not_
 export interface DetectorReport {
   id: string;
   version: string;
+  /** `weak`: a cue that is reported but cannot set the band on its own. */
+  strength: DetectorStrength;
   applicable: boolean;
   /** Present when not applicable or when the detector abstained. */
   reason?: string;

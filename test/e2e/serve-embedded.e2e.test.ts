@@ -52,7 +52,8 @@ describe('guardian serve on embedded defaults (PGlite, embedded queue, encrypted
       detectors: { id: string }[];
       media: { sha256: string };
     };
-    expect(['indicators_found', 'inconclusive', 'no_indicators', 'not_analyzable']).toContain(report.band);
+    // A clean single encode: its FFmpeg encoder tag is a weak cue and must not make it inconclusive.
+    expect(report.band).toBe('no_indicators');
     expect(report.detectors.map((detector) => detector.id)).toEqual(
       expect.arrayContaining(['gop-double-compression', 'metadata-traces']),
     );

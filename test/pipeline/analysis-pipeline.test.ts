@@ -82,6 +82,7 @@ function fakeDetector(
     id,
     version,
     needs: ['probe'],
+    strength: 'standard',
     description: id,
     applicable: () => ({ applicable: true }),
     analyze,

@@ -11,6 +11,7 @@ function report(
   return {
     id,
     version: '1.0.0',
+    strength: 'standard',
     applicable: true,
     score,
     coverage: { unit: 'video packets', analysed: fraction * 100, total: 100, fraction },
@@ -97,5 +98,39 @@ describe('fuseDetectorReports', () => {
 
   it('averages coverage over applicable detectors, counting a missing score as nothing examined', () => {
     expect(fuse(report('a', 0.1, 1), report('b', 0.1, 0.5), report('c', null)).coverage).toBeCloseTo(0.5, 6);
+  });
+
+  describe('weak cues', () => {
+    const weak = (score: number) => report('metadata', score, 1, { strength: 'weak' });
+
+    it('do not make a clean result inconclusive: an encoder tag alone leaves no indicators', () => {
+      const fusion = fuse(report('gop', 0.0), weak(0.33));
+      expect(fusion.band).toBe('no_indicators');
+      expect(fusion.reasons[0]).toBe(
+        'every applicable check scored below 0.3 with adequate coverage: gop 0.00 over 100% of video packets',
+      );
+      expect(fusion.reasons[1]).toMatch(/^weak cue, does not set the band: metadata scored 0\.33, between/);
+    });
+
+    it('do not raise indicators, however high they score', () => {
+      expect(fuse(report('gop', 0.1), weak(0.95)).band).toBe('no_indicators');
+      expect(fuse(report('gop', 0.5), weak(0.95)).band).toBe('inconclusive');
+    });
+
+    it('are listed beside a strong finding without deciding it', () => {
+      const fusion = fuse(report('gop', 0.9), weak(0.0));
+      expect(fusion.band).toBe('indicators_found');
+      expect(fusion.reasons.at(-1)).toBe(
+        'weak cue, does not set the band: metadata scored 0.00 (low) over 100% of video packets',
+      );
+    });
+
+    it('alone cannot settle a band: inconclusive with the reason, never no indicators', () => {
+      const fusion = fuse(weak(0.0), notApplicable('gop', 'a still image has no GOP'));
+      expect(fusion.band).toBe('inconclusive');
+      expect(fusion.reasons[0]).toBe(
+        'only weak cues could be checked on this media, and they cannot settle a band',
+      );
+    });
   });
 });

@@ -19,6 +19,7 @@ export function createGopDoubleCompressionDetector(): Detector {
     id: 'gop-double-compression',
     version: '1.0.0',
     needs: ['probe', 'packets'],
+    strength: 'standard',
     description:
       'Re-encoding and joins from the packet table without decoding: P-frame size spikes on the grid of an earlier GOP (steady, or jumping where footage was joined), and breaks in the keyframe cadence.',
     applicable({ probe }) {

@@ -15,8 +15,9 @@ export const metadataScoreCap = 0.6;
 export function createMetadataTracesDetector(deps: { now: () => Date }): Detector {
   return {
     id: 'metadata-traces',
-    version: '1.0.0',
+    version: '1.1.0',
     needs: ['probe'],
+    strength: 'weak',
     description:
       'Container and encoder traces: editing or re-encoding tools named in tags, implausible dates, a container brand the claimed device does not write, disagreeing track lengths.',
     applicable({ probe }) {
