@@ -24,6 +24,7 @@ import { createApiKeyService } from '../services/api-key.service.js';
 import { createAuditLogService } from '../services/audit-log.service.js';
 import { createLoginThrottle } from '../services/login-throttle.service.js';
 import { createMediaService } from '../services/media.service.js';
+import { createStoredMediaService } from '../services/stored-media.service.js';
 import { createOrganisationService } from '../services/organisation.service.js';
 import { createPasswordHasher } from '../services/password-hasher.js';
 import { createAuthService } from '../services/auth.service.js';
@@ -199,6 +200,13 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
       log,
     });
+    const storedMediaService = createStoredMediaService({
+      db: database.db,
+      media: repositories.media,
+      blobStore,
+      audit: auditLog,
+      log,
+    });
     const analysisService = createAnalysisService({
       analyses: repositories.analyses,
       media: repositories.media,
@@ -248,6 +256,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
         passwordResetService,
         inviteService,
         mediaService,
+        storedMediaService,
         analysisService,
       },
       managementCommands: createManagementCommands({

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Server, type Upload } from '@tus/server';
 import type { Logger } from 'pino';
 import type { Principal } from '../http/access-control.js';
+import { cleanFilename } from '../media/filename.js';
 import { problemBody } from '../http/problem-details.js';
 import type { ResumableUploadHandler } from '../http/routes/uploads.routes.js';
 import type { MediaService } from '../services/media.service.js';
@@ -42,8 +43,16 @@ export function createResumableUploads(deps: {
       principalOf(request);
     },
     async onUploadCreate(request, upload) {
-      // The organisation comes from the credentials, never from client metadata.
-      return { metadata: { ...upload.metadata, orgId: principalOf(request).orgId } };
+      // The organisation comes from the credentials, never from client metadata; the name is kept cleaned.
+      const { filename, ...metadata } = upload.metadata ?? {};
+      const cleaned = cleanFilename(filename);
+      return {
+        metadata: {
+          ...metadata,
+          ...(cleaned ? { filename: cleaned } : {}),
+          orgId: principalOf(request).orgId,
+        },
+      };
     },
     async onUploadFinish(request, upload) {
       const principal = principalOf(request);
@@ -87,7 +96,7 @@ export function createResumableUploads(deps: {
       sha256: completed.sha256,
       sizeBytes: completed.sizeBytes,
       head: completed.head,
-      filename: completed.metadata.filename?.slice(0, 255) ?? null,
+      filename: completed.metadata.filename ?? null,
     });
     return { ...registered, createdAt: registered.createdAt.toISOString() };
   }

@@ -35,6 +35,7 @@ export async function buildPlatformApp(platform: Platform) {
     },
     allowInsecureSessionCookie: config.NODE_ENV !== 'production' && isLoopback(config.HOST),
     mediaService: platform.services.mediaService,
+    storedMedia: platform.services.storedMediaService,
     analysisService: platform.services.analysisService,
     analyses: platform.repositories.analyses,
     audit: platform.auditLog,

@@ -83,6 +83,8 @@ export interface MediaTable {
   status: MediaStatus;
   probe: Json<unknown>;
   created_at: Timestamp;
+  /** Set with status `deleted`, when the blob was shredded and the name and probe cleared. */
+  deleted_at: NullableTimestamp;
 }
 
 export type AnalysisStatus = 'queued' | 'running' | 'done' | 'failed';

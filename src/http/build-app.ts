@@ -14,6 +14,7 @@ import type { ApiKeyService } from '../services/api-key.service.js';
 import type { AuditLogService } from '../services/audit-log.service.js';
 import type { AuthService } from '../services/auth.service.js';
 import type { MediaService } from '../services/media.service.js';
+import type { StoredMediaService } from '../services/stored-media.service.js';
 import type { SessionService } from '../services/session.service.js';
 import type { UserService } from '../services/user.service.js';
 import type { OutboxRepository } from '../repositories/outbox.repository.js';
@@ -80,6 +81,8 @@ export interface AppDeps {
   /** 2FA, password reset, invitations, outbox; absent, those routes answer 500 and no admin is asked to enrol. */
   accountSecurity?: AccountSecurityDeps;
   mediaService: MediaService;
+  /** Downloading and deleting stored media. */
+  storedMedia: StoredMediaService;
   analysisService: AnalysisService;
   analyses: AnalysisRepository;
   audit: AuditLogService;
@@ -152,6 +155,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { checks: deps.healthChecks });
   await app.register(mediaRoutes, {
     mediaService: deps.mediaService,
+    storedMedia: deps.storedMedia,
     analyses: deps.analyses,
     maxUploadBytes: deps.maxUploadBytes,
   });

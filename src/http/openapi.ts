@@ -16,6 +16,7 @@ export async function renderOpenApi(): Promise<string> {
     sessions: inert,
     allowInsecureSessionCookie: false,
     mediaService: inert,
+    storedMedia: inert,
     analysisService: inert,
     analyses: inert,
     audit: inert,

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Analysis, Media } from '../db/schema.js';
+import { cleanFilename } from '../media/filename.js';
 import type { UserSummary } from '../repositories/user.repository.js';
 import type { AnalysisReport } from '../pipeline/report.js';
 import type { analysisSchema, mediaSchema } from './schemas.js';
@@ -10,7 +11,8 @@ export function mediaView(media: Media, analysis: Analysis | null): z.infer<type
     sha256: media.sha256,
     sizeBytes: Number(media.size_bytes),
     mimeType: media.mime_type,
-    originalFilename: media.original_filename,
+    // Names stored before names were cleaned at intake are cleaned on the way out too.
+    originalFilename: cleanFilename(media.original_filename),
     createdAt: media.created_at.toISOString(),
     analysisId: analysis?.id ?? null,
     analysisStatus: analysis?.status ?? null,

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Executor } from '../db/executor.js';
 import type { Database, Media, NewMedia } from '../db/schema.js';
 import { isUuid } from './is-uuid.js';
@@ -7,8 +7,11 @@ export interface MediaRepository {
   insert(executor: Executor, media: NewMedia): Promise<Media>;
   /** Any status: callers check `status` (a worker must tell "deleted" from "never existed"). */
   findById(orgId: string, id: string): Promise<Media | null>;
-  /** Returns the row it marked (the caller then deletes the blob), or null when not stored in this org. */
-  markDeleted(orgId: string, id: string): Promise<Media | null>;
+  /**
+   * Marks stored media deleted and clears what it kept of the file (name, probe); the row stays for the
+   * audit trail. Returns the row it marked, or null when it is not stored in this organisation.
+   */
+  markDeleted(executor: Executor, orgId: string, id: string): Promise<Media | null>;
 }
 
 export function createMediaRepository(deps: { db: Kysely<Database> }): MediaRepository {
@@ -28,11 +31,11 @@ export function createMediaRepository(deps: { db: Kysely<Database> }): MediaRepo
       return found ?? null;
     },
 
-    async markDeleted(orgId, id) {
+    async markDeleted(executor, orgId, id) {
       if (!isUuid(id)) return null;
-      const marked = await db
+      const marked = await executor
         .updateTable('media')
-        .set({ status: 'deleted' })
+        .set({ status: 'deleted', deleted_at: sql<Date>`now()`, original_filename: null, probe: '{}' })
         .where('id', '=', id)
         .where('org_id', '=', orgId)
         .where('status', '=', 'stored')

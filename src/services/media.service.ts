@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import type { Database, Media } from '../db/schema.js';
 import type { MediaProbe, MediaTools } from '../media/media-probe.js';
+import { cleanFilename } from '../media/filename.js';
 import { describeNonMedia, sniffMedia } from '../media/media-sniffer.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import type { AnalysisRepository } from '../repositories/analysis.repository.js';
@@ -140,6 +141,7 @@ export function createMediaService(deps: MediaServiceDeps) {
     async upload(input: {
       orgId: string;
       source: Readable;
+      /** As the client sent it: stored cleaned (cleanFilename). */
       filename: string | null;
     }): Promise<RegisteredMedia> {
       const mediaId = randomUUID();
@@ -166,12 +168,12 @@ export function createMediaService(deps: MediaServiceDeps) {
         sha256: inspector.sha256,
         sizeBytes: inspector.sizeBytes,
         head: inspector.head,
-        filename: input.filename,
+        filename: cleanFilename(input.filename),
       });
     },
 
     /** Adopts bytes already stored under blobKey (a finished resumable upload). */
-    adoptStored: (input: StoredUpload) => register(input),
+    adoptStored: (input: StoredUpload) => register({ ...input, filename: cleanFilename(input.filename) }),
 
     async get(orgId: string, id: string): Promise<Media> {
       const found = await media.findById(orgId, id);

@@ -136,6 +136,7 @@ export async function openAccountsHarness(
     allowInsecureSessionCookie: !options.production,
     accounts: { auth, sessions, users: userService },
     mediaService: inert,
+    storedMedia: inert,
     analysisService: inert,
     analyses: inert,
     events: inert,

@@ -78,6 +78,7 @@ describeEachImplementation('GET /api/v1/audit-events', databaseImplementations()
       ...apiKeyDeps,
       log: testLogger(),
       mediaService: inert,
+      storedMedia: inert,
       analysisService: inert,
       analyses: inert,
       audit: auditLog,

@@ -38,7 +38,14 @@ afterAll(() => opened.close());
 describe('role matrix over every route that API keys may use (route table × role)', () => {
   it('covers read, write and admin routes', () => {
     expect(keyRoutes.map(routeLabel)).toEqual(
-      expect.arrayContaining(['GET /api/v1/media/:id', 'POST /api/v1/media', 'POST /api/v1/api-keys']),
+      expect.arrayContaining([
+        'GET /api/v1/media/:id',
+        'GET /api/v1/media/:id/content',
+        'HEAD /api/v1/media/:id/content',
+        'DELETE /api/v1/media/:id',
+        'POST /api/v1/media',
+        'POST /api/v1/api-keys',
+      ]),
     );
   });
 

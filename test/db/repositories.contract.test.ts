@@ -143,13 +143,48 @@ describeEachImplementation('repositories', databaseImplementations(), (implement
       expect(stored.size_bytes).toBe(5 * 2 ** 32);
       expect(await media.findById(owner.id, stored.id)).toEqual(stored);
       expect(await media.findById(other.id, stored.id)).toBeNull();
-      expect(await media.markDeleted(other.id, stored.id)).toBeNull();
-      expect(await media.markDeleted(owner.id, stored.id)).toMatchObject({
+      expect(await media.markDeleted(database.db, other.id, stored.id)).toBeNull();
+      expect(await media.markDeleted(database.db, owner.id, stored.id)).toMatchObject({
         id: stored.id,
         status: 'deleted',
       });
-      expect(await media.markDeleted(owner.id, stored.id)).toBeNull();
+      expect(await media.markDeleted(database.db, owner.id, stored.id)).toBeNull();
       expect(await media.findById(owner.id, stored.id)).toMatchObject({ status: 'deleted' });
+    });
+
+    it('keeps a deleted row as a tombstone: when, the hash and size, but no file name or probe', async () => {
+      const org = await newOrg();
+      const stored = await newMedia(org.id);
+      expect(stored.deleted_at).toBeNull();
+      const marked = await media.markDeleted(database.db, org.id, stored.id);
+      expect(marked).toMatchObject({
+        sha256: stored.sha256,
+        size_bytes: stored.size_bytes,
+        original_filename: null,
+        probe: {},
+        deleted_at: expect.any(Date),
+      });
+    });
+
+    it('marks deleted inside a caller transaction that can still roll back', async () => {
+      const org = await newOrg();
+      const stored = await newMedia(org.id);
+      await database.db
+        .transaction()
+        .execute(async (trx) => {
+          expect(await media.markDeleted(trx, org.id, stored.id)).not.toBeNull();
+          throw new Error('roll back');
+        })
+        .catch(() => undefined);
+      expect(await media.findById(org.id, stored.id)).toEqual(stored);
+    });
+
+    it('refuses a deleted row that still names its file (the check constraint)', async () => {
+      const org = await newOrg();
+      const stored = await newMedia(org.id);
+      await expect(
+        database.db.updateTable('media').set({ status: 'deleted' }).where('id', '=', stored.id).execute(),
+      ).rejects.toThrow(/media_deleted_check/);
     });
 
     it('inserts inside a caller transaction that can still roll back', async () => {

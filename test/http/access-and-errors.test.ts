@@ -290,6 +290,95 @@ describe('POST /api/v1/media', () => {
     expect(body.detail).toContain('upload');
   });
 
+  /** A multipart body of text fields, then (optionally) one file part named `file`. */
+  function formBody(fields: [string, string][], file?: Buffer) {
+    const boundary = `----guardian${randomUUID()}`;
+    const parts = fields.map(
+      ([name, value]) =>
+        `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+    );
+    const filePart = file
+      ? [
+          Buffer.from(
+            `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="clip.mp4"\r\n` +
+              'Content-Type: video/mp4\r\n\r\n',
+          ),
+          file,
+          Buffer.from('\r\n'),
+        ]
+      : [];
+    return {
+      payload: Buffer.concat([Buffer.from(parts.join('')), ...filePart, Buffer.from(`--${boundary}--\r\n`)]),
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, ...authorized },
+    };
+  }
+
+  it.each([
+    ['an empty multipart body', []],
+    ['a body with a text field and no file', [['note', 'hello']]],
+    [
+      'a body with several text fields and no file',
+      [
+        ['a', '1'],
+        ['b', '2'],
+        ['c', '3'],
+      ],
+    ],
+  ] as [string, [string, string][]][])('answers 400 file-missing to %s', async (_, fields) => {
+    const server = await start();
+    const response = await server.inject({ method: 'POST', url: '/api/v1/media', ...formBody(fields) });
+    expectProblem(response, 400, 'file-missing');
+  });
+
+  it('reads past a few text fields to the file (the fields are ignored)', async () => {
+    const media = mediaRow();
+    const analysis = analysisRow({ media_id: media.id });
+    const received: Buffer[] = [];
+    const server = await start({
+      mediaService: {
+        upload: async (input) => {
+          for await (const chunk of input.source as Readable) received.push(chunk as Buffer);
+          return {
+            id: media.id,
+            sha256: media.sha256,
+            sizeBytes: 4,
+            mimeType: 'video/mp4',
+            originalFilename: input.filename,
+            analysisId: analysis.id,
+            analysisStatus: 'queued',
+            createdAt: media.created_at,
+          };
+        },
+        get: async () => media,
+      },
+      analyses: { findById: async () => analysis },
+    });
+    const response = await server.inject({
+      method: 'POST',
+      url: '/api/v1/media',
+      ...formBody(
+        [
+          ['title', 'x'.repeat(5000)],
+          ['note', 'n'],
+        ],
+        Buffer.from('abcd'),
+      ),
+    });
+    expect(response.statusCode, response.body).toBe(201);
+    expect(Buffer.concat(received).toString()).toBe('abcd');
+  });
+
+  it('answers 400 too-many-fields to more text fields than the limit', async () => {
+    const server = await start();
+    const fields = Array.from({ length: 9 }, (_, index): [string, string] => [`f${index}`, 'v']);
+    const response = await server.inject({
+      method: 'POST',
+      url: '/api/v1/media',
+      ...formBody(fields, Buffer.from('abcd')),
+    });
+    expectProblem(response, 400, 'too-many-fields');
+  });
+
   it('answers 415 to a body that is not multipart/form-data', async () => {
     const server = await start();
     for (const [contentType, payload] of [

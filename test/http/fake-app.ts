@@ -11,6 +11,7 @@ import type { AnalysisService } from '../../src/services/analysis.service.js';
 import type { ApiKeyService } from '../../src/services/api-key.service.js';
 import type { AuditLogService } from '../../src/services/audit-log.service.js';
 import type { MediaService } from '../../src/services/media.service.js';
+import type { StoredMediaService } from '../../src/services/stored-media.service.js';
 import { testLogger } from '../helpers/databases.js';
 import type { CallLog } from '../services/strict-fake.js';
 
@@ -30,6 +31,7 @@ export interface FakeCollaborators {
   /** The role validKey authenticates as (analyst by default). */
   role?: ApiKeyRole;
   mediaService?: Partial<MediaService>;
+  storedMedia?: Partial<StoredMediaService>;
   analysisService?: Partial<AnalysisService>;
   analyses?: Partial<AnalysisRepository>;
   events?: Partial<EventBus>;
@@ -45,6 +47,7 @@ export async function buildFakeApp(log: CallLog, fakes: FakeCollaborators = {}):
         token === validKey ? { ...principal, role: fakes.role ?? principal.role } : null,
     }),
     mediaService: log.fake<MediaService>('mediaService', fakes.mediaService ?? {}),
+    storedMedia: log.fake<StoredMediaService>('storedMedia', fakes.storedMedia ?? {}),
     analysisService: log.fake<AnalysisService>('analysisService', fakes.analysisService ?? {}),
     analyses: log.fake<AnalysisRepository>('analyses', fakes.analyses ?? {}),
     events: log.fake<EventBus>('events', fakes.events ?? {}),
@@ -113,6 +116,7 @@ export function mediaRow(overrides: Partial<Media> = {}): Media {
     original_filename: 'clip.mp4',
     blob_key: 'media-x',
     status: 'stored',
+    deleted_at: null,
     probe: {},
     created_at: new Date('2025-03-01T12:00:00.000Z'),
     ...overrides,

@@ -58,6 +58,7 @@ function mediaRow(analysis: Analysis, overrides: Partial<Media> = {}): Media {
     original_filename: 'clip.mp4',
     blob_key: `media-${analysis.media_id}`,
     status: 'stored',
+    deleted_at: null,
     probe: { formatName: 'mp4', streams: [] },
     created_at: clock,
     ...overrides,

@@ -428,3 +428,50 @@ describe('MediaService.upload success', () => {
     expect(store.objects.size).toBe(1);
   });
 });
+
+describe('MediaService filenames', () => {
+  async function storedName(via: 'upload' | 'adoptStored', filename: string | null) {
+    const bytes = mp4Bytes();
+    const media = service({
+      db: transactionalDb().db,
+      blobStore: memoryBlobStore().fake,
+      blobGateway: gateway().fake,
+      mediaTools: probing(async () => videoProbe),
+      ...repositories(),
+      queue: log.fake<JobQueue>('queue', { kind: 'embedded', enqueue: async () => {} }),
+    });
+    const registered =
+      via === 'upload'
+        ? await media.upload({ orgId, source: source(bytes), filename })
+        : await media.adoptStored({
+            orgId,
+            mediaId: randomUUID(),
+            blobKey: 'media-adopted1',
+            sha256: createHash('sha256').update(bytes).digest('hex'),
+            sizeBytes: bytes.length,
+            head: bytes.subarray(0, 4096),
+            filename,
+          });
+    const [insert] = log.callsTo('media.insert');
+    const inserted = (insert?.args[1] as NewMedia).original_filename;
+    expect(registered.originalFilename).toBe(inserted);
+    return inserted;
+  }
+
+  it.each(['upload', 'adoptStored'] as const)(
+    '%s stores the name cleaned, whatever the client sent',
+    async (via) => {
+      expect(await storedName(via, 'clip\u202E4pm.exe')).toBe('clip4pm.exe');
+    },
+  );
+
+  it.each(['upload', 'adoptStored'] as const)('%s stores no name when nothing is left of it', async (via) => {
+    expect(await storedName(via, '\u200B/\\\u0000')).toBeNull();
+  });
+
+  it('cuts a long name to 255 UTF-8 bytes, keeping the extension', async () => {
+    const stored = (await storedName('upload', `${'ж'.repeat(300)}.mov`)) ?? '';
+    expect(Buffer.byteLength(stored)).toBeLessThanOrEqual(255);
+    expect(stored).toBe(`${'ж'.repeat(125)}.mov`);
+  });
+});
