@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSmtpMailTransport } from '../../src/mail/smtp.mail-transport.js';
 import { createOrganisationRepository } from '../../src/repositories/organisation.repository.js';
 import { createOutboxRepository, type OutboxRepository } from '../../src/repositories/outbox.repository.js';
-import { createMailer } from '../../src/services/mailer.js';
+import { createMailer, redactSecrets } from '../../src/services/mailer.js';
 import {
   databaseImplementations,
   describeEachImplementation,
@@ -12,7 +12,9 @@ import {
 } from '../helpers/databases.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
-const link = `https://guardian.example.org/reset-password#token=${'A'.repeat(43)}`;
+const token = 'A'.repeat(43);
+const link = `https://guardian.example.org/reset-password#token=${token}`;
+const redactedLink = 'https://guardian.example.org/reset-password#token=[redacted]';
 
 describeEachImplementation('mailer', databaseImplementations(), (implementation) => {
   let database: TestDatabase;
@@ -37,6 +39,7 @@ describeEachImplementation('mailer', databaseImplementations(), (implementation)
     to,
     subject: 'Reset your SecureAI Guardian password',
     text: `Someone asked to reset the password of this account.\n\n${link}\n`,
+    secrets: [token],
   });
 
   it('delivers through a real SMTP server in the background, then empties the stored body', async () => {
@@ -58,6 +61,9 @@ describeEachImplementation('mailer', databaseImplementations(), (implementation)
     const [stored] = (await outbox.list({ orgId, limit: 100 })).filter((row) => row.to_address === to);
     expect(stored?.sent_at).toBeInstanceOf(Date);
     expect(stored?.body_text).toBe('');
+    // The redacted copy stays: what was sent, without the link that only the recipient may hold.
+    expect(stored?.body_redacted).toContain(redactedLink);
+    expect(stored?.body_redacted).not.toContain(token);
     await mailer.close();
   });
 
@@ -106,7 +112,7 @@ describeEachImplementation('mailer', databaseImplementations(), (implementation)
     expect(await mailer.deliverDue()).toBe(0);
     const failed = (await outbox.list({ orgId, limit: 100 })).find((row) => row.to_address === to);
     expect(failed).toMatchObject({ sent_at: null, attempts: 2 });
-    expect(failed?.body_text).toContain(link); // still readable, so an admin can pass it on
+    expect(failed?.body_text).toContain(link); // still readable by the operator, to pass on by hand
     expect(sink.received.some((message) => message.to.includes(to))).toBe(false);
     await mailer.close();
   });
@@ -127,10 +133,24 @@ describeEachImplementation('mailer', databaseImplementations(), (implementation)
     expect(listed.find((row) => row.to_address === to)).toMatchObject({
       sent_at: null,
       body_text: mail(to).text,
+      body_redacted: `Someone asked to reset the password of this account.\n\n${redactedLink}\n`,
     });
     const otherOrg = await createOrganisationRepository({ db: database.db }).create(`org-${randomUUID()}`);
     expect(await outbox.list({ orgId: otherOrg.id, limit: 100 })).toEqual([]);
     await mailer.close();
+  });
+});
+
+describe('redactSecrets', () => {
+  it('replaces every occurrence of every secret, and nothing else', () => {
+    expect(redactSecrets('a=s3cret b=s3cret c=other d=keep', ['s3cret', 'other'])).toBe(
+      'a=[redacted] b=[redacted] c=[redacted] d=keep',
+    );
+    expect(redactSecrets('no secrets here', [])).toBe('no secrets here');
+  });
+
+  it('refuses an empty secret rather than redacting nothing', () => {
+    expect(() => redactSecrets('text', [''])).toThrow(RangeError);
   });
 });
 
