@@ -89,7 +89,7 @@ export function createAuthService(deps: {
         throw invalidCredentials();
       }
       await throttle.recordSuccess({ accountKey: email });
-      const passwordRehashed = await rehashIfOutdated(user, input.password);
+      const rehashed = await rehashIfOutdated(user, input.password);
       if (input.previousToken) await sessions.endByToken(input.previousToken);
       const stage = (await secondFactor.isEnabled(user.id)) ? 'second-factor' : 'complete';
       const session = await sessions.start({
@@ -105,7 +105,7 @@ export function createAuthService(deps: {
         outcome: 'success',
         target: { type: 'session', id: session.sessionId },
         ...where(input.client),
-        details: { stage, passwordRehashed },
+        details: { stage, rehashed },
       });
       return { user: { id: user.id, email: user.email, role: user.role, orgId: user.org_id }, session };
     },
