@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as outboxRedactedBody from '../../src/db/migrations/0008_outbox_redacted_body.js';
 import { createSmtpMailTransport } from '../../src/mail/smtp.mail-transport.js';
 import { createOrganisationRepository } from '../../src/repositories/organisation.repository.js';
 import { createOutboxRepository, type OutboxRepository } from '../../src/repositories/outbox.repository.js';
@@ -138,6 +140,24 @@ describeEachImplementation('mailer', databaseImplementations(), (implementation)
     const otherOrg = await createOrganisationRepository({ db: database.db }).create(`org-${randomUUID()}`);
     expect(await outbox.list({ orgId: otherOrg.id, limit: 100 })).toEqual([]);
     await mailer.close();
+  });
+
+  // Last in this block: it takes the table back to its shape before migration 0008 and forward again.
+  it('migration 0008 gives messages written before it a redacted copy', async () => {
+    await sql`alter table outbox_messages drop column body_redacted`.execute(database.db);
+    const id = randomUUID();
+    const invite = `https://guardian.example.org/accept-invite#token=${'b'.repeat(43)}`;
+    const text = `Reset: ${link}\nInvite: ${invite}\nNo token here.`;
+    await sql`
+      insert into outbox_messages (id, org_id, to_address, subject, body_text)
+      values (${id}, ${orgId}, ${'legacy@example.org'}, ${'Legacy'}, ${text})
+    `.execute(database.db);
+    await outboxRedactedBody.up(database.db as Kysely<unknown>);
+    const [legacy] = (await outbox.list({ orgId, limit: 100 })).filter((row) => row.id === id);
+    expect(legacy?.body_text).toBe(text);
+    expect(legacy?.body_redacted).toBe(
+      `Reset: ${redactedLink}\nInvite: https://guardian.example.org/accept-invite#token=[redacted]\nNo token here.`,
+    );
   });
 });
 
