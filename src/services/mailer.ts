@@ -16,7 +16,7 @@ export interface OutgoingMail {
   secrets: readonly string[];
 }
 
-export const redactedMarker = '[redacted]';
+const redactedMarker = '[redacted]';
 
 /** `text` with every occurrence of each secret replaced by the marker. */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
