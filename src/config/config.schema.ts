@@ -109,7 +109,7 @@ export const configFields = {
   SMTP_URL: {
     schema: optionalString,
     secret: true,
-    doc: 'SMTP server for outgoing mail (password reset, invitations), e.g. `smtps://user:pass@mail.example.org:465`; a non-loopback `smtp://` server must offer STARTTLS. Unset: messages are kept in the outbox table, readable by admins (`GET /api/v1/outbox`) and `guardian outbox list`.',
+    doc: 'SMTP server for outgoing mail (password reset, invitations), e.g. `smtps://user:pass@mail.example.org:465`; a non-loopback `smtp://` server must offer STARTTLS. Unset: messages are kept in the outbox table; the operator reads them in full with `guardian outbox list` on the host, admins see them with their links redacted (`GET /api/v1/outbox`) and get an invitation link in the reply to `POST /api/v1/users/invites`.',
   },
   MAIL_FROM: {
     schema: optionalString,

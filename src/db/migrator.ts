@@ -5,6 +5,7 @@ import * as mfaTokensMail from './migrations/0003_mfa_tokens_mail.js';
 import * as auditLog from './migrations/0004_audit_log.js';
 import * as loginThrottle from './migrations/0005_login_throttle.js';
 import * as mediaDeletion from './migrations/0007_media_deletion.js';
+import * as outboxRedactedBody from './migrations/0008_outbox_redacted_body.js';
 import type { Database } from './schema.js';
 
 // A static list, not a folder scan: it works the same from src/ under tsx and from dist/.
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '0004_audit_log': auditLog,
   '0005_login_throttle': loginThrottle,
   '0007_media_deletion': mediaDeletion,
+  '0008_outbox_redacted_body': outboxRedactedBody,
 };
 
 /** Applies pending migrations (under Kysely's lock, in one transaction); returns the names applied now. */

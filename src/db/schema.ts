@@ -175,7 +175,10 @@ export interface OutboxMessageTable {
   org_id: string | null;
   to_address: string;
   subject: string;
+  /** In full, secrets included: SMTP and the host's CLI only; emptied once delivered. */
   body_text: string;
+  /** Secrets (one-time tokens) replaced by `[redacted]`: what the API shows. */
+  body_redacted: string;
   created_at: Timestamp;
   sent_at: NullableTimestamp;
   error: string | null;

@@ -73,7 +73,13 @@ export const inviteResponse = z.object({
   expiresAt: z.iso.datetime(),
   delivery: z
     .enum(['smtp', 'outbox'])
-    .describe('`outbox`: no SMTP server is configured; the link is in GET /api/v1/outbox to pass on'),
+    .describe('`outbox`: no SMTP server is configured; `link` is the invitation to pass on'),
+  link: z
+    .string()
+    .optional()
+    .describe(
+      'only with `delivery: outbox`, and only here: the single-use invitation link for the inviter to pass on (the outbox API shows it redacted)',
+    ),
 });
 
 export const inviteAcceptBody = z.strictObject({ token: oneTimeToken, password });
@@ -87,7 +93,11 @@ export const outboxResponse = z.object({
       id: z.uuid(),
       to: z.string(),
       subject: z.string(),
-      body: z.string().describe('empty once delivered over SMTP'),
+      body: z
+        .string()
+        .describe(
+          'the text with every one-time link token replaced by `[redacted]`: links are for the recipient alone (without SMTP the operator reads them on the host with `guardian outbox list`)',
+        ),
       createdAt: z.iso.datetime(),
       sentAt: z.iso.datetime().nullable(),
       attempts: z.number().int().nonnegative(),

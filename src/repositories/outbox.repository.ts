@@ -6,7 +6,10 @@ export interface NewOutboxMessage {
   orgId: string | null;
   to: string;
   subject: string;
+  /** In full: what SMTP delivers and the host's CLI shows. */
   text: string;
+  /** The same with its secrets replaced: all the API ever shows. */
+  redactedText: string;
 }
 
 export interface OutboxRepository {
@@ -22,7 +25,10 @@ export interface OutboxRepository {
     maxAttempts: number;
     limit: number;
   }): Promise<OutboxMessage[]>;
-  /** Records delivery and empties the body: links in it must not stay at rest once SMTP has them. */
+  /**
+   * Records delivery and empties the full body: links in it must not stay at rest once SMTP has them (the
+   * redacted copy stays).
+   */
   markSent(id: string, at: Date): Promise<void>;
   /** `retryAt` null: no attempts left; the message stays listed with its error. */
   markFailed(id: string, error: string, retryAt: Date | null): Promise<void>;
@@ -42,6 +48,7 @@ export function createOutboxRepository(deps: { db: Kysely<Database> }): OutboxRe
           to_address: message.to,
           subject: message.subject,
           body_text: message.text,
+          body_redacted: message.redactedText,
           created_at: at,
           next_attempt_at: at,
         })

@@ -34,6 +34,12 @@ export interface UserRepository {
    */
   update(orgId: string, id: string, change: UserChange, at: Date): Promise<UserSummary | null>;
   setPasswordHash(userId: string, passwordHash: string, at: Date, executor?: Executor): Promise<void>;
+  /**
+   * The same password under a new hash (new argon2 parameters): not a password change, so
+   * `password_changed_at` stays. Only while the stored hash is still `previousHash`, so a password changed
+   * meanwhile is never overwritten; false when it was.
+   */
+  replacePasswordHash(userId: string, previousHash: string, passwordHash: string): Promise<boolean>;
 }
 
 const summaryColumns = [
@@ -133,6 +139,16 @@ export function createUserRepository(deps: { db: Kysely<Database> }): UserReposi
         .set({ password_hash: passwordHash, password_changed_at: at, updated_at: at })
         .where('id', '=', userId)
         .execute();
+    },
+
+    async replacePasswordHash(userId, previousHash, passwordHash) {
+      const result = await db
+        .updateTable('users')
+        .set({ password_hash: passwordHash })
+        .where('id', '=', userId)
+        .where('password_hash', '=', previousHash)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
     },
   };
 }

@@ -45,6 +45,16 @@ export function createAuthService(deps: {
   const admit = (accountKey: string, client: ClientInfo, event: Omit<AuditEvent, 'outcome'>) =>
     admitAttempt({ throttle, audit }, { accountKey, ip: ipOf(client) }, event);
 
+  /**
+   * The only moment the plain password is at hand: a hash made with other argon2 parameters than today's is
+   * replaced by one made with them. Returns whether it was.
+   */
+  async function rehashIfOutdated(user: { id: string; password_hash: string }, password: string) {
+    if (!hasher.needsRehash(user.password_hash)) return false;
+    const rehashed = await hasher.hash(password);
+    return users.replacePasswordHash(user.id, user.password_hash, rehashed);
+  }
+
   return {
     async login(input: {
       email: string;
@@ -79,6 +89,7 @@ export function createAuthService(deps: {
         throw invalidCredentials();
       }
       await throttle.recordSuccess({ accountKey: email });
+      const rehashed = await rehashIfOutdated(user, input.password);
       if (input.previousToken) await sessions.endByToken(input.previousToken);
       const stage = (await secondFactor.isEnabled(user.id)) ? 'second-factor' : 'complete';
       const session = await sessions.start({
@@ -94,7 +105,7 @@ export function createAuthService(deps: {
         outcome: 'success',
         target: { type: 'session', id: session.sessionId },
         ...where(input.client),
-        details: { stage },
+        details: { stage, rehashed },
       });
       return { user: { id: user.id, email: user.email, role: user.role, orgId: user.org_id }, session };
     },

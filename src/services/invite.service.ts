@@ -20,13 +20,19 @@ export interface CreatedInvite {
   email: string;
   role: Role;
   expiresAt: Date;
-  /** `outbox`: no SMTP configured; the link is in the outbox for the admin to pass on. */
+  /** `outbox`: no SMTP configured; the inviting admin gets the link (`link`) to pass on. */
   delivery: 'smtp' | 'outbox';
+  /**
+   * Only without SMTP, and only in this answer to the inviter: the outbox API redacts it like every link,
+   * and with SMTP it goes to the invitee's mailbox alone.
+   */
+  link?: string;
 }
 
 /**
  * Admins invite people by mail: a single-use link, valid for 72 hours, that creates the account in the
  * inviter's organisation with the role the admin chose. A new invite to the same address replaces the old.
+ * Without SMTP the inviter passes the link on: it is in the answer to the invite, never in the outbox API.
  */
 export function createInviteService(deps: {
   db: Kysely<Database>;
@@ -76,16 +82,13 @@ export function createInviteService(deps: {
           trx,
         );
       });
+      const link = tokenLink(deps.publicUrl, '/accept-invite', token);
       await deps.mailer.send({
         orgId: org.id,
         to: email,
         subject: `You are invited to ${org.name} on SecureAI Guardian`,
-        text: inviteMailText({
-          orgName: org.name,
-          role: input.role,
-          link: tokenLink(deps.publicUrl, '/accept-invite', token),
-          publicUrl: deps.publicUrl,
-        }),
+        text: inviteMailText({ orgName: org.name, role: input.role, link, publicUrl: deps.publicUrl }),
+        secrets: [token],
       });
       await audit.append({
         orgId: org.id,
@@ -103,6 +106,7 @@ export function createInviteService(deps: {
         role: input.role,
         expiresAt: invite.expires_at,
         delivery: deps.mailer.delivery,
+        ...(deps.mailer.delivery === 'outbox' ? { link } : {}),
       };
     },
 

@@ -4,11 +4,26 @@ import type { OutboxRepository } from '../repositories/outbox.repository.js';
 import { createBackgroundWork } from './background-work.js';
 
 export interface OutgoingMail {
-  /** The organisation the message concerns: its admins can read it in the outbox. */
+  /** The organisation the message concerns: its admins see it (secrets redacted) in the outbox API. */
   orgId: string | null;
   to: string;
   subject: string;
   text: string;
+  /**
+   * What in `text` is for the recipient's mailbox only (one-time tokens): the outbox API shows
+   * `[redacted]` in their place; only SMTP delivery and the host's `guardian outbox list` see them.
+   */
+  secrets: readonly string[];
+}
+
+const redactedMarker = '[redacted]';
+
+/** `text` with every occurrence of each secret replaced by the marker. */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  return secrets.reduce((redacted, secret) => {
+    if (secret === '') throw new RangeError('an empty secret cannot be redacted');
+    return redacted.split(secret).join(redactedMarker);
+  }, text);
 }
 
 /** Hands a message to a mail server; rejects when the server did not accept it. */
@@ -20,8 +35,8 @@ export interface MailTransport {
 /**
  * How services send mail. Every message is first written to the outbox table, so it survives a crash and a
  * slow mail server never holds up a request. With SMTP configured it is delivered from there in the
- * background (retried with backoff, body emptied once accepted); without, it stays there for admins and the
- * CLI to read and pass on.
+ * background (retried with backoff, body emptied once accepted); without, it stays there for the operator to
+ * read with `guardian outbox list` and pass on. Admins see only the redacted copy (GET /api/v1/outbox).
  */
 export interface Mailer {
   readonly delivery: 'smtp' | 'outbox';
@@ -113,7 +128,16 @@ export function createMailer(deps: MailerDeps) {
   return {
     delivery: transport ? 'smtp' : 'outbox',
     async send(mail: OutgoingMail) {
-      const message = await outbox.add(mail, now());
+      const message = await outbox.add(
+        {
+          orgId: mail.orgId,
+          to: mail.to,
+          subject: mail.subject,
+          text: mail.text,
+          redactedText: redactSecrets(mail.text, mail.secrets),
+        },
+        now(),
+      );
       log.info(
         { messageId: message.id, orgId: mail.orgId, delivery: transport ? 'smtp' : 'outbox' },
         'mail queued',

@@ -2,11 +2,26 @@ import { randomBytes } from 'node:crypto';
 import { hash, parseOptions, verify, type Options } from '@node-rs/argon2';
 import { normalisePassword } from './password-policy.js';
 
+export interface Argon2Parameters {
+  /** KiB of memory per hash (`m=` in the stored hash). */
+  memoryCost: number;
+  /** Passes (`t=`). */
+  timeCost: number;
+  /** Lanes (`p=`). */
+  parallelism: number;
+}
+
 /** OWASP's argon2id baseline (ASVS 11.4.2): 19 MiB, 2 passes, 1 lane. */
-export const argon2Parameters = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
-// @node-rs/argon2 declares Algorithm as a const enum, which isolatedModules cannot import: 2 is Argon2id.
+export const argon2Parameters: Readonly<Argon2Parameters> = {
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+};
+// @node-rs/argon2 declares Algorithm and Version as const enums, which isolatedModules cannot import:
+// algorithm 2 is Argon2id, version 1 is 0x13 (the `v=19` of every hash made today).
 const argon2id = 2 as Options['algorithm'];
-const options: Options = { ...argon2Parameters, algorithm: argon2id };
+const version0x13 = 1 as Options['version'];
+const outputLength = 32;
 
 /** The raw primitives, injectable so tests can observe how many run at once. */
 export interface Argon2Primitives {
@@ -25,7 +40,10 @@ export interface PasswordHasher {
   verify(passwordHash: string, password: string): Promise<boolean>;
   /** The same work as a verify, against a hash no password matches: for unknown accounts. */
   verifyDummy(password: string): Promise<void>;
-  /** True when the hash was made with other parameters than today's: rehash on the next login. */
+  /**
+   * True when the hash was not made with this hasher's algorithm, version and parameters (weaker or
+   * stronger: the current choice wins): the next successful login replaces it.
+   */
   needsRehash(passwordHash: string): boolean;
 }
 
@@ -34,9 +52,16 @@ export interface PasswordHasher {
  * wait their turn; a burst of logins queues instead of exhausting memory.
  */
 export function createPasswordHasher(
-  deps: { concurrency?: number; primitives?: Argon2Primitives } = {},
+  deps: { concurrency?: number; primitives?: Argon2Primitives; parameters?: Argon2Parameters } = {},
 ): PasswordHasher {
   const primitives = deps.primitives ?? nodeRsArgon2;
+  const parameters = deps.parameters ?? argon2Parameters;
+  const options: Options = {
+    ...parameters,
+    algorithm: argon2id,
+    version: version0x13,
+    outputLen: outputLength,
+  };
   const limit = createSemaphore(deps.concurrency ?? 2);
   let dummyHash: Promise<string> | null = null;
   const hashPassword = (password: string) =>
@@ -62,9 +87,11 @@ export function createPasswordHasher(
         const used = parseOptions(passwordHash);
         return (
           used.algorithm !== argon2id ||
-          used.memoryCost < argon2Parameters.memoryCost ||
-          used.timeCost < argon2Parameters.timeCost ||
-          used.parallelism !== argon2Parameters.parallelism
+          used.version !== version0x13 ||
+          used.outputLen !== outputLength ||
+          used.memoryCost !== parameters.memoryCost ||
+          used.timeCost !== parameters.timeCost ||
+          used.parallelism !== parameters.parallelism
         );
       } catch {
         return true;

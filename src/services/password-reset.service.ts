@@ -76,6 +76,7 @@ export function createPasswordResetService(deps: {
       to: user.email,
       subject: 'Reset your SecureAI Guardian password',
       text: resetMailText(tokenLink(deps.publicUrl, '/reset-password', token), deps.publicUrl),
+      secrets: [token],
     });
     await audit.append({ ...event, outcome: 'success' });
   }

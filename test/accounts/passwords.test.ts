@@ -63,6 +63,30 @@ describe('password hasher (argon2id)', () => {
     expect(hasher.needsRehash('$argon2id$v=19$m=4096,t=1,p=1$c2FsdHNhbHQ$aGFzaA')).toBe(true);
   });
 
+  it('asks for a rehash whenever algorithm, version or a parameter differs from the current ones', async () => {
+    const salt = 'c2FsdHNhbHRzYWx0c2FsdA';
+    const digest = 'aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g';
+    const phc = (head: string) => `$${head}$${salt}$${digest}`;
+    expect(hasher.needsRehash(phc('argon2id$v=19$m=19456,t=2,p=1'))).toBe(false);
+    for (const head of [
+      'argon2id$v=19$m=65536,t=2,p=1',
+      'argon2id$v=19$m=19456,t=3,p=1',
+      'argon2id$v=19$m=19456,t=1,p=1',
+      'argon2id$v=19$m=19456,t=2,p=4',
+      'argon2i$v=19$m=19456,t=2,p=1',
+      'argon2id$v=16$m=19456,t=2,p=1',
+    ])
+      expect(hasher.needsRehash(phc(head)), head).toBe(true);
+    expect(hasher.needsRehash('not a hash')).toBe(true);
+    // A hasher made with other parameters judges by its own.
+    const lighter = createPasswordHasher({ parameters: { memoryCost: 4096, timeCost: 1, parallelism: 1 } });
+    const light = await lighter.hash(passwordOf(12));
+    expect(light).toMatch(/^\$argon2id\$v=19\$m=4096,t=1,p=1\$/);
+    expect(lighter.needsRehash(light)).toBe(false);
+    expect(hasher.needsRehash(light)).toBe(true);
+    expect(await hasher.verify(light, passwordOf(12))).toBe(true);
+  });
+
   it.each([64, 200])(
     'does not truncate a %i-character password: changing its 100th character fails',
     async (length) => {

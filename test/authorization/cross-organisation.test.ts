@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +7,7 @@ import type { Platform } from '../../src/app/platform.js';
 import type { ApiKeyRole } from '../../src/db/schema.js';
 import type { CatalogedRoute } from '../../src/http/route-catalog.js';
 import { uploadMultipart } from '../e2e/upload-flow.js';
+import { Client, strongPassword } from '../helpers/account-app.js';
 import { bearer, createOrganisationWithKeys, openPlatformApp, type RoleKeys } from './platform-app.js';
 import {
   expectProblem,
@@ -116,6 +118,48 @@ const fixtures: Record<string, ResourceFixture> = {
   },
 };
 
+/** A signed-in person with a live session. */
+interface SignedIn {
+  client: Client;
+  sessionId: string;
+}
+
+async function signIn(context: FixtureContext, orgId: string, role: ApiKeyRole): Promise<SignedIn> {
+  const email = `${role}-${randomUUID().slice(0, 8)}@example.com`;
+  await context.platform.services.userService.create(
+    { orgId, email, password: strongPassword, role },
+    { actor: { type: 'cli', id: null } },
+  );
+  const client = new Client(context.app);
+  const login = await client.login(email);
+  expect(login.statusCode, login.body).toBe(200);
+  const me = await client.get('/api/v1/me');
+  expect(me.statusCode, me.body).toBe(200);
+  return { client, sessionId: me.json<{ session: { id: string } }>().session.id };
+}
+
+/**
+ * For the routes only signed-in people use, keyed like `fixtures`: a resource of one person of org A (the
+ * owner), probed by a person of org B and by another person of org A, who must both get 404.
+ */
+interface SessionResourceFixture {
+  create(context: FixtureContext, owner: SignedIn): Promise<string>;
+  /** The owner still has the resource as it was. */
+  intact(owner: SignedIn, id: string): Promise<void>;
+}
+
+const sessionFixtures: Record<string, SessionResourceFixture> = {
+  '/api/v1/auth/sessions': {
+    create: async (_, owner) => owner.sessionId,
+    async intact(owner, id) {
+      expect((await owner.client.get('/api/v1/me')).statusCode).toBe(200);
+      const listed = await owner.client.get('/api/v1/auth/sessions');
+      const { sessions } = listed.json<{ sessions: { id: string; current: boolean }[] }>();
+      expect(sessions).toContainEqual(expect.objectContaining({ id, current: true }));
+    },
+  },
+};
+
 const opened = await openPlatformApp();
 const idRoutes = opened.app.routeCatalog.filter(
   (route) => paramNames(route.url).length > 0 && policyOf(route) !== 'public',
@@ -138,6 +182,7 @@ function roleFor(route: CatalogedRoute): ApiKeyRole {
 
 let context: FixtureContext;
 let orgBKeys: RoleKeys;
+let orgBId: string;
 const ids = new Map<string, string>();
 
 beforeAll(async () => {
@@ -146,6 +191,7 @@ beforeAll(async () => {
     await createOrganisationWithKeys(opened.platform, 'Org B'),
   ];
   orgBKeys = orgB.keys;
+  orgBId = orgB.orgId;
   const baseUrl = await opened.app.listen({ host: '127.0.0.1', port: 0 });
   const clip = join(opened.dataDir, 'clip.mp4');
   execFileSync('ffmpeg', [
@@ -216,7 +262,33 @@ describe('two-organisation matrix: every route with an id answers 404 to another
     for (const [collection, id] of ids) await fixtures[collection]?.intact(context, id);
   });
 
-  for (const route of sessionIdRoutes) {
-    it.todo(`${routeLabel(route)}: cross-organisation check needs session fixtures (401 covered elsewhere)`);
-  }
+  it('has a session fixture for every collection with session-only id routes', () => {
+    const sessionCollections = [...new Set(sessionIdRoutes.map(collectionOf))];
+    expect(sessionCollections.filter((collection) => !sessionFixtures[collection])).toEqual([]);
+    expect(sessionIdRoutes.map(routeLabel)).toContain('DELETE /api/v1/auth/sessions/:id');
+  });
+
+  it.each(sessionIdRoutes.map((route) => [routeLabel(route), route] as const))(
+    "%s with an org A person's resource, as a person of org B and as another person of org A → 404",
+    async (_, route) => {
+      const fixture = sessionFixtures[collectionOf(route)];
+      expect(fixture, `session fixture for ${collectionOf(route)}`).toBeDefined();
+      if (!fixture) return;
+      const owner = await signIn(context, context.orgA.orgId, 'analyst');
+      const id = await fixture.create(context, owner);
+      const [firstParam = 'id'] = paramNames(route.url);
+      const path = fillPath(route.url, { [firstParam]: id });
+      const orgBAdmin = await signIn(context, orgBId, 'admin');
+      const orgAColleague = await signIn(context, context.orgA.orgId, 'admin');
+      for (const prober of [orgBAdmin, orgAColleague]) {
+        expectProblem(await prober.client.request(route.method as 'DELETE', path), 404, 'not-found');
+        // The prober's own session is untouched as well: the 404 is not a side effect of ending theirs.
+        expect((await prober.client.get('/api/v1/me')).statusCode).toBe(200);
+      }
+      await fixture.intact(owner, id);
+      // The control: the same request by the owner succeeds, so the 404s were about whose resource it is.
+      const own = await owner.client.request(route.method as 'DELETE', path);
+      expect(own.statusCode, own.body).toBeLessThan(300);
+    },
+  );
 });

@@ -52,6 +52,8 @@ describeEachImplementation('invitations over SMTP', databaseImplementations(), (
       role: 'analyst',
       delivery: 'smtp',
     });
+    // With SMTP the link goes to the invitee's mailbox alone.
+    expect(response.json()).not.toHaveProperty('link');
     const expiresAt = Date.parse(response.json<{ expiresAt: string }>().expiresAt);
     expect(expiresAt - account.clock.now().getTime()).toBe(72 * 3600_000);
     expect(mail.subject).toBe(`You are invited to ${org.name} on SecureAI Guardian`);
@@ -87,6 +89,31 @@ describeEachImplementation('invitations over SMTP', databaseImplementations(), (
     expect(await account.auditActions(org.id)).toEqual(
       expect.arrayContaining(['user.invite:success', 'user.invite.accept:success']),
     );
+  });
+
+  it('shows admins what was sent, and what SMTP has not taken yet, only with the link redacted', async () => {
+    const delivered = await invite('delivered@example.org', 'viewer');
+    sink.refuseNext(1);
+    const refused = await admin.post('/api/v1/users/invites', {
+      email: 'refused@example.org',
+      role: 'viewer',
+    });
+    expect(refused.statusCode, refused.body).toBe(201);
+    await account.settle();
+
+    const listed = await admin.get('/api/v1/outbox');
+    expect(listed.statusCode, listed.body).toBe(200);
+    const { messages } = listed.json<{
+      messages: { to: string; body: string; sentAt: string | null; lastError: string | null }[];
+    }>();
+    const sent = messages.find((message) => message.to === 'delivered@example.org');
+    expect(sent?.sentAt).not.toBeNull();
+    expect(sent?.body).toContain('https://guardian.example.org/accept-invite#token=[redacted]');
+    const pending = messages.find((message) => message.to === 'refused@example.org');
+    expect(pending).toMatchObject({ sentAt: null, lastError: expect.stringMatching(/451/) });
+    expect(pending?.body).toContain('https://guardian.example.org/accept-invite#token=[redacted]');
+    expect(listed.body).not.toContain(delivered.token);
+    expect(listed.body).not.toMatch(/#token=[A-Za-z0-9_-]{43}/);
   });
 
   it('expires after 72 hours, and a new invite replaces the old link', async () => {

@@ -9,7 +9,10 @@ export interface OutboxRoutesDeps {
   delivery: 'smtp' | 'outbox';
 }
 
-/** Mail concerning the admin's organisation, newest first: without SMTP, the way invite links get out. */
+/**
+ * Mail concerning the admin's organisation, newest first, with one-time links redacted for everyone: an
+ * admin (or an admin API key) reading another person's live reset link could take over their account.
+ */
 export const outboxRoutes: FastifyPluginAsyncZod<OutboxRoutesDeps> = async (app, deps) => {
   app.get(
     '/api/v1/outbox',
@@ -17,7 +20,7 @@ export const outboxRoutes: FastifyPluginAsyncZod<OutboxRoutesDeps> = async (app,
       config: { access: admins },
       schema: {
         summary:
-          'Mail the platform sent or holds for this organisation (the outbox when SMTP is not configured)',
+          'Mail the platform sent or holds for this organisation, one-time links redacted (read them in full on the host: guardian outbox list)',
         tags: ['organisation'],
         querystring: outboxQuery,
         response: { 200: outboxResponse, ...errorResponses },
@@ -32,7 +35,7 @@ export const outboxRoutes: FastifyPluginAsyncZod<OutboxRoutesDeps> = async (app,
           id: message.id,
           to: message.to_address,
           subject: message.subject,
-          body: message.body_text,
+          body: message.body_redacted,
           createdAt: message.created_at.toISOString(),
           sentAt: message.sent_at?.toISOString() ?? null,
           attempts: message.attempts,
