@@ -71,7 +71,7 @@ export const configFields = {
   },
   QUEUE_LOCK_MS: {
     schema: integer(30_000, 1_000, 3_600_000),
-    doc: 'How long a worker holds a job without renewing it (renewed while it runs). A worker that dies (kill -9, lost host) gives its job back this long after its last renewal: shorter means faster recovery, but a worker whose event loop stalls longer than this loses its job to another. Both queues (the embedded queue\'s lease, BullMQ\'s lock).',
+    doc: "How long a worker holds a job without renewing it (renewed while it runs). A worker that dies (kill -9, lost host) gives its job back this long after its last renewal: shorter means faster recovery, but a worker whose event loop stalls longer than this loses its job to another. Both queues (the embedded queue's lease, BullMQ's lock).",
   },
   QUEUE_STALLED_INTERVAL_MS: {
     schema: integer(30_000, 500, 3_600_000),

@@ -111,8 +111,7 @@ export class BullmqJobQueue implements JobQueue {
       );
       worker.on('error', (error) => this.#log.error({ err: error, job: name }, 'BullMQ worker error'));
       const onJobExhausted = options.onJobExhausted?.[name] as
-        | ((payload: unknown, exhaustion: JobExhaustion) => Promise<void>)
-        | undefined;
+        ((payload: unknown, exhaustion: JobExhaustion) => Promise<void>) | undefined;
       worker.on('failed', (job, error) => {
         this.#log.warn(
           { err: error, jobId: job?.id, job: name, attemptsMade: job?.attemptsMade },

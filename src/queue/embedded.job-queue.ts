@@ -187,8 +187,7 @@ export class EmbeddedJobQueue implements JobQueue {
   /** The owner hears about every job this queue gives up on; its failure to listen is logged, never fatal. */
   async #exhausted(name: JobName, payload: unknown, exhaustion: JobExhaustion): Promise<void> {
     const onJobExhausted = this.#onJobExhausted?.[name] as
-      | ((payload: unknown, exhaustion: JobExhaustion) => Promise<void>)
-      | undefined;
+      ((payload: unknown, exhaustion: JobExhaustion) => Promise<void>) | undefined;
     await onJobExhausted?.(payload, exhaustion).catch((error: unknown) =>
       this.#log.error({ err: error, jobId: exhaustion.jobId, job: name }, 'job exhaustion not recorded'),
     );

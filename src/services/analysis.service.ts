@@ -155,8 +155,7 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
           await publish(analysis, { status: 'done', stage: 'report', progress: 1, band: report.band });
         jobLog.info({ band: report.band, wrote }, 'analysis finished');
       } catch (error) {
-        const tampered =
-          handle?.integrityFailure() ?? (error instanceof BlobIntegrityError ? error : null);
+        const tampered = handle?.integrityFailure() ?? (error instanceof BlobIntegrityError ? error : null);
         if (tampered) {
           jobLog.error({ err: tampered }, 'analysis failed: stored media failed authentication');
           await failOnIntegrity(analysis, tampered, lastProgress);
@@ -215,7 +214,10 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
         if (analysis.attempts >= maxAttempts) {
           const detail = `${analysis.attempts} of ${maxAttempts} attempts used and none finished; not run again`;
           if (await fail(analysis, { code: 'attempts-exhausted', detail }))
-            log.error({ analysisId: analysis.id, attempts: analysis.attempts }, 'reconciler failed an analysis');
+            log.error(
+              { analysisId: analysis.id, attempts: analysis.attempts },
+              'reconciler failed an analysis',
+            );
           continue;
         }
         await analyses.requeue(analysis.id);

@@ -57,7 +57,10 @@ export function createBlobGateway(deps: BlobGatewayDeps): BlobGateway {
   function recordIntegrityFailure(object: OpenObject, error: BlobIntegrityError): void {
     if (object.integrity.signal.aborted) return;
     object.integrity.abort(error);
-    deps.log.error({ blobKey: object.key, err: error }, 'blob gateway served a blob that failed authentication');
+    deps.log.error(
+      { blobKey: object.key, err: error },
+      'blob gateway served a blob that failed authentication',
+    );
   }
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
