@@ -75,7 +75,7 @@ export const configFields = {
   },
   QUEUE_STALLED_INTERVAL_MS: {
     schema: integer(30_000, 500, 3_600_000),
-    doc: 'BullMQ only: how often workers look for jobs whose lock lapsed and re-run them. Worst-case recovery after a worker dies is about QUEUE_LOCK_MS + QUEUE_STALLED_INTERVAL_MS (e.g. 10000 + 5000 recovers within 15 s). The embedded queue looks on every poll (500 ms).',
+    doc: 'BullMQ only: how often workers look for jobs whose lock lapsed and re-run them. Worst-case recovery after a worker dies is about QUEUE_LOCK_MS + QUEUE_STALLED_INTERVAL_MS (e.g. 8000 + 4000: within about 12 s). The embedded queue looks on every poll (500 ms).',
   },
   SHUTDOWN_TIMEOUT_MS: {
     schema: integer(30_000, 0, 3_600_000),
