@@ -27,7 +27,7 @@ export interface AnalysisRepository {
   complete(id: string, result: { band: Band; report: unknown }): Promise<boolean>;
   /** queued|running → failed; false when it has already ended (the first reason given is kept). */
   fail(id: string, error: { code: string; detail: string }): Promise<boolean>;
-  /** queued|running → queued (reconciler); false when it has already ended. */
+  /** Back to queued (reconciler, re-analysis); false when it is already done. */
   requeue(id: string): Promise<boolean>;
   /** queued or running and untouched since before `olderThan`, oldest first. */
   findStale(query: { olderThan: Date; limit: number }): Promise<Analysis[]>;
@@ -155,7 +155,7 @@ export function createAnalysisRepository(deps: { db: Kysely<Database> }): Analys
           finished_at: null,
         })
         .where('id', '=', id)
-        .where('status', 'in', ['queued', 'running'])
+        .where('status', '<>', 'done')
         .executeTakeFirst();
       return written.numUpdatedRows > 0n;
     },

@@ -112,7 +112,7 @@ function analysesTable(rows: Analysis[]) {
     },
     async requeue(id) {
       const row = byId.get(id);
-      if (!row || (row.status !== 'queued' && row.status !== 'running')) return false;
+      if (!row || row.status === 'done') return false;
       Object.assign(row, { status: 'queued', progress: 0, stage: null });
       touch(row);
       return true;
