@@ -78,6 +78,8 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       redisUrl: config.REDIS_URL,
       redisKeyPrefix: config.REDIS_KEY_PREFIX,
       db: database.db,
+      lockDurationMs: config.QUEUE_LOCK_MS,
+      stalledIntervalMs: config.QUEUE_STALLED_INTERVAL_MS,
       log,
     });
     closers.push(() => queue.close());
@@ -214,6 +216,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       pipeline,
       queue,
       events,
+      audit: auditLog,
       now,
       log,
     });
@@ -267,6 +270,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
         outbox: repositories.outbox,
       }),
       jobHandlers: { 'analysis.run': analysisService.run },
+      jobExhaustedHandlers: { 'analysis.run': analysisService.onJobExhausted },
       healthChecks,
       uploads: { handler: uploadHandler },
       redis,

@@ -61,7 +61,10 @@ export async function runServer(config: Config): Promise<number> {
   const platform = await openPlatform(config, log);
   const app = await buildPlatformApp(platform);
   if (config.WORKER_CONCURRENCY > 0) {
-    await platform.queue.startWorkers(platform.jobHandlers, { concurrency: config.WORKER_CONCURRENCY });
+    await platform.queue.startWorkers(platform.jobHandlers, {
+      concurrency: config.WORKER_CONCURRENCY,
+      onJobExhausted: platform.jobExhaustedHandlers,
+    });
   }
   const stopReconciler = startReconciler({
     reconcile: platform.services.analysisService.reconcile,

@@ -14,7 +14,10 @@ export async function runWorker(config: Config): Promise<number> {
     throw new Error('WORKER_CONCURRENCY must be at least 1 for guardian worker');
   const log = createLogger(config).child({ role: 'worker' });
   const platform = await openPlatform(config, log);
-  await platform.queue.startWorkers(platform.jobHandlers, { concurrency: config.WORKER_CONCURRENCY });
+  await platform.queue.startWorkers(platform.jobHandlers, {
+    concurrency: config.WORKER_CONCURRENCY,
+    onJobExhausted: platform.jobExhaustedHandlers,
+  });
   const stopReconciler = startReconciler({
     reconcile: platform.services.analysisService.reconcile,
     intervalSeconds: config.RECONCILE_INTERVAL_SECONDS,

@@ -69,6 +69,14 @@ export const configFields = {
     schema: integer(60, 1, 86400),
     doc: 'How often queued analyses without a live job are re-enqueued.',
   },
+  QUEUE_LOCK_MS: {
+    schema: integer(30_000, 1_000, 3_600_000),
+    doc: "How long a worker holds a job without renewing it (renewed while it runs). A worker that dies (kill -9, lost host) gives its job back this long after its last renewal: shorter means faster recovery, but a worker whose event loop stalls longer than this loses its job to another. Both queues (the embedded queue's lease, BullMQ's lock).",
+  },
+  QUEUE_STALLED_INTERVAL_MS: {
+    schema: integer(30_000, 500, 3_600_000),
+    doc: 'BullMQ only: how often workers look for jobs whose lock lapsed and re-run them. Worst-case recovery after a worker dies is about QUEUE_LOCK_MS + QUEUE_STALLED_INTERVAL_MS (e.g. 8000 + 4000: within about 12 s). The embedded queue looks on every poll (500 ms).',
+  },
   SHUTDOWN_TIMEOUT_MS: {
     schema: integer(30_000, 0, 3_600_000),
     doc: 'On SIGTERM, how long in-flight jobs may finish before they are handed back to the queue.',

@@ -3,7 +3,7 @@ import type { ColumnType } from 'kysely';
 /** A column that can be written once, on insert, and never updated (the table is append-only). */
 type Immutable<T> = ColumnType<T, T, never>;
 
-export type AuditActorType = 'user' | 'api-key' | 'cli' | 'anonymous';
+export type AuditActorType = 'user' | 'api-key' | 'cli' | 'anonymous' | 'system';
 export type AuditDetailValue = string | number | boolean | null;
 
 /** Migration 0004. One global hash chain in `seq` order; see docs/audit-log.md for the format. */

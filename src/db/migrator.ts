@@ -4,6 +4,7 @@ import * as accounts from './migrations/0002_accounts.js';
 import * as mfaTokensMail from './migrations/0003_mfa_tokens_mail.js';
 import * as auditLog from './migrations/0004_audit_log.js';
 import * as loginThrottle from './migrations/0005_login_throttle.js';
+import * as systemAuditActor from './migrations/0006_system_audit_actor.js';
 import * as mediaDeletion from './migrations/0007_media_deletion.js';
 import * as outboxRedactedBody from './migrations/0008_outbox_redacted_body.js';
 import type { Database } from './schema.js';
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '0003_mfa_tokens_mail': mfaTokensMail,
   '0004_audit_log': auditLog,
   '0005_login_throttle': loginThrottle,
+  '0006_system_audit_actor': systemAuditActor,
   '0007_media_deletion': mediaDeletion,
   '0008_outbox_redacted_body': outboxRedactedBody,
 };

@@ -1,7 +1,7 @@
-import { Queue, WaitingError, Worker, type Job } from 'bullmq';
+import { Queue, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { JobTimeoutError, WorkerStoppingError } from './job-errors.js';
+import { describeJobError, JobTimeoutError, PermanentJobError, WorkerStoppingError } from './job-errors.js';
 import type { EnqueueOptions, JobQueue } from './job-queue.js';
 import {
   assertHandlersComplete,
@@ -9,9 +9,11 @@ import {
   workerConcurrency,
   type JobContext,
   type JobDefinitions,
+  type JobExhaustion,
   type JobHandlers,
   type JobName,
   type JobPayloads,
+  type WorkerOptions,
 } from './job-table.js';
 import { settleWithin } from './settle-within.js';
 
@@ -21,8 +23,9 @@ export interface BullmqJobQueueOptions {
   /** Redis key prefix; separate deployments (and tests) sharing one Redis use different prefixes. */
   prefix?: string;
   definitions?: JobDefinitions;
-  /** A crashed worker's job is re-run this long after its last lock renewal (plus one stalled check). */
+  /** QUEUE_LOCK_MS: a crashed worker's job is re-run this long after its last lock renewal (plus one stalled check). */
   lockDurationMs?: number;
+  /** QUEUE_STALLED_INTERVAL_MS: how often each worker looks for jobs whose lock lapsed. */
   stalledIntervalMs?: number;
 }
 
@@ -43,6 +46,8 @@ const keepFailed = { age: 7 * 24 * 3600 };
 const handBackGraceMs = 2_000;
 // One crash or kill -9 is normal life; a job that stalls this often is what brings its workers down.
 const maxStalledCount = 2;
+// BullMQ's reason for a job failed by the stalled checker (moveStalledJobsToWait): its workers kept dying.
+const stalledLimitReason = 'job stalled more than allowable limit';
 
 /** BullMQ on Redis: one queue per job name, at-least-once, stalled jobs of dead workers re-run. */
 export class BullmqJobQueue implements JobQueue {
@@ -86,7 +91,7 @@ export class BullmqJobQueue implements JobQueue {
     return job !== undefined && pendingStates.has(await job.getState());
   }
 
-  async startWorkers(handlers: JobHandlers, options: { concurrency: number }): Promise<void> {
+  async startWorkers(handlers: JobHandlers, options: WorkerOptions): Promise<void> {
     assertHandlersComplete(handlers);
     if (this.#workers) throw new Error('workers are already running');
     // Workers block on Redis: commands must wait for a reconnect instead of failing after N retries.
@@ -105,12 +110,15 @@ export class BullmqJobQueue implements JobQueue {
         },
       );
       worker.on('error', (error) => this.#log.error({ err: error, job: name }, 'BullMQ worker error'));
-      worker.on('failed', (job, error) =>
+      const onJobExhausted = options.onJobExhausted?.[name] as
+        ((payload: unknown, exhaustion: JobExhaustion) => Promise<void>) | undefined;
+      worker.on('failed', (job, error) => {
         this.#log.warn(
           { err: error, jobId: job?.id, job: name, attemptsMade: job?.attemptsMade },
           'job failed',
-        ),
-      );
+        );
+        if (job && isFinalFailure(job, error)) void this.#exhausted(name, job, error, onJobExhausted);
+      });
       return worker;
     });
     this.#workers = { workers, connection };
@@ -171,7 +179,11 @@ export class BullmqJobQueue implements JobQueue {
         reportProgress: (progress) => job.updateProgress(progress),
       });
     } catch (error) {
-      if (!run.handedBack) throw error;
+      if (!run.handedBack) {
+        // BullMQ's own word for "do not retry": the job fails now, whatever attempts are left.
+        if (error instanceof PermanentJobError) throw new UnrecoverableError(describeJobError(error));
+        throw error;
+      }
       // Back to waiting without counting an attempt; WaitingError tells BullMQ the job was moved on purpose.
       await job.moveToWait(token);
       throw new WaitingError();
@@ -180,6 +192,24 @@ export class BullmqJobQueue implements JobQueue {
       this.#running.delete(run);
       markSettled();
     }
+  }
+
+  /** The owner hears about every job BullMQ gives up on; its failure to listen is logged, never fatal. */
+  async #exhausted(
+    name: JobName,
+    job: Job,
+    error: Error,
+    onJobExhausted: ((payload: unknown, exhaustion: JobExhaustion) => Promise<void>) | undefined,
+  ): Promise<void> {
+    const jobId = job.id ?? '';
+    await onJobExhausted?.(job.data, {
+      jobId,
+      attempts: job.attemptsStarted,
+      cause: error.message === stalledLimitReason ? 'worker-lost' : 'handler-failed',
+      error: describeJobError(error),
+    }).catch((failure: unknown) =>
+      this.#log.error({ err: failure, jobId, job: name }, 'job exhaustion not recorded'),
+    );
   }
 
   #queue(name: JobName): Queue {
@@ -193,4 +223,9 @@ export class BullmqJobQueue implements JobQueue {
     connection.on('error', (error) => this.#log.warn({ err: error }, 'Redis connection error'));
     return connection;
   }
+}
+
+/** Mirrors BullMQ's retry decision (Job.shouldRetryJob): unrecoverable, or no attempts left. */
+function isFinalFailure(job: Job, error: Error): boolean {
+  return error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
 }

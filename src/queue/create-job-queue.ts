@@ -10,10 +10,20 @@ export function createJobQueue(deps: {
   redisUrl?: string;
   redisKeyPrefix: string;
   db: Kysely<Database>;
+  /** QUEUE_LOCK_MS: both queues take a dead worker's job over this long after its last renewal. */
+  lockDurationMs: number;
+  /** QUEUE_STALLED_INTERVAL_MS: BullMQ only (the embedded queue looks for lapsed locks on every poll). */
+  stalledIntervalMs: number;
   log: Logger;
 }): JobQueue {
   const log = deps.log.child({ component: 'job-queue' });
   return deps.redisUrl
-    ? new BullmqJobQueue({ redisUrl: deps.redisUrl, prefix: deps.redisKeyPrefix, log })
-    : new EmbeddedJobQueue({ db: deps.db, log });
+    ? new BullmqJobQueue({
+        redisUrl: deps.redisUrl,
+        prefix: deps.redisKeyPrefix,
+        lockDurationMs: deps.lockDurationMs,
+        stalledIntervalMs: deps.stalledIntervalMs,
+        log,
+      })
+    : new EmbeddedJobQueue({ db: deps.db, lockDurationMs: deps.lockDurationMs, log });
 }

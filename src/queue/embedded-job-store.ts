@@ -101,9 +101,9 @@ export class EmbeddedJobStore {
     await this.db.updateTable('jobs').set({ progress }).where(owns(claim)).execute();
   }
 
-  /** Releases the claim with its outcome; a no-op when the claim is no longer ours. */
-  async finish(claim: JobClaim, outcome: JobOutcome): Promise<void> {
-    await this.db
+  /** Releases the claim with its outcome; false (a no-op) when the claim is no longer ours. */
+  async finish(claim: JobClaim, outcome: JobOutcome): Promise<boolean> {
+    const result = await this.db
       .updateTable('jobs')
       .set({
         status: outcome.status,
@@ -114,7 +114,8 @@ export class EmbeddedJobStore {
         updated_at: now,
       })
       .where(owns(claim))
-      .execute();
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
   /** Back to waiting, due now, without counting the attempt: the job did not fail, its worker left. */

@@ -4,7 +4,14 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/schema.js';
 import { EmbeddedJobStore, type JobClaim } from './embedded-job-store.js';
-import { describeJobError, JobLockLostError, JobTimeoutError, WorkerStoppingError } from './job-errors.js';
+import {
+  describeJobError,
+  JobLockLostError,
+  JobTimeoutError,
+  PermanentJobError,
+  WorkerStoppingError,
+  workerLostMessage,
+} from './job-errors.js';
 import type { EnqueueOptions, JobQueue } from './job-queue.js';
 import {
   assertHandlersComplete,
@@ -13,9 +20,12 @@ import {
   workerConcurrency,
   type JobContext,
   type JobDefinitions,
+  type JobExhaustedHandlers,
+  type JobExhaustion,
   type JobHandlers,
   type JobName,
   type JobPayloads,
+  type WorkerOptions,
 } from './job-table.js';
 import { settleWithin } from './settle-within.js';
 import { Wakeup } from './wakeup.js';
@@ -28,7 +38,7 @@ export interface EmbeddedJobQueueOptions {
   workerId?: string;
   /** How often idle workers look for due jobs (enqueues in this process wake them at once). */
   pollIntervalMs?: number;
-  /** Visibility timeout: a crashed worker's job is taken over this long after its last heartbeat. */
+  /** Visibility timeout (QUEUE_LOCK_MS): a crashed worker's job is taken over this long after its last heartbeat. */
   lockDurationMs?: number;
 }
 
@@ -60,6 +70,7 @@ export class EmbeddedJobQueue implements JobQueue {
   readonly #wakeup = new Wakeup();
   readonly #running = new Set<RunningJob>();
   #loops: Promise<void>[] | undefined;
+  #onJobExhausted: JobExhaustedHandlers | undefined;
   #stopping = false;
   #lastPruneAt = 0;
 
@@ -88,10 +99,11 @@ export class EmbeddedJobQueue implements JobQueue {
     return this.#store.isLive(name, jobId);
   }
 
-  async startWorkers(handlers: JobHandlers, options: { concurrency: number }): Promise<void> {
+  async startWorkers(handlers: JobHandlers, options: WorkerOptions): Promise<void> {
     assertHandlersComplete(handlers);
     if (this.#loops) throw new Error('workers are already running');
     this.#stopping = false;
+    this.#onJobExhausted = options.onJobExhausted;
     const names = Object.keys(this.#definitions) as JobName[];
     this.#loops = names.map((name) =>
       this.#pump(
@@ -161,12 +173,24 @@ export class EmbeddedJobQueue implements JobQueue {
       const claim = await this.#store.claim(name, this.#workerId, this.#lockDurationMs);
       if (!claim || claim.row.attempts <= claim.row.max_attempts) return claim;
       // Its final attempt died with its worker (a crash, kill -9): running it again would likely repeat that.
-      await this.#store.finish(claim, { status: 'failed', error: 'worker lost during the final attempt' });
-      this.#log.error(
-        { jobId: claim.row.dedupe_key, job: name },
-        'job failed: worker lost during the final attempt',
-      );
+      if (!(await this.#store.finish(claim, { status: 'failed', error: workerLostMessage }))) continue;
+      this.#log.error({ jobId: claim.row.dedupe_key, job: name }, `job failed: ${workerLostMessage}`);
+      await this.#exhausted(name, claim.row.payload, {
+        jobId: claim.row.dedupe_key,
+        attempts: claim.row.max_attempts,
+        cause: 'worker-lost',
+        error: workerLostMessage,
+      });
     }
+  }
+
+  /** The owner hears about every job this queue gives up on; its failure to listen is logged, never fatal. */
+  async #exhausted(name: JobName, payload: unknown, exhaustion: JobExhaustion): Promise<void> {
+    const onJobExhausted = this.#onJobExhausted?.[name] as
+      ((payload: unknown, exhaustion: JobExhaustion) => Promise<void>) | undefined;
+    await onJobExhausted?.(payload, exhaustion).catch((error: unknown) =>
+      this.#log.error({ err: error, jobId: exhaustion.jobId, job: name }, 'job exhaustion not recorded'),
+    );
   }
 
   #start(name: JobName, handler: AnyHandler, claim: JobClaim): void {
@@ -204,19 +228,22 @@ export class EmbeddedJobQueue implements JobQueue {
       await handler(claim.row.payload, context);
     } catch (error) {
       if (run.relinquished) return;
-      const exhausted = attempt >= claim.row.max_attempts;
+      const exhausted = attempt >= claim.row.max_attempts || error instanceof PermanentJobError;
       this.#log.warn({ err: error, jobId: context.jobId, job: run.name, attempt, exhausted }, 'job failed');
       const message = describeJobError(error);
-      await this.#store.finish(
-        claim,
-        exhausted
-          ? { status: 'failed', error: message }
-          : {
-              status: 'waiting',
-              error: message,
-              retryInMs: jobDelayMs(this.#definitions[run.name], attempt),
-            },
-      );
+      if (!exhausted) {
+        const retryInMs = jobDelayMs(this.#definitions[run.name], attempt);
+        await this.#store.finish(claim, { status: 'waiting', error: message, retryInMs });
+        return;
+      }
+      // Not ours any more (taken over): the run that owns the job now decides how it ends.
+      if (!(await this.#store.finish(claim, { status: 'failed', error: message }))) return;
+      await this.#exhausted(run.name, claim.row.payload, {
+        jobId: context.jobId,
+        attempts: attempt,
+        cause: 'handler-failed',
+        error: message,
+      });
       return;
     }
     if (run.relinquished) return;

@@ -22,6 +22,17 @@ export class JobLockLostError extends Error {
   }
 }
 
+/** Thrown by a handler when retrying cannot help (tampered input, attempts used up): the queue fails the job now. */
+export class PermanentJobError extends Error {
+  override readonly name = 'PermanentJobError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The queue's own reason when a job's worker died during its last attempt (kill -9, OOM, lost host). */
+export const workerLostMessage = 'worker lost during the final attempt';
+
 const maxErrorLength = 2_000;
 
 /** One bounded line for last_error and logs. */

@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
-import type { JobHandlers, JobName, JobPayloads } from './job-table.js';
+import type { JobHandlers, JobName, JobPayloads, WorkerOptions } from './job-table.js';
 
 export interface EnqueueOptions {
   /** Deduplicates: a job with the same id that is waiting or running is not added again. */
@@ -18,8 +18,11 @@ export interface JobQueue {
   enqueue<N extends JobName>(name: N, payload: JobPayloads[N], options: EnqueueOptions): Promise<void>;
   /** True when a job with this id is waiting, delayed or running. */
   isPending(name: JobName, jobId: string): Promise<boolean>;
-  /** Starts consuming with these handlers (refuses an incomplete set). */
-  startWorkers(handlers: JobHandlers, options: { concurrency: number }): Promise<void>;
+  /**
+   * Starts consuming with these handlers (refuses an incomplete set). A job the queue gives up on (its last
+   * attempt failed, a PermanentJobError, its worker died during the last attempt) goes to `onJobExhausted`.
+   */
+  startWorkers(handlers: JobHandlers, options: WorkerOptions): Promise<void>;
   /** Stops taking jobs; waits up to timeoutMs for running ones, then hands them back to the queue. */
   stopWorkers(timeoutMs: number): Promise<void>;
   checkHealth(): Promise<void>;

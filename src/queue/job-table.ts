@@ -37,6 +37,33 @@ export type JobHandler<N extends JobName> = (payload: JobPayloads[N], context: J
 
 export type JobHandlers = { [K in JobName]: JobHandler<K> };
 
+/** Why the queue gave up on a job: its last attempt threw or timed out, or its worker died during it. */
+export interface JobExhaustion {
+  jobId: string;
+  /** Attempts the queue started for this job. */
+  attempts: number;
+  cause: 'handler-failed' | 'worker-lost';
+  /** One bounded line (the last error, or what the queue saw). */
+  error: string;
+}
+
+/**
+ * Called once the queue will never run a job again (no attempts left, a permanent failure, a stalled limit):
+ * the owner of the work records the failure, so nothing is left looking alive.
+ */
+export type JobExhaustedHandler<N extends JobName> = (
+  payload: JobPayloads[N],
+  exhaustion: JobExhaustion,
+) => Promise<void>;
+
+export type JobExhaustedHandlers = { [K in JobName]: JobExhaustedHandler<K> };
+
+export interface WorkerOptions {
+  concurrency: number;
+  /** Per job name; without it an exhausted job only ends up failed in the queue. */
+  onJobExhausted?: JobExhaustedHandlers;
+}
+
 /** WORKER_CONCURRENCY (startWorkers' concurrency) sizes the analysis job; other jobs keep their table value. */
 export function workerConcurrency(
   name: JobName,

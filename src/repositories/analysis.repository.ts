@@ -18,13 +18,16 @@ export interface AnalysisRepository {
   findLatestForMedia(orgId: string, mediaId: string): Promise<Analysis | null>;
   /** For workers only: the job carries the org id and the worker checks it against the row. */
   findByIdUnscoped(id: string): Promise<Analysis | null>;
-  /** queued|running → running with one more attempt; null when it is done or failed. */
+  /** queued|running → running with one more attempt (attempts counts every run started); null when it is done or failed. */
   markRunning(id: string): Promise<Analysis | null>;
+  /** Gives back the attempt of a run that was handed back on shutdown (it did not fail). */
+  releaseAttempt(id: string): Promise<void>;
   updateProgress(id: string, stage: string, progress: number): Promise<void>;
   /** True only for the call that wrote the report: a job that runs twice leaves one report. */
   complete(id: string, result: { band: Band; report: unknown }): Promise<boolean>;
+  /** queued|running → failed; false when it has already ended (the first reason given is kept). */
   fail(id: string, error: { code: string; detail: string }): Promise<boolean>;
-  /** Back to queued (reconciler, retry); false when it is already done. */
+  /** Back to queued (reconciler, re-analysis); false when it is already done. */
   requeue(id: string): Promise<boolean>;
   /** queued or running and untouched since before `olderThan`, oldest first. */
   findStale(query: { olderThan: Date; limit: number }): Promise<Analysis[]>;
@@ -93,6 +96,15 @@ export function createAnalysisRepository(deps: { db: Kysely<Database> }): Analys
       return running ?? null;
     },
 
+    async releaseAttempt(id) {
+      await updateTouching()
+        .set((eb) => ({ attempts: eb('attempts', '-', 1) }))
+        .where('id', '=', id)
+        .where('status', '=', 'running')
+        .where('attempts', '>', 0)
+        .execute();
+    },
+
     async updateProgress(id, stage, progress) {
       await updateTouching()
         .set({ stage, progress: Math.min(1, Math.max(0, progress)) })
@@ -127,7 +139,7 @@ export function createAnalysisRepository(deps: { db: Kysely<Database> }): Analys
           finished_at: now,
         })
         .where('id', '=', id)
-        .where('status', '<>', 'done')
+        .where('status', 'in', ['queued', 'running'])
         .executeTakeFirst();
       return written.numUpdatedRows > 0n;
     },

@@ -3,11 +3,19 @@ import type { Analysis } from '../db/schema.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { AnalysisPipeline } from '../pipeline/analysis-pipeline.js';
 import type { AnalysisReport } from '../pipeline/report.js';
+import {
+  JobLockLostError,
+  JobTimeoutError,
+  PermanentJobError,
+  WorkerStoppingError,
+} from '../queue/job-errors.js';
 import type { JobQueue } from '../queue/job-queue.js';
-import { jobDefinitions, type JobContext, type JobPayloads } from '../queue/job-table.js';
+import { jobDefinitions, type JobContext, type JobExhaustion, type JobPayloads } from '../queue/job-table.js';
 import type { AnalysisRepository } from '../repositories/analysis.repository.js';
 import type { MediaRepository } from '../repositories/media.repository.js';
 import type { BlobGateway, BlobGatewayHandle } from '../storage/blob-gateway.js';
+import { BlobIntegrityError } from '../storage/segmented-aead.js';
+import type { AuditLog } from './audit-log.js';
 import { notFound } from './errors.js';
 
 export interface AnalysisServiceDeps {
@@ -17,12 +25,24 @@ export interface AnalysisServiceDeps {
   pipeline: AnalysisPipeline;
   queue: JobQueue;
   events: EventBus;
+  audit: AuditLog;
   now: () => Date;
   log: Logger;
 }
 
+/** `error.code` of a failed analysis: stable, part of the API. */
+export type AnalysisFailureCode =
+  | 'analysis-failed'
+  | 'analysis-timeout'
+  | 'worker-lost'
+  | 'attempts-exhausted'
+  | 'blob-integrity'
+  | 'media-missing';
+
 // Progress writes are throttled: a report of every frame would hammer the database.
 const progressStepFraction = 0.02;
+// Counted on the analysis row across jobs and queues, so a re-enqueued job never brings fresh attempts.
+const maxAttempts = jobDefinitions['analysis.run'].attempts;
 
 export function createAnalysisService(deps: AnalysisServiceDeps) {
   const { analyses, events, log } = deps;
@@ -48,6 +68,37 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
       .catch((error: unknown) => log.warn({ err: error }, 'progress event not published'));
   }
 
+  /** Ends a live analysis as failed; false (and nothing published) when it had already ended. */
+  async function fail(
+    analysis: Pick<Analysis, 'id' | 'org_id' | 'media_id'>,
+    failure: { code: AnalysisFailureCode; detail: string },
+    progress = 0,
+  ): Promise<boolean> {
+    const wrote = await analyses.fail(analysis.id, failure);
+    if (wrote) await publish(analysis, { status: 'failed', stage: null, progress });
+    return wrote;
+  }
+
+  /** Tampered or damaged ciphertext: permanent, a security event, and nothing read before it counts. */
+  async function failOnIntegrity(
+    analysis: Pick<Analysis, 'id' | 'org_id' | 'media_id'>,
+    error: BlobIntegrityError,
+    progress: number,
+  ): Promise<never> {
+    const detail = 'the stored media failed authentication (tampered or damaged at rest); nothing was scored';
+    if (await fail(analysis, { code: 'blob-integrity', detail }, progress)) {
+      await deps.audit.append({
+        orgId: analysis.org_id,
+        actor: { type: 'system', id: null },
+        action: 'analysis.integrity-failure',
+        outcome: 'failure',
+        target: { type: 'analysis', id: analysis.id },
+        details: { mediaId: analysis.media_id, error: error.message },
+      });
+    }
+    throw new PermanentJobError(error.message, { cause: error });
+  }
+
   return {
     async get(orgId: string, id: string): Promise<Analysis> {
       const found = await analyses.findById(orgId, id);
@@ -65,13 +116,15 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
       }
       const running = await analyses.markRunning(analysis.id);
       if (!running) return;
+      if (running.attempts > maxAttempts) {
+        // Its last attempt started and never ended: the worker died (kill -9, OOM). Running it again would too.
+        const detail = `the worker stopped (crashed or was killed) during attempt ${maxAttempts} of ${maxAttempts}`;
+        await fail(analysis, { code: 'worker-lost', detail });
+        throw new PermanentJobError(detail);
+      }
       const mediaRow = await deps.media.findById(analysis.org_id, analysis.media_id);
       if (!mediaRow || mediaRow.status !== 'stored') {
-        await analyses.fail(analysis.id, {
-          code: 'media-missing',
-          detail: 'the media was deleted before analysis',
-        });
-        await publish(analysis, { status: 'failed', stage: null, progress: 0 });
+        await fail(analysis, { code: 'media-missing', detail: 'the media was deleted before analysis' });
         return;
       }
       await publish(analysis, { status: 'running', stage: 'start', progress: 0 });
@@ -84,7 +137,8 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
           sha256: mediaRow.sha256,
           sizeBytes: mediaRow.size_bytes,
           probe: mediaRow.probe as never,
-          signal: context.signal,
+          // An integrity failure stops the pipeline at once: nothing it computes afterwards can be used.
+          signal: AbortSignal.any([context.signal, handle.integritySignal]),
           onProgress: async (stage, progress) => {
             if (progress - lastProgress < progressStepFraction && progress < 1) return;
             lastProgress = progress;
@@ -93,24 +147,62 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
             await publish(analysis, { status: 'running', stage, progress });
           },
         });
+        // ffmpeg may take a cut connection for end of file and report on the bytes before it: never written.
+        const tampered = handle.integrityFailure();
+        if (tampered) throw tampered;
         const wrote = await analyses.complete(analysis.id, { band: report.band, report });
         if (wrote)
           await publish(analysis, { status: 'done', stage: 'report', progress: 1, band: report.band });
         jobLog.info({ band: report.band, wrote }, 'analysis finished');
       } catch (error) {
-        const lastAttempt = context.attempt >= jobDefinitions['analysis.run'].attempts;
-        jobLog.warn({ err: error, attempt: context.attempt, lastAttempt }, 'analysis attempt failed');
-        if (lastAttempt && !context.signal.aborted) {
-          await analyses.fail(analysis.id, { code: 'analysis-failed', detail: describeFailure(error) });
-          await publish(analysis, { status: 'failed', stage: null, progress: lastProgress });
+        const tampered = handle?.integrityFailure() ?? (error instanceof BlobIntegrityError ? error : null);
+        if (tampered) {
+          jobLog.error({ err: tampered }, 'analysis failed: stored media failed authentication');
+          await failOnIntegrity(analysis, tampered, lastProgress);
         }
+        const abortReason: unknown = context.signal.aborted ? context.signal.reason : undefined;
+        if (abortReason instanceof WorkerStoppingError) {
+          // Handed back to the queue on shutdown: not a failure, so the attempt is given back too.
+          await analyses.releaseAttempt(analysis.id);
+          throw error;
+        }
+        // Another worker owns the job now (this one's lock lapsed): its run decides how the analysis ends.
+        if (abortReason instanceof JobLockLostError) throw error;
+        const lastAttempt = context.attempt >= maxAttempts || running.attempts >= maxAttempts;
+        jobLog.warn({ err: error, attempt: running.attempts, lastAttempt }, 'analysis attempt failed');
+        if (!lastAttempt) throw error;
+        const failure =
+          abortReason instanceof JobTimeoutError
+            ? { code: 'analysis-timeout' as const, detail: abortReason.message }
+            : { code: 'analysis-failed' as const, detail: describeFailure(error) };
+        await fail(analysis, failure, lastProgress);
+        // The analysis has used its attempts even when this job has some left (it was re-enqueued).
+        if (context.attempt < maxAttempts) throw new PermanentJobError(failure.detail, { cause: error });
         throw error;
       } finally {
         await handle?.close();
       }
     },
 
-    /** Re-enqueues analyses that are queued or running without a live job (a crash between commit and enqueue, a lost worker). */
+    /** The queue gave up on an `analysis.run` job (stalled limit, worker lost on the last attempt): it ends. */
+    async onJobExhausted(payload: JobPayloads['analysis.run'], exhaustion: JobExhaustion): Promise<void> {
+      const analysis = await analyses.findByIdUnscoped(payload.analysisId);
+      if (!analysis || analysis.org_id !== payload.orgId) return;
+      const failure =
+        exhaustion.cause === 'worker-lost'
+          ? {
+              code: 'worker-lost' as const,
+              detail: `the worker stopped (crashed or was killed) during the last attempt: ${exhaustion.error}`,
+            }
+          : { code: 'analysis-failed' as const, detail: describeFailure(exhaustion.error) };
+      if (await fail(analysis, failure))
+        log.error({ analysisId: analysis.id, ...exhaustion }, 'analysis failed: its job ran out of attempts');
+    },
+
+    /**
+     * Re-enqueues analyses that are queued or running without a live job (a crash between commit and
+     * enqueue, a lost job); one that has used its attempts is failed instead, never revived.
+     */
     async reconcile(staleAfterMs: number): Promise<number> {
       const stale = await analyses.findStale({
         olderThan: new Date(deps.now().getTime() - staleAfterMs),
@@ -119,6 +211,15 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
       let requeued = 0;
       for (const analysis of stale) {
         if (await deps.queue.isPending('analysis.run', analysis.id)) continue;
+        if (analysis.attempts >= maxAttempts) {
+          const detail = `${analysis.attempts} of ${maxAttempts} attempts used and none finished; not run again`;
+          if (await fail(analysis, { code: 'attempts-exhausted', detail }))
+            log.error(
+              { analysisId: analysis.id, attempts: analysis.attempts },
+              'reconciler failed an analysis',
+            );
+          continue;
+        }
         await analyses.requeue(analysis.id);
         await deps.queue.enqueue(
           'analysis.run',

@@ -198,6 +198,7 @@ function normaliseActor(actor: AuditActor): { actorType: AuditActorType; actorId
       return { actorType: actor.type, actorId: bounded(actor.id, limits.actorId) };
     case 'cli':
     case 'anonymous':
+    case 'system':
       return { actorType: actor.type, actorId: null };
     default:
       throw new TypeError('invalid audit actor');

@@ -2,7 +2,9 @@ export type AuditActor =
   | { type: 'user'; id: string }
   | { type: 'api-key'; id: string }
   | { type: 'cli'; id: null }
-  | { type: 'anonymous'; id: null };
+  | { type: 'anonymous'; id: null }
+  /** The platform itself, e.g. a worker that found a stored blob tampered with. */
+  | { type: 'system'; id: null };
 
 /** One security event: who, what, when (UTC, set by the log), where. */
 export interface AuditEvent {

@@ -6,10 +6,18 @@ import type { Logger } from 'pino';
 import { notFound } from '../services/errors.js';
 import type { BlobStore } from './blob-store.js';
 import { parseRangeHeader } from './http-range.js';
+import { BlobIntegrityError } from './segmented-aead.js';
 
 export interface BlobGatewayHandle {
   /** Loopback URL serving the decrypted object with Range support; valid until `close`. */
   url: string;
+  /**
+   * Aborted (reason: the BlobIntegrityError) when stored bytes of this object fail authentication. A reader
+   * only sees a cut connection, which ffmpeg may take for end of file: this is how its caller learns the truth.
+   */
+  integritySignal: AbortSignal;
+  /** The first authentication failure seen through this handle, or null while every byte served was genuine. */
+  integrityFailure(): BlobIntegrityError | null;
   close(): Promise<void>;
 }
 
@@ -23,6 +31,11 @@ export interface BlobGatewayDeps {
   log: Logger;
 }
 
+interface OpenObject {
+  key: string;
+  integrity: AbortController;
+}
+
 const tokenPath = /^\/([0-9a-f]{64})$/;
 const clientGoneCodes = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'EPIPE']);
 
@@ -31,7 +44,7 @@ const clientGoneCodes = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'EP
  * HTTP from 127.0.0.1 instead of a decrypted temp file. Each URL carries a 256-bit capability token.
  */
 export function createBlobGateway(deps: BlobGatewayDeps): BlobGateway {
-  const tokens = new Map<string, string>();
+  const open = new Map<string, OpenObject>();
   const server = createServer((req, res) => void serve(req, res));
   let port: Promise<number> | undefined;
 
@@ -41,6 +54,15 @@ export function createBlobGateway(deps: BlobGatewayDeps): BlobGateway {
       server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
     }));
 
+  function recordIntegrityFailure(object: OpenObject, error: BlobIntegrityError): void {
+    if (object.integrity.signal.aborted) return;
+    object.integrity.abort(error);
+    deps.log.error(
+      { blobKey: object.key, err: error },
+      'blob gateway served a blob that failed authentication',
+    );
+  }
+
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.setHeader('Cache-Control', 'no-store');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -48,28 +70,35 @@ export function createBlobGateway(deps: BlobGatewayDeps): BlobGateway {
       return;
     }
     const token = tokenPath.exec(req.url ?? '')?.[1];
-    const key = token === undefined ? undefined : tokens.get(token);
+    const object = token === undefined ? undefined : open.get(token);
     try {
-      const sizeBytes = key === undefined ? null : await deps.blobStore.size(key);
-      if (key === undefined || sizeBytes === null) {
+      const sizeBytes = object === undefined ? null : await deps.blobStore.size(object.key);
+      if (object === undefined || sizeBytes === null) {
         res.writeHead(404).end();
         return;
       }
-      await respond(req, res, key, sizeBytes);
+      // Once any byte failed authentication the object is suspect as a whole: no more reads of it.
+      if (object.integrity.signal.aborted) {
+        res.writeHead(500).end();
+        return;
+      }
+      await respond(req, res, object, sizeBytes);
     } catch (error) {
+      if (object && error instanceof BlobIntegrityError) recordIntegrityFailure(object, error);
       if (res.headersSent) res.destroy();
       else res.writeHead(500).end();
       // A client that stops reading (ffmpeg seeking away) is routine, not a failure worth a warning.
       if (clientGoneCodes.has((error as NodeJS.ErrnoException).code ?? ''))
-        deps.log.debug({ blobKey: key }, 'blob gateway client went away');
-      else deps.log.warn({ blobKey: key, err: error }, 'blob gateway could not serve an object');
+        deps.log.debug({ blobKey: object?.key }, 'blob gateway client went away');
+      else if (!(error instanceof BlobIntegrityError))
+        deps.log.warn({ blobKey: object?.key, err: error }, 'blob gateway could not serve an object');
     }
   }
 
   async function respond(
     req: IncomingMessage,
     res: ServerResponse,
-    key: string,
+    object: OpenObject,
     sizeBytes: number,
   ): Promise<void> {
     const request = parseRangeHeader(req.headers.range, sizeBytes);
@@ -88,7 +117,12 @@ export function createBlobGateway(deps: BlobGatewayDeps): BlobGateway {
       res.end();
       return;
     }
-    await pipeline(await deps.blobStore.read(key, range), res);
+    const plaintext = await deps.blobStore.read(object.key, range);
+    // Registered before pipeline() so the failure is on the handle before the client sees the cut.
+    plaintext.once('error', (error) => {
+      if (error instanceof BlobIntegrityError) recordIntegrityFailure(object, error);
+    });
+    await pipeline(plaintext, res);
   }
 
   return {
@@ -96,16 +130,22 @@ export function createBlobGateway(deps: BlobGatewayDeps): BlobGateway {
       if ((await deps.blobStore.size(key)) === null) throw notFound('blob');
       const token = randomBytes(32).toString('hex');
       const url = `http://127.0.0.1:${await listen()}/${token}`;
-      tokens.set(token, key);
+      const object: OpenObject = { key, integrity: new AbortController() };
+      open.set(token, object);
       return {
         url,
+        integritySignal: object.integrity.signal,
+        integrityFailure: () => {
+          const { signal } = object.integrity;
+          return signal.aborted ? (signal.reason as BlobIntegrityError) : null;
+        },
         close: async () => {
-          tokens.delete(token);
+          open.delete(token);
         },
       };
     },
     async close() {
-      tokens.clear();
+      open.clear();
       if (port === undefined) return;
       await port;
       await new Promise<void>((resolve, reject) => {

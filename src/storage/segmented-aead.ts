@@ -44,6 +44,9 @@ const printableAscii = /^[\x21-\x7e]+$/;
 
 /** The stored bytes are not what was written under this key: tampered, truncated, misplaced or wrong key. */
 export class BlobIntegrityError extends Error {
+  /** Stable: an analysis that read such bytes fails with this error code, never a verdict. */
+  readonly code = 'blob-integrity';
+
   constructor(detail: string) {
     super(`blob failed authentication: ${detail}`);
     this.name = 'BlobIntegrityError';

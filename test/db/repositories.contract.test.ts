@@ -283,6 +283,22 @@ describeEachImplementation('repositories', databaseImplementations(), (implement
       expect(await analyses.markRunning(analysis.id)).toMatchObject({ status: 'running', attempts: 2 });
     });
 
+    it('keeps the first failure reason, and gives back the attempt of a handed-back run', async () => {
+      const analysis = await newAnalysis();
+      await analyses.markRunning(analysis.id);
+      await analyses.markRunning(analysis.id);
+      await analyses.releaseAttempt(analysis.id);
+      expect(await analyses.findByIdUnscoped(analysis.id)).toMatchObject({ status: 'running', attempts: 1 });
+      expect(await analyses.fail(analysis.id, { code: 'blob-integrity', detail: 'tampered' })).toBe(true);
+      expect(await analyses.fail(analysis.id, { code: 'worker-lost', detail: 'later' })).toBe(false);
+      await analyses.releaseAttempt(analysis.id);
+      expect(await analyses.findByIdUnscoped(analysis.id)).toMatchObject({
+        status: 'failed',
+        error_code: 'blob-integrity',
+        attempts: 1,
+      });
+    });
+
     it('finds queued and running analyses untouched since a given time', async () => {
       const [queued, running, done] = [await newAnalysis(), await newAnalysis(), await newAnalysis()];
       await analyses.markRunning(running.id);

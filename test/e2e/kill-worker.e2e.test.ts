@@ -85,6 +85,9 @@ describeEachImplementation('a worker killed with SIGKILL mid-analysis', [scaled]
     REDIS_URL: redis.url,
     REDIS_KEY_PREFIX: prefix,
     RECONCILE_INTERVAL_SECONDS: '2',
+    // The killed worker's job is re-run within about 15 s instead of up to a minute (the defaults).
+    QUEUE_LOCK_MS: '10000',
+    QUEUE_STALLED_INTERVAL_MS: '5000',
   };
   const children: RunningGuardian[] = [];
   const orphans: number[] = [];

@@ -120,10 +120,31 @@ describeEachImplementation('embedded job queue', databaseImplementations(), (imp
       .where('dedupe_key', '=', payload.analysisId)
       .execute();
     let runs = 0;
-    await createQueue().startWorkers({ 'analysis.run': async () => void (runs += 1) }, { concurrency: 1 });
+    const exhausted: unknown[] = [];
+    await createQueue().startWorkers(
+      { 'analysis.run': async () => void (runs += 1) },
+      {
+        concurrency: 1,
+        onJobExhausted: {
+          'analysis.run': async (received, exhaustion) => void exhausted.push({ received, exhaustion }),
+        },
+      },
+    );
     await waitFor('the job to fail', async () => (await jobRow(payload.analysisId)).status === 'failed');
     expect(runs).toBe(0);
     expect((await jobRow(payload.analysisId)).last_error).toMatch(/worker lost/);
+    await waitFor('the exhaustion', () => exhausted.length === 1);
+    expect(exhausted).toEqual([
+      {
+        received: payload,
+        exhaustion: {
+          jobId: payload.analysisId,
+          attempts: 2,
+          cause: 'worker-lost',
+          error: 'worker lost during the final attempt',
+        },
+      },
+    ]);
   });
 
   it('stores the last error of a failed job', async () => {

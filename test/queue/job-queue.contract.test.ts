@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { JobTimeoutError, WorkerStoppingError } from '../../src/queue/job-errors.js';
+import { JobTimeoutError, PermanentJobError, WorkerStoppingError } from '../../src/queue/job-errors.js';
 import type { JobQueue } from '../../src/queue/job-queue.js';
 import type {
   JobContext,
   JobDefinition,
   JobDefinitions,
+  JobExhaustion,
   JobHandlers,
   JobPayloads,
 } from '../../src/queue/job-table.js';
@@ -111,6 +112,74 @@ describeEachImplementation('job queue contract', queueImplementations(), (implem
     }
     await sleep(600);
     expect(attempts).toHaveLength(3);
+  });
+
+  it('tells onJobExhausted, once, when the last attempt fails (never on a retry or a success)', async () => {
+    const queue = fixture.createQueue(definitionsWith({ backoff: { type: 'fixed', delayMs: 50 } }));
+    const [failing, succeeding] = [newPayload(), newPayload()];
+    const exhausted: { payload: Payload; exhaustion: JobExhaustion }[] = [];
+    const attempts: number[] = [];
+    await enqueue(queue, failing);
+    await enqueue(queue, succeeding);
+    await queue.startWorkers(
+      {
+        'analysis.run': async (payload, context) => {
+          if (payload.analysisId !== failing.analysisId) return;
+          attempts.push(context.attempt);
+          throw new Error(`failure ${context.attempt}`);
+        },
+      },
+      {
+        concurrency: 1,
+        onJobExhausted: {
+          'analysis.run': async (payload, exhaustion) => void exhausted.push({ payload, exhaustion }),
+        },
+      },
+    );
+    await waitFor('the exhaustion', () => exhausted.length === 1);
+    await waitFor(
+      'both jobs to leave',
+      async () => !(await queue.isPending('analysis.run', succeeding.analysisId)),
+    );
+    await sleep(300);
+    expect(attempts).toEqual([1, 2, 3]);
+    expect(exhausted).toHaveLength(1);
+    expect(exhausted[0]?.payload).toEqual(failing);
+    expect(exhausted[0]?.exhaustion).toMatchObject({
+      jobId: failing.analysisId,
+      attempts: 3,
+      cause: 'handler-failed',
+    });
+    expect(exhausted[0]?.exhaustion.error).toMatch(/failure 3/);
+  });
+
+  it('fails a job at once, attempts left or not, when its handler throws a PermanentJobError', async () => {
+    const queue = fixture.createQueue(definitionsWith({ backoff: { type: 'fixed', delayMs: 50 } }));
+    const payload = newPayload();
+    const attempts: number[] = [];
+    const exhausted: JobExhaustion[] = [];
+    await enqueue(queue, payload);
+    await queue.startWorkers(
+      {
+        'analysis.run': async (_payload, context) => {
+          attempts.push(context.attempt);
+          throw new PermanentJobError('tampered input');
+        },
+      },
+      {
+        concurrency: 1,
+        onJobExhausted: { 'analysis.run': async (_p, exhaustion) => void exhausted.push(exhaustion) },
+      },
+    );
+    await waitFor('the exhaustion', () => exhausted.length === 1);
+    await waitFor(
+      'the job to leave',
+      async () => !(await queue.isPending('analysis.run', payload.analysisId)),
+    );
+    await sleep(300);
+    expect(attempts).toEqual([1]);
+    expect(exhausted[0]).toMatchObject({ attempts: 1, cause: 'handler-failed' });
+    expect(exhausted[0]?.error).toMatch(/tampered input/);
   });
 
   it('feeds a handler error into the retry, and a later attempt can succeed', async () => {

@@ -4,12 +4,20 @@ import type { Analysis, Media } from '../../src/db/schema.js';
 import type { AnalysisProgressEvent, EventBus } from '../../src/events/event-bus.js';
 import type { AnalysisPipeline, AnalysisRunRequest } from '../../src/pipeline/analysis-pipeline.js';
 import type { AnalysisReport } from '../../src/pipeline/report.js';
+import {
+  JobLockLostError,
+  JobTimeoutError,
+  PermanentJobError,
+  WorkerStoppingError,
+} from '../../src/queue/job-errors.js';
 import type { JobQueue } from '../../src/queue/job-queue.js';
 import { jobDefinitions, type JobContext } from '../../src/queue/job-table.js';
 import type { AnalysisRepository } from '../../src/repositories/analysis.repository.js';
 import type { MediaRepository } from '../../src/repositories/media.repository.js';
 import { createAnalysisService, type AnalysisServiceDeps } from '../../src/services/analysis.service.js';
+import type { AuditEvent, AuditLog } from '../../src/services/audit-log.js';
 import type { BlobGateway, BlobGatewayHandle } from '../../src/storage/blob-gateway.js';
+import { BlobIntegrityError } from '../../src/storage/segmented-aead.js';
 import { testLogger } from '../helpers/databases.js';
 import { CallLog } from './strict-fake.js';
 
@@ -65,7 +73,7 @@ function mediaRow(analysis: Analysis, overrides: Partial<Media> = {}): Media {
   };
 }
 
-/** An in-memory analyses table with the state rules of the real repository (done is final). */
+/** An in-memory analyses table with the state rules of the real repository (done and failed are final). */
 function analysesTable(rows: Analysis[]) {
   const byId = new Map(rows.map((row) => [row.id, { ...row }]));
   const touch = (row: Analysis) => (row.updated_at = clock);
@@ -81,6 +89,10 @@ function analysesTable(rows: Analysis[]) {
       touch(row);
       return { ...row };
     },
+    async releaseAttempt(id) {
+      const row = byId.get(id);
+      if (row?.status === 'running' && row.attempts > 0) row.attempts -= 1;
+    },
     async updateProgress(id, stage, progress) {
       const row = byId.get(id);
       if (row?.status === 'running') Object.assign(row, { stage, progress });
@@ -94,7 +106,7 @@ function analysesTable(rows: Analysis[]) {
     },
     async fail(id, error) {
       const row = byId.get(id);
-      if (!row || row.status === 'done') return false;
+      if (!row || (row.status !== 'queued' && row.status !== 'running')) return false;
       Object.assign(row, { status: 'failed', error_code: error.code, error_detail: error.detail });
       touch(row);
       return true;
@@ -134,13 +146,20 @@ async function stagedRun(request: AnalysisRunRequest): Promise<AnalysisReport> {
 
 /** Gateway handles whose URL carries a secret token, like the real loopback gateway's. */
 function gateway() {
-  const handles: { url: string; closed: boolean }[] = [];
+  const handles: { url: string; closed: boolean; integrity: AbortController }[] = [];
   const fake = log.fake<BlobGateway>('blobGateway', {
     async open() {
-      const handle = { url: `http://127.0.0.1:41999/${randomBytes(32).toString('hex')}`, closed: false };
+      const handle = {
+        url: `http://127.0.0.1:41999/${randomBytes(32).toString('hex')}`,
+        closed: false,
+        integrity: new AbortController(),
+      };
       handles.push(handle);
       return log.fake<BlobGatewayHandle>('handle', {
         url: handle.url,
+        integritySignal: handle.integrity.signal,
+        integrityFailure: () =>
+          handle.integrity.signal.aborted ? (handle.integrity.signal.reason as BlobIntegrityError) : null,
         close: async () => {
           handle.closed = true;
         },
@@ -148,6 +167,16 @@ function gateway() {
     },
   });
   return { fake, handles };
+}
+
+function auditLog() {
+  const appended: AuditEvent[] = [];
+  const fake = log.fake<AuditLog>('audit', {
+    async append(event) {
+      appended.push(event);
+    },
+  });
+  return { fake, appended };
 }
 
 function eventBus() {
@@ -172,6 +201,7 @@ function service(deps: Partial<AnalysisServiceDeps>) {
     pipeline: log.fake<AnalysisPipeline>('pipeline', {}),
     queue: log.fake<JobQueue>('queue', {}),
     events: log.fake<EventBus>('events', {}),
+    audit: log.fake<AuditLog>('audit', {}),
     now: () => clock,
     log: testLogger(),
     ...deps,
@@ -333,11 +363,11 @@ describe('AnalysisService.run', () => {
     expect(table.row(analysis.id)).toMatchObject({ status: 'failed', error_code: 'analysis-failed' });
   });
 
-  it('never fails the analysis when the attempt was aborted (shutdown hands the job back), even the last one', async () => {
+  it('never fails the analysis when shutdown hands the job back, even on the last attempt, and gives the attempt back', async () => {
     const analysis = analysisRow({ status: 'running', attempts: maxAttempts - 1 });
     const table = analysesTable([analysis]);
     const controller = new AbortController();
-    const stopping = new Error('worker stopping');
+    const stopping = new WorkerStoppingError();
     const run = service({
       analyses: table.repository,
       media: mediaLookup(mediaRow(analysis)),
@@ -353,7 +383,179 @@ describe('AnalysisService.run', () => {
       run({ analysisId: analysis.id, orgId }, jobContext(maxAttempts, controller.signal)),
     ).rejects.toBe(stopping);
     expect(log.callsTo('analyses.fail')).toEqual([]);
-    expect(table.row(analysis.id)?.status).toBe('running');
+    expect(table.row(analysis.id)).toMatchObject({ status: 'running', attempts: maxAttempts - 1 });
+  });
+
+  it('leaves the analysis to the worker that took the job over when this one lost its lock', async () => {
+    const analysis = analysisRow({ status: 'running', attempts: maxAttempts - 1 });
+    const table = analysesTable([analysis]);
+    const controller = new AbortController();
+    const lost = new JobLockLostError();
+    const run = service({
+      analyses: table.repository,
+      media: mediaLookup(mediaRow(analysis)),
+      blobGateway: gateway().fake,
+      pipeline: pipelineReturning(async () => {
+        controller.abort(lost);
+        throw lost;
+      }),
+      events: eventBus().fake,
+    }).run;
+
+    await expect(
+      run({ analysisId: analysis.id, orgId }, jobContext(maxAttempts, controller.signal)),
+    ).rejects.toBe(lost);
+    expect(log.callsTo('analyses.fail')).toEqual([]);
+    expect(table.row(analysis.id)).toMatchObject({ status: 'running', attempts: maxAttempts });
+  });
+
+  it('retries a timed-out attempt, and fails the analysis with analysis-timeout when the last one times out', async () => {
+    const analysis = analysisRow();
+    const table = analysesTable([analysis]);
+    const events = eventBus();
+    const run = service({
+      analyses: table.repository,
+      media: mediaLookup(mediaRow(analysis)),
+      blobGateway: gateway().fake,
+      pipeline: pipelineReturning(async (request) => {
+        if (!request.signal.aborted)
+          await new Promise((resolve) => request.signal.addEventListener('abort', resolve, { once: true }));
+        throw request.signal.reason;
+      }),
+      events: events.fake,
+    }).run;
+    const payload = { analysisId: analysis.id, orgId };
+
+    for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+      const controller = new AbortController();
+      const outcome = run(payload, jobContext(attempt, controller.signal));
+      controller.abort(new JobTimeoutError('analysis.run', 300));
+      await expect(outcome).rejects.toBeInstanceOf(JobTimeoutError);
+      expect(table.row(analysis.id)?.status, `after attempt ${attempt}`).toBe(
+        attempt < maxAttempts ? 'running' : 'failed',
+      );
+    }
+    expect(table.row(analysis.id)).toMatchObject({
+      status: 'failed',
+      error_code: 'analysis-timeout',
+      error_detail: 'analysis.run timed out after 300 ms',
+      attempts: maxAttempts,
+    });
+    expect(events.types().filter((type) => type === 'analysis.failed')).toHaveLength(1);
+  });
+
+  it('fails with worker-lost, without running, when the last attempt already started and never ended', async () => {
+    const analysis = analysisRow({ status: 'running', attempts: maxAttempts });
+    const table = analysesTable([analysis]);
+    const events = eventBus();
+    const run = service({ analyses: table.repository, events: events.fake }).run;
+
+    await expect(run({ analysisId: analysis.id, orgId }, jobContext(1))).rejects.toBeInstanceOf(
+      PermanentJobError,
+    );
+    expect(table.row(analysis.id)).toMatchObject({ status: 'failed', error_code: 'worker-lost' });
+    expect(log.names()).toEqual([
+      'analyses.findByIdUnscoped',
+      'analyses.markRunning',
+      'analyses.fail',
+      'events.publish',
+    ]);
+    expect(events.types()).toEqual(['analysis.failed']);
+  });
+
+  it('fails the analysis, permanently, on its own last attempt even when the job has attempts left', async () => {
+    const analysis = analysisRow({ status: 'running', attempts: maxAttempts - 1 });
+    const table = analysesTable([analysis]);
+    const run = service({
+      analyses: table.repository,
+      media: mediaLookup(mediaRow(analysis)),
+      blobGateway: gateway().fake,
+      pipeline: pipelineReturning(async () => {
+        throw new Error('decoder crashed');
+      }),
+      events: eventBus().fake,
+    }).run;
+
+    const failure = await run({ analysisId: analysis.id, orgId }, jobContext(1)).catch(
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(PermanentJobError);
+    expect(table.row(analysis.id)).toMatchObject({
+      status: 'failed',
+      error_code: 'analysis-failed',
+      error_detail: 'decoder crashed',
+    });
+  });
+
+  it('never writes a report read from a blob that failed authentication: blob-integrity, audited, no retry', async () => {
+    const analysis = analysisRow();
+    const table = analysesTable([analysis]);
+    const blobs = gateway();
+    const audit = auditLog();
+    const events = eventBus();
+    const run = service({
+      analyses: table.repository,
+      media: mediaLookup(mediaRow(analysis)),
+      blobGateway: blobs.fake,
+      // The pipeline finishes (ffmpeg took the cut connection for end of file) after the gateway saw tampering.
+      pipeline: pipelineReturning(async (request) => {
+        blobs.handles[0]?.integrity.abort(new BlobIntegrityError('segment 7 does not authenticate'));
+        return stagedRun({ ...request, signal: new AbortController().signal });
+      }),
+      events: events.fake,
+      audit: audit.fake,
+    }).run;
+
+    const failure = await run({ analysisId: analysis.id, orgId }, jobContext(1)).catch(
+      (error: unknown) => error,
+    );
+
+    expect(failure).toBeInstanceOf(PermanentJobError);
+    expect(log.callsTo('analyses.complete')).toEqual([]);
+    expect(table.row(analysis.id)).toMatchObject({
+      status: 'failed',
+      error_code: 'blob-integrity',
+      report: null,
+    });
+    expect(audit.appended).toEqual([
+      {
+        orgId,
+        actor: { type: 'system', id: null },
+        action: 'analysis.integrity-failure',
+        outcome: 'failure',
+        target: { type: 'analysis', id: analysis.id },
+        details: {
+          mediaId: analysis.media_id,
+          error: 'blob failed authentication: segment 7 does not authenticate',
+        },
+      },
+    ]);
+    expect(events.types()).not.toContain('analysis.done');
+    expect(events.types().at(-1)).toBe('analysis.failed');
+    expect(blobs.handles[0]?.closed).toBe(true);
+  });
+
+  it('treats a blob that fails authentication when opened as blob-integrity too', async () => {
+    const analysis = analysisRow();
+    const table = analysesTable([analysis]);
+    const audit = auditLog();
+    const run = service({
+      analyses: table.repository,
+      media: mediaLookup(mediaRow(analysis)),
+      blobGateway: log.fake<BlobGateway>('blobGateway', {
+        open: async () => {
+          throw new BlobIntegrityError('blob is truncated');
+        },
+      }),
+      events: eventBus().fake,
+      audit: audit.fake,
+    }).run;
+
+    await expect(run({ analysisId: analysis.id, orgId }, jobContext(1))).rejects.toBeInstanceOf(
+      PermanentJobError,
+    );
+    expect(table.row(analysis.id)).toMatchObject({ status: 'failed', error_code: 'blob-integrity' });
+    expect(audit.appended.map((event) => event.action)).toEqual(['analysis.integrity-failure']);
   });
 
   it('drops a job whose organisation does not match the analysis row, touching nothing', async () => {
@@ -397,6 +599,38 @@ describe('AnalysisService.run', () => {
       expect.objectContaining({ type: 'analysis.failed', analysisId: analysis.id, orgId, status: 'failed' }),
     ]);
     expect(log.callsTo('media.findById')[0]?.args).toEqual([orgId, analysis.media_id]);
+  });
+});
+
+describe('AnalysisService.onJobExhausted', () => {
+  it('fails a live analysis with worker-lost when the queue gave up after its worker died', async () => {
+    const analysis = analysisRow({ status: 'running', attempts: maxAttempts });
+    const table = analysesTable([analysis]);
+    const events = eventBus();
+    await service({ analyses: table.repository, events: events.fake }).onJobExhausted(
+      { analysisId: analysis.id, orgId },
+      {
+        jobId: analysis.id,
+        attempts: 3,
+        cause: 'worker-lost',
+        error: 'worker lost during the final attempt',
+      },
+    );
+    expect(table.row(analysis.id)).toMatchObject({ status: 'failed', error_code: 'worker-lost' });
+    expect(table.row(analysis.id)?.error_detail).toMatch(/worker lost during the final attempt/);
+    expect(events.types()).toEqual(['analysis.failed']);
+  });
+
+  it('keeps the reason of an analysis that already failed, and ignores a job of another organisation', async () => {
+    const failed = analysisRow({ status: 'failed', error_code: 'blob-integrity', error_detail: 'tampered' });
+    const foreign = analysisRow({ status: 'running', org_id: otherOrgId });
+    const table = analysesTable([failed, foreign]);
+    const exhaustion = { jobId: 'x', attempts: 3, cause: 'handler-failed' as const, error: 'Error: boom' };
+    const onJobExhausted = service({ analyses: table.repository, events: eventBus().fake }).onJobExhausted;
+    await onJobExhausted({ analysisId: failed.id, orgId }, exhaustion);
+    await onJobExhausted({ analysisId: foreign.id, orgId }, exhaustion);
+    expect(table.row(failed.id)).toMatchObject({ status: 'failed', error_code: 'blob-integrity' });
+    expect(table.row(foreign.id)?.status).toBe('running');
   });
 });
 
@@ -446,6 +680,22 @@ describe('AnalysisService.reconcile', () => {
     expect(table.row(lostRunning.id)?.status).toBe('queued');
     expect(table.row(withLiveJob.id)?.status).toBe('queued');
     expect(table.row(recent.id)?.status).toBe('running');
+  });
+
+  it('fails, instead of reviving, a stale analysis that has used its attempts', async () => {
+    const usedUp = analysisRow({ status: 'running', attempts: maxAttempts, updated_at: stale });
+    const table = analysesTable([usedUp]);
+    const events = eventBus();
+    const queue = log.fake<JobQueue>('queue', { kind: 'embedded', isPending: async () => false });
+
+    const requeued = await service({ analyses: table.repository, queue, events: events.fake }).reconcile(
+      staleAfterMs,
+    );
+
+    expect(requeued).toBe(0);
+    expect(table.row(usedUp.id)).toMatchObject({ status: 'failed', error_code: 'attempts-exhausted' });
+    expect(log.callsTo('analyses.requeue')).toEqual([]);
+    expect(events.types()).toEqual(['analysis.failed']);
   });
 
   it('does nothing when no analysis is stale', async () => {

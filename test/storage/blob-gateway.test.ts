@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -6,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBlobGateway, type BlobGateway } from '../../src/storage/blob-gateway.js';
 import { EncryptedFsBlobStore } from '../../src/storage/encrypted-fs.blob-store.js';
+import { BlobIntegrityError } from '../../src/storage/segmented-aead.js';
 import { capturingLogger, makeTempDir, newKeyring } from './storage-fixtures.js';
 
 const run = promisify(execFile);
@@ -132,5 +134,41 @@ describe('blob gateway', () => {
     await expect(fromStart).rejects.toThrow();
     await handle.close();
     await expect(run('/usr/bin/ffprobe', ['-v', 'error', handle.url])).rejects.toThrow();
+  });
+
+  it('records a mid-stream authentication failure on the handle and serves nothing more of that blob', async () => {
+    // Five 64 KiB segments: the flip lands in the fourth, so the first and the last still authenticate.
+    const payload = randomBytes(5 * 64 * 1024);
+    await store.put('media-video3', Readable.from([payload]));
+    const path = join(dir, 'data', 'blobs', 'me', 'media-video3.sagb');
+    const onDisk = await readFile(path);
+    const position = Math.floor(onDisk.length * 0.6);
+    onDisk[position] = (onDisk[position] ?? 0) ^ 0x01;
+    await writeFile(path, onDisk);
+    const tampered = await gateway.open('media-video3');
+    const intact = await gateway.open('media-video1');
+    try {
+      expect(tampered.integrityFailure()).toBeNull();
+      // Bytes before the flipped segment are served: only the handle tells that the rest was not.
+      const head = await fetch(tampered.url, { headers: { Range: 'bytes=0-99' } });
+      expect(Buffer.from(await head.arrayBuffer())).toEqual(payload.subarray(0, 100));
+      expect(tampered.integrityFailure()).toBeNull();
+      await fetch(tampered.url)
+        .then((response) => response.arrayBuffer())
+        .catch(() => undefined);
+      const failure = tampered.integrityFailure();
+      expect(failure).toBeInstanceOf(BlobIntegrityError);
+      expect(failure?.code).toBe('blob-integrity');
+      expect(tampered.integritySignal.aborted).toBe(true);
+      expect(tampered.integritySignal.reason).toBe(failure);
+      expect((await fetch(tampered.url, { headers: { Range: 'bytes=0-99' } })).status).toBe(500);
+      const whole = await fetch(intact.url);
+      expect(Buffer.from(await whole.arrayBuffer())).toEqual(video);
+      expect(intact.integrityFailure()).toBeNull();
+      expect(intact.integritySignal.aborted).toBe(false);
+    } finally {
+      await tampered.close();
+      await intact.close();
+    }
   });
 });

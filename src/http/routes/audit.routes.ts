@@ -17,7 +17,7 @@ const auditEventSchema = z.object({
   id: z.uuid(),
   at: z.iso.datetime().describe('UTC, millisecond precision'),
   actor: z.object({
-    type: z.enum(['user', 'api-key', 'cli', 'anonymous']),
+    type: z.enum(['user', 'api-key', 'cli', 'anonymous', 'system']),
     id: z.string().nullable(),
   }),
   action: z.string().describe('dotted verb, e.g. `auth.login`, `apikey.create`'),
