@@ -29,7 +29,7 @@ export function fuseDetectorReports(
   if (input.probeFailure !== null) {
     return {
       band: 'not_analyzable',
-      reasons: [`the media could not be read: ${input.probeFailure}`],
+      reasons: [`the media cannot be analysed: ${input.probeFailure}`],
       coverage: 0,
     };
   }
