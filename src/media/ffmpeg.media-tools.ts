@@ -178,7 +178,11 @@ export function ffmpegMediaTools(deps: {
         '-loglevel',
         'error',
         // Input seeking lands on the keyframe at or before the time; its first decoded frame is the answer.
-        ...ffmpegInputArgs(input, [...maxPixels, '-noaccurate_seek', '-ss', seconds(request.timeSeconds)]),
+        // No seek at 0: image demuxers cannot seek and would then yield nothing.
+        ...ffmpegInputArgs(input, [
+          ...maxPixels,
+          ...(request.timeSeconds > 0 ? ['-noaccurate_seek', '-ss', seconds(request.timeSeconds)] : []),
+        ]),
         '-map',
         `0:${request.streamIndex}`,
         '-an',

@@ -71,7 +71,7 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
       );
     }
     await progress('fusion', stages - 1);
-    const fusion = fuseDetectorReports({ probeFailure: intake.refusal?.reason ?? null, detectors }, policy);
+    const fusion = fuseDetectorReports({ intakeFailure: intake.refusal?.reason ?? null, detectors }, policy);
     const integrity = intake.result ? intake.result.integrity : intake.refusal.integrity;
     // Detectors measure their share of what is present; the report's coverage is of what was claimed.
     const presentShare = intake.result ? intake.result.integrity.presentFraction : 0;
