@@ -1,6 +1,26 @@
 import type { WindowedReader } from './media-bytes.js';
 
 const maxTopLevelBoxes = 10_000;
+// Only real top-level boxes count: garbage that happens to read as a huge size is not a cut file.
+const topLevelTypes = new Set([
+  'ftyp',
+  'styp',
+  'moov',
+  'mdat',
+  'free',
+  'skip',
+  'wide',
+  'uuid',
+  'meta',
+  'moof',
+  'mfra',
+  'sidx',
+  'pdin',
+  'udta',
+  'pnot',
+  'prfl',
+  'jP  ',
+]);
 
 /**
  * The first top-level ISO BMFF box (ftyp, moov, mdat...) whose declared size runs past the end of the
@@ -15,7 +35,7 @@ export async function boxPastEnd(
     if (header.length < 8) return null;
     let size = header.readUInt32BE(0);
     const type = header.toString('latin1', 4, 8);
-    if (!/^[\x20-\x7e]{4}$/.test(type)) return null;
+    if (!topLevelTypes.has(type)) return null;
     if (size === 1) {
       if (header.length < 16) return { type, offset, declaredBytes: 16 };
       size = Number(header.readBigUInt64BE(8));
