@@ -3,7 +3,9 @@ import type { Config } from '../config/config.schema.js';
 import { createEventBus } from '../events/create-event-bus.js';
 import type { HealthCheck } from '../http/routes/health.routes.js';
 import { createFfmpegMediaTools } from '../media/ffmpeg.media-tools.js';
+import { mediaLimitsFromConfig } from '../media/media-limits.js';
 import { createAnalysisPipeline } from '../pipeline/analysis-pipeline.js';
+import { createMediaIntakeCheck } from '../pipeline/media-intake.js';
 import { defaultDetectors } from '../pipeline/default-detectors.js';
 import { createJobQueue } from '../queue/create-job-queue.js';
 import { createAnalysisRepository } from '../repositories/analysis.repository.js';
@@ -69,11 +71,15 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
     if (sweptTempFiles > 0) log.warn({ sweptTempFiles }, 'removed temp files left by an interrupted write');
     const blobGateway = createBlobGateway({ blobStore, log });
     closers.push(() => blobGateway.close());
+    const mediaLimits = mediaLimitsFromConfig(config);
     const mediaTools = await createFfmpegMediaTools({
       ffmpegPath: config.FFMPEG_PATH,
       ffprobePath: config.FFPROBE_PATH,
+      limits: mediaLimits,
+      notice: (message) => log.warn(message),
     });
-    const pipeline = createAnalysisPipeline({ mediaTools, detectors: defaultDetectors() });
+    const intake = createMediaIntakeCheck({ limits: mediaLimits });
+    const pipeline = createAnalysisPipeline({ mediaTools, detectors: defaultDetectors(), intake });
     const queue = await createJobQueue({
       redisUrl: config.REDIS_URL,
       redisKeyPrefix: config.REDIS_KEY_PREFIX,
@@ -195,6 +201,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       blobStore,
       blobGateway,
       mediaTools,
+      intake,
       media: repositories.media,
       analyses: repositories.analyses,
       queue,

@@ -101,6 +101,30 @@ export const configFields = {
     schema: optionalString,
     doc: 'ffprobe binary. Unset: `ffprobe` on PATH, else the binary shipped by @ffprobe-installer.',
   },
+  MAX_VIDEO_PIXELS: {
+    schema: integer(8192 * 4320, 1, 2 ** 31 - 1),
+    doc: "Largest coded video frame (width × height, read from the stream's own parameter sets, not the container) accepted; larger is refused with 422 `media-dimensions-too-large` before any decoder allocates a frame. Default fits 8K (8192×4320).",
+  },
+  MAX_IMAGE_PIXELS: {
+    schema: integer(100_000_000, 1, 2 ** 31 - 1),
+    doc: 'Largest still image (width × height from the PNG/JPEG/GIF/WebP/BMP header) accepted; larger is refused with 422 `media-dimensions-too-large` before decoding. Default fits 100-megapixel photos.',
+  },
+  MAX_MEDIA_DIMENSION: {
+    schema: integer(16_384, 1, 65_535),
+    doc: 'Longest side in pixels of any video frame or image accepted (422 `media-dimensions-too-large` beyond it).',
+  },
+  MEDIA_TOOL_MEMORY_MB: {
+    schema: integer(2048, 64, 1024 * 1024),
+    doc: 'Address-space cap in MiB of every ffmpeg/ffprobe child, applied with util-linux `prlimit --as` when /usr/bin/prlimit exists (a log line says so once when it cannot be applied).',
+  },
+  MEDIA_TOOL_TIMEOUT_SECONDS: {
+    schema: integer(600, 1, 86_400),
+    doc: 'Wall-clock cap in seconds of one ffmpeg/ffprobe run, besides the idle timeouts; the run is killed beyond it.',
+  },
+  INTAKE_CHECK_SECONDS: {
+    schema: integer(30, 1, 3600),
+    doc: 'Wall-clock budget in seconds of the decode spot-check (first, middle and last present keyframes) run on every media at upload and before analysis.',
+  },
   TLS_CERT_FILE: {
     schema: optionalString,
     doc: 'PEM certificate chain; with TLS_KEY_FILE the server speaks HTTPS.',

@@ -1,9 +1,12 @@
+import { existsSync } from 'node:fs';
 import { resolveFfmpegBinaries, supportsFpsMode, type FfmpegBinaries } from './ffmpeg-binaries.js';
 import { ffmpegInputArgs } from './ffmpeg-input.js';
 import { normaliseProbe } from './ffprobe-json.js';
-import type { MediaInput, MediaProbe, MediaTools, PacketInfo, RawFrame } from './media-probe.js';
+import { defaultMediaLimits, type MediaLimits } from './media-limits.js';
+import type { MediaInput, MediaProbe, MediaTools, RawFrame } from './media-probe.js';
 import { MediaToolError } from './media-tool-error.js';
-import { packetTableArgs, parsePacketTableLine, shiftToMediaTimeline } from './packet-table.js';
+import { PacketScan, type PacketTable } from './packet-scan.js';
+import { packetTableArgs, parsePacketTableLine } from './packet-table.js';
 import { readRawFrames } from './raw-frame-reader.js';
 import { bytesPerPixel, scaledFrameSize } from './scaled-frame-size.js';
 import { ShowinfoTimestamps } from './showinfo-timestamps.js';
@@ -32,7 +35,15 @@ export interface FfmpegMediaToolsOptions {
   /** PATH to search when no explicit path is set; the process PATH when omitted. */
   searchPath?: string;
   timeouts?: Partial<MediaToolTimeouts>;
+  /** Memory, time and picture-size caps applied to every run. */
+  limits?: Pick<MediaLimits, 'toolMemoryMb' | 'toolTimeoutSeconds' | 'maxVideoPixels' | 'maxImagePixels'>;
+  /** Where a one-time notice goes (e.g. that memory caps cannot be applied). */
+  notice?: (message: string) => void;
+  /** util-linux prlimit; a test may point elsewhere. */
+  prlimitPath?: string;
 }
+
+const defaultPrlimitPath = '/usr/bin/prlimit';
 
 export type FfmpegMediaTools = MediaTools & { readonly binaries: FfmpegBinaries };
 
@@ -45,16 +56,48 @@ export async function createFfmpegMediaTools(
     ffprobePath: options.ffprobePath,
     searchPath: options.searchPath ?? process.env.PATH ?? '',
   });
-  return ffmpegMediaTools({ binaries, timeouts: { ...defaultMediaToolTimeouts, ...options.timeouts } });
+  const limits = { ...defaultMediaLimits, ...options.limits };
+  const prlimit = options.prlimitPath ?? defaultPrlimitPath;
+  const capMemory = existsSync(prlimit);
+  if (!capMemory)
+    options.notice?.(
+      `${prlimit} not found: ffmpeg/ffprobe run without the MEDIA_TOOL_MEMORY_MB address-space cap (install util-linux)`,
+    );
+  return ffmpegMediaTools({
+    binaries,
+    timeouts: { ...defaultMediaToolTimeouts, ...options.timeouts },
+    run: {
+      // One address-space cap per child; few malloc arenas so threads do not reserve the cap away.
+      wrapper: capMemory ? [prlimit, `--as=${limits.toolMemoryMb * 1024 * 1024}`, '--'] : [],
+      env: capMemory ? { MALLOC_ARENA_MAX: '2' } : {},
+      wallClockMs: limits.toolTimeoutSeconds * 1000,
+      maxPixels: Math.max(limits.maxVideoPixels, limits.maxImagePixels),
+    },
+  });
 }
+
+/** How every child runs: under a memory-cap wrapper, a wall clock, and decoders refusing larger pictures. */
+export interface ToolRunPolicy {
+  wrapper: string[];
+  env: Record<string, string>;
+  wallClockMs: number;
+  /** Decoder `-max_pixels`: no frame larger than this is ever allocated. */
+  maxPixels: number;
+}
+
+const unlimitedRuns: ToolRunPolicy = { wrapper: [], env: {}, wallClockMs: 3_600_000, maxPixels: 2 ** 31 - 1 };
 
 type FrameRequest = { streamIndex: number; maxWidth: number; pixelFormat: 'gray' | 'rgb24' };
 
 export function ffmpegMediaTools(deps: {
   binaries: FfmpegBinaries;
   timeouts: MediaToolTimeouts;
+  run?: ToolRunPolicy;
 }): FfmpegMediaTools {
   const { binaries, timeouts } = deps;
+  const policy = deps.run ?? unlimitedRuns;
+  const capped = { wrapper: policy.wrapper, env: policy.env, wallClockMs: policy.wallClockMs };
+  const maxPixels = ['-max_pixels', String(policy.maxPixels)];
   const passthrough = supportsFpsMode(binaries.ffmpeg.version)
     ? ['-fps_mode', 'passthrough']
     : ['-vsync', 'passthrough'];
@@ -71,9 +114,12 @@ export function ffmpegMediaTools(deps: {
         'json',
         '-show_format',
         '-show_streams',
-        ...ffmpegInputArgs(input),
+        // Stream extradata, where the H.264/HEVC parameter sets declare the coded size.
+        '-show_data',
+        ...ffmpegInputArgs(input, maxPixels),
       ],
       idleTimeoutMs: timeouts.probeMs,
+      ...capped,
       signal,
     });
     const output = await readAllOutput(run, maxProbeJsonBytes);
@@ -94,23 +140,73 @@ export function ffmpegMediaTools(deps: {
   async function packets(
     input: MediaInput,
     streamIndex: number,
+    options: { sizeBytes: number | null },
     signal?: AbortSignal,
-  ): Promise<PacketInfo[]> {
+  ): Promise<PacketTable> {
     const run = startToolProcess({
       tool: 'ffprobe',
       binary: binaries.ffprobe.path,
       args: ['-hide_banner', '-v', 'error', ...packetTableArgs(streamIndex), ...ffmpegInputArgs(input)],
       idleTimeoutMs: timeouts.packetsMs,
+      ...capped,
       signal,
     });
-    const table: PacketInfo[] = [];
+    // Folded while streaming: a file of millions of packets costs counters, not a row each.
+    const scan = new PacketScan(options.sizeBytes);
     let startSeconds: number | null = null;
     for await (const line of readOutputLines(run)) {
       const parsed = parsePacketTableLine(line);
-      if (parsed?.kind === 'packet') table.push(parsed.packet);
+      if (parsed?.kind === 'packet') scan.add(parsed.packet, parsed.posBytes);
       else if (parsed?.kind === 'start') startSeconds = parsed.seconds;
     }
-    return shiftToMediaTimeline(table, startSeconds);
+    return scan.finish(startSeconds);
+  }
+
+  async function decodesAt(
+    input: MediaInput,
+    request: { streamIndex: number; timeSeconds: number; timeoutMs: number },
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    const thumbnailBytes = 16 * 16;
+    const run = startToolProcess({
+      tool: 'ffmpeg',
+      binary: binaries.ffmpeg.path,
+      args: [
+        '-nostdin',
+        '-hide_banner',
+        '-nostats',
+        '-loglevel',
+        'error',
+        // Input seeking lands on the keyframe at or before the time; its first decoded frame is the answer.
+        // No seek at 0: image demuxers cannot seek and would then yield nothing.
+        ...ffmpegInputArgs(input, [
+          ...maxPixels,
+          ...(request.timeSeconds > 0 ? ['-noaccurate_seek', '-ss', seconds(request.timeSeconds)] : []),
+        ]),
+        '-map',
+        `0:${request.streamIndex}`,
+        '-an',
+        '-sn',
+        '-dn',
+        '-frames:v',
+        '1',
+        '-vf',
+        'scale=16:16,format=gray',
+        '-f',
+        'rawvideo',
+        'pipe:1',
+      ],
+      idleTimeoutMs: Math.min(timeouts.decodeMs, request.timeoutMs),
+      ...capped,
+      wallClockMs: Math.min(policy.wallClockMs, request.timeoutMs),
+      signal,
+    });
+    try {
+      return (await readAllOutput(run, thumbnailBytes * 4)).length >= thumbnailBytes;
+    } catch (error) {
+      if (error instanceof MediaToolError) return false;
+      throw error;
+    }
   }
 
   async function* decodeFrames(
@@ -142,7 +238,7 @@ export function ffmpegMediaTools(deps: {
         '-nostats',
         '-loglevel',
         'info',
-        ...ffmpegInputArgs(input, selection.inputOptions),
+        ...ffmpegInputArgs(input, [...maxPixels, ...selection.inputOptions]),
         '-map',
         `0:${request.streamIndex}`,
         '-an',
@@ -164,6 +260,7 @@ export function ffmpegMediaTools(deps: {
         'pipe:1',
       ],
       idleTimeoutMs: timeouts.decodeMs,
+      ...capped,
       signal,
       onStderrLine: timestamps.accept,
     });
@@ -183,6 +280,7 @@ export function ffmpegMediaTools(deps: {
     versions: async () => ({ ffmpeg: binaries.ffmpeg.version, ffprobe: binaries.ffprobe.version }),
     probe,
     packets,
+    decodesAt,
     keyframes(input, options, signal) {
       const limit = Math.max(0, Math.floor(options.limit));
       if (limit === 0) return noFrames();

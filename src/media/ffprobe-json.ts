@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { MediaProbe, ProbeStream } from './media-probe.js';
+import { sequenceParameterSetSize } from './parameter-sets.js';
 
 // ffprobe prints numbers as numbers or as strings depending on the field and version; both are accepted.
 const numeric = z.union([z.number(), z.string()]).optional();
@@ -13,6 +14,10 @@ const streamSchema = z.object({
   profile: z.union([z.string(), z.number()]).optional(),
   width: z.number().optional(),
   height: z.number().optional(),
+  coded_width: z.number().optional(),
+  coded_height: z.number().optional(),
+  /** Hex dump from `-show_data`. */
+  extradata: z.string().optional(),
   pix_fmt: z.string().optional(),
   sample_aspect_ratio: z.string().optional(),
   avg_frame_rate: z.string().optional(),
@@ -83,6 +88,12 @@ function normaliseStream(stream: z.infer<typeof streamSchema>): ProbeStream {
   const sampleAspectRatio = parseRatio(stream.sample_aspect_ratio, ':');
   if (sampleAspectRatio !== null) normalised.sampleAspectRatio = sampleAspectRatio;
   if (stream.disposition?.attached_pic === 1) normalised.attachedPicture = true;
+  if (stream.coded_width && stream.coded_height)
+    normalised.codedSize = { width: stream.coded_width, height: stream.coded_height };
+  const declared = stream.extradata
+    ? sequenceParameterSetSize(stream.codec_name ?? null, hexDumpBytes(stream.extradata))
+    : null;
+  if (declared) normalised.parameterSetSize = declared;
   return normalised;
 }
 
@@ -114,4 +125,14 @@ function lowerCaseTags(raw: Record<string, string | number> | undefined): Record
   const result: Record<string, string> = {};
   for (const [key, value] of Object.entries(raw ?? {})) result[key.toLowerCase()] = String(value);
   return result;
+}
+
+/** ffprobe's `-show_data` hex dump (`00000000: 0000 0167 ...  ascii`) back to bytes. */
+export function hexDumpBytes(dump: string): Buffer {
+  const hex = dump
+    .split('\n')
+    .map((line) => /^[0-9a-f]{8}: ((?:[0-9a-f]{2,4} ?){1,8})/i.exec(line)?.[1] ?? '')
+    .join('')
+    .replace(/\s/g, '');
+  return Buffer.from(hex, 'hex');
 }

@@ -1,3 +1,5 @@
+import type { PacketTable } from './packet-scan.js';
+
 /** Normalised ffprobe result: computed once per media and passed along (never probed twice). */
 export interface MediaProbe {
   formatName: string;
@@ -33,6 +35,10 @@ export interface ProbeStream {
   sampleAspectRatio?: number;
   /** Cover art or a thumbnail stored as a video stream, not motion video. */
   attachedPicture?: boolean;
+  /** Coded picture size the decoder works at (ffprobe coded_width × coded_height), when known. */
+  codedSize?: { width: number; height: number };
+  /** Picture size the H.264/HEVC sequence parameter set in the extradata declares, when there is one. */
+  parameterSetSize?: { width: number; height: number };
 }
 
 /** One row of the packet table (read without decoding), in decode order; times on the media timeline (0 = container start). */
@@ -59,7 +65,22 @@ export interface MediaTools {
   /** Versions of the binaries in use, recorded in every report. */
   versions(): Promise<{ ffmpeg: string; ffprobe: string }>;
   probe(input: MediaInput, signal?: AbortSignal): Promise<MediaProbe>;
-  packets(input: MediaInput, streamIndex: number, signal?: AbortSignal): Promise<PacketInfo[]>;
+  /**
+   * The stream's packet table, streamed: counts over every packet, and the first present packets kept
+   * (a packet is present when its bytes lie inside the file of `sizeBytes`).
+   */
+  packets(
+    input: MediaInput,
+    streamIndex: number,
+    options: { sizeBytes: number | null },
+    signal?: AbortSignal,
+  ): Promise<PacketTable>;
+  /** Whether one frame decodes from the keyframe at or before timeSeconds, within timeoutMs. */
+  decodesAt(
+    input: MediaInput,
+    request: { streamIndex: number; timeSeconds: number; timeoutMs: number },
+    signal?: AbortSignal,
+  ): Promise<boolean>;
   /** Decodes keyframes only, scaled to fit maxWidth, straight to raw frames through a pipe. */
   keyframes(
     input: MediaInput,

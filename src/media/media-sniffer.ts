@@ -60,6 +60,9 @@ const rules: Rule[] = [
   mpegAudio,
 ];
 
+/** Containers that are ISO BMFF boxes (the sniffer's container names). */
+export const isoBaseMediaContainers = new Set(['mp4', 'mov', '3gp', 'heif', 'avif']);
+
 const heifBrands = new Set(['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx', 'mif1', 'msf1']);
 
 /** ISO BMFF (`ftyp` box): MP4, MOV, 3GP, M4A, HEIF and AVIF differ only by their brands. */

@@ -5,13 +5,18 @@ export const packetTableArgs = (streamIndex: number): string[] => [
   '-select_streams',
   String(streamIndex),
   '-show_entries',
-  'packet=pts_time,dts_time,size,flags:format=start_time',
+  'packet=pts_time,dts_time,size,pos,flags:format=start_time',
   '-of',
   'csv=nk=0',
 ];
 
 export type PacketTableLine =
-  { kind: 'packet'; packet: PacketInfo } | { kind: 'start'; seconds: number | null };
+  | {
+      kind: 'packet';
+      packet: PacketInfo;
+      /** Byte offset in the input; null when the demuxer does not say. */ posBytes: number | null;
+    }
+  | { kind: 'start'; seconds: number | null };
 
 /** One line of that output; null for blank lines and side-data continuations. */
 export function parsePacketTableLine(line: string): PacketTableLine | null {
@@ -25,8 +30,10 @@ export function parsePacketTableLine(line: string): PacketTableLine | null {
   if (section !== 'packet') return null;
   const size = Number(values.get('size'));
   if (!Number.isInteger(size) || size < 0) throw new Error(`unreadable packet line: ${line.slice(0, 200)}`);
+  const pos = Number(values.get('pos'));
   return {
     kind: 'packet',
+    posBytes: Number.isInteger(pos) && pos >= 0 ? pos : null,
     packet: {
       ptsTime: seconds(values.get('pts_time')),
       dtsTime: seconds(values.get('dts_time')),

@@ -10,6 +10,12 @@ export interface ToolProcessOptions {
   args: readonly string[];
   /** Longest time the tool may go without writing stdout while we wait for it. */
   idleTimeoutMs: number;
+  /** Longest the run may take in all, output or not (MEDIA_TOOL_TIMEOUT_SECONDS). */
+  wallClockMs?: number;
+  /** Runs the binary under this prefix (e.g. `prlimit --as=N --`), which must exec it in place. */
+  wrapper?: readonly string[];
+  /** Extra environment variables for the child. */
+  env?: Record<string, string>;
   signal?: AbortSignal;
   /** Sees every stderr line; returning true keeps the line out of the error tail (per-frame chatter). */
   onStderrLine?: (line: string) => boolean;
@@ -29,16 +35,25 @@ export interface ToolProcess {
   stderrTail(): string;
 }
 
-type Outcome = 'running' | 'stopped' | 'timeout' | 'aborted';
+type Outcome = 'running' | 'stopped' | 'timeout' | 'overtime' | 'aborted';
 
 /** Spawns a binary with an argument array (never a shell), stdin closed, stderr kept as a bounded tail. */
 export function startToolProcess(options: ToolProcessOptions): ToolProcess {
   const { tool, signal } = options;
   signal?.throwIfAborted();
-  const child = spawn(options.binary, options.args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  const [command, ...args] = options.wrapper?.length
+    ? [...options.wrapper, options.binary, ...options.args]
+    : [options.binary, ...options.args];
+  const child = spawn(command as string, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    windowsHide: true,
+    ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
+  });
   let outcome: Outcome = 'running';
   let tail = '';
   let timer: NodeJS.Timeout | undefined;
+  const wallClock =
+    options.wallClockMs === undefined ? undefined : setTimeout(() => kill('overtime'), options.wallClockMs);
 
   const kill = (why: Exclude<Outcome, 'running'>) => {
     if (outcome !== 'running' || child.exitCode !== null || child.signalCode !== null) return;
@@ -67,6 +82,7 @@ export function startToolProcess(options: ToolProcessOptions): ToolProcess {
   const finished = new Promise<void>((resolve, reject) => {
     const settle = () => {
       clearTimeout(timer);
+      clearTimeout(wallClock);
       signal?.removeEventListener('abort', onAbort);
     };
     child.once('error', (error) => {
@@ -92,6 +108,14 @@ export function startToolProcess(options: ToolProcessOptions): ToolProcess {
             failure: 'timeout',
             exitCode: code,
             detail: `stalled for ${options.idleTimeoutMs} ms and was stopped`,
+          }),
+        );
+      } else if (outcome === 'overtime') {
+        reject(
+          failure({
+            failure: 'timeout',
+            exitCode: code,
+            detail: `ran longer than ${options.wallClockMs} ms and was stopped`,
           }),
         );
       } else if (code !== 0) {

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { MediaInput, MediaProbe, MediaTools } from '../media/media-probe.js';
-import { MediaToolError } from '../media/media-tool-error.js';
 import type { Detector } from './detector.js';
 import { runDetector } from './detector-runner.js';
 import { primaryVideoStream } from './detectors/video-stream.js';
 import { defaultFusionPolicy, fuseDetectorReports, type FusionPolicy } from './fusion.js';
+import { MediaIntakeRefusal, type IntakeResult, type MediaIntakeCheck } from './media-intake.js';
 import type { AnalysisReport, DetectorReport } from './report.js';
 import { withSharedPackets } from './shared-media-tools.js';
 
@@ -14,6 +14,8 @@ export const reportDisclaimer =
 export interface AnalysisPipelineDeps {
   mediaTools: MediaTools;
   detectors: readonly Detector[];
+  /** Checked before any detector: a verdict needs media that is present and decodes. */
+  intake: MediaIntakeCheck;
   clock?: () => Date;
   fusionPolicy?: FusionPolicy;
 }
@@ -22,7 +24,7 @@ export interface AnalysisRunRequest {
   input: MediaInput;
   sha256: string;
   sizeBytes: number;
-  /** A probe taken earlier (at upload); the media is then not probed again. */
+  /** A probe taken earlier (at upload); the media is then not probed again (its limits are checked again). */
   probe?: MediaProbe;
   signal: AbortSignal;
   /** Called at the start of each stage with the share of stages done (0–1); awaited. */
@@ -52,18 +54,27 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
     };
     await progress('probe', 0);
     const mediaTools = withSharedPackets(deps.mediaTools);
-    const probed = await probeOnce(mediaTools, request);
+    const intake = await checkIntake(deps.intake, mediaTools, request);
     const detectors: DetectorReport[] = [];
     for (const [index, detector] of deps.detectors.entries()) {
       await progress(`detector:${detector.id}`, index + 1);
       detectors.push(
-        probed.probe
-          ? await runDetector(detector, { input: request.input, probe: probed.probe, mediaTools, signal })
-          : unprobed(detector, probed.failure),
+        intake.result
+          ? await runDetector(detector, {
+              input: request.input,
+              sizeBytes: request.sizeBytes,
+              probe: intake.result.probe,
+              mediaTools,
+              signal,
+            })
+          : notAnalysed(detector, intake.refusal.reason),
       );
     }
     await progress('fusion', stages - 1);
-    const fusion = fuseDetectorReports({ probeFailure: probed.failure, detectors }, policy);
+    const fusion = fuseDetectorReports({ intakeFailure: intake.refusal?.reason ?? null, detectors }, policy);
+    const integrity = intake.result ? intake.result.integrity : intake.refusal.integrity;
+    // Detectors measure their share of what is present; the report's coverage is of what was claimed.
+    const presentShare = intake.result ? intake.result.integrity.presentFraction : 0;
     const tools = await deps.mediaTools.versions();
     await request.onProgress?.('report', 1);
     return {
@@ -71,10 +82,11 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
       pipelineVersion: version,
       createdAt: clock().toISOString(),
       band: fusion.band,
-      reasons: fusion.reasons,
-      media: mediaSummary(request, probed.probe),
+      reasons: [...(intake.result?.notes ?? []), ...fusion.reasons],
+      media: mediaSummary(request, intake.result?.probe ?? request.probe ?? null),
+      integrity,
       detectors,
-      coverage: Number(fusion.coverage.toFixed(3)),
+      coverage: Number((fusion.coverage * presentShare).toFixed(3)),
       versions: {
         pipeline: version,
         node: process.version,
@@ -97,22 +109,32 @@ function pipelineVersion(detectors: readonly Detector[], policy: FusionPolicy): 
   return `p1-${createHash('sha256').update(identity.join('\n')).digest('hex').slice(0, 12)}`;
 }
 
-type Probed = { probe: MediaProbe; failure: null } | { probe: null; failure: string };
+type Intake = { result: IntakeResult; refusal: null } | { result: null; refusal: MediaIntakeRefusal };
 
-/** Unreadable media is a result (not_analyzable), not an error; aborts and bugs still throw. */
-async function probeOnce(mediaTools: MediaTools, request: AnalysisRunRequest): Promise<Probed> {
-  if (request.probe) return { probe: request.probe, failure: null };
+/** Media that fails the intake check is a result (not_analyzable, with the reason), not an error; aborts and bugs still throw. */
+async function checkIntake(
+  check: MediaIntakeCheck,
+  mediaTools: MediaTools,
+  request: AnalysisRunRequest,
+): Promise<Intake> {
   try {
-    return { probe: await mediaTools.probe(request.input, request.signal), failure: null };
+    const result = await check.check({
+      input: request.input,
+      sizeBytes: request.sizeBytes,
+      probe: request.probe,
+      mediaTools,
+      signal: request.signal,
+    });
+    return { result, refusal: null };
   } catch (error) {
-    if (error instanceof MediaToolError && !request.signal.aborted)
-      return { probe: null, failure: error.message };
+    if (error instanceof MediaIntakeRefusal && !request.signal.aborted)
+      return { result: null, refusal: error };
     throw error;
   }
 }
 
-function unprobed(detector: Detector, failure: string): DetectorReport {
-  const reason = `the media could not be probed (${failure})`;
+function notAnalysed(detector: Detector, failure: string): DetectorReport {
+  const reason = `the media failed the intake check (${failure})`;
   return {
     id: detector.id,
     version: detector.version,

@@ -1,20 +1,17 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import type { MediaTools } from '../media/media-probe.js';
 import { describeNonMedia, sniffLength, sniffMedia } from '../media/media-sniffer.js';
-import { MediaToolError } from '../media/media-tool-error.js';
-import { UnreadableMediaError, UnsupportedMediaError } from './analysis-errors.js';
+import { UnsupportedMediaError } from './analysis-errors.js';
 import type { AnalysisPipeline, AnalysisRunRequest } from './analysis-pipeline.js';
 import type { AnalysisReport } from './report.js';
 
 export interface AnalyzeFileDeps {
-  mediaTools: MediaTools;
   pipeline: AnalysisPipeline;
   signal: AbortSignal;
   onProgress?: AnalysisRunRequest['onProgress'];
 }
 
-/** A local file through the whole pipeline without a server: hash, sniff, probe once, analyse. */
+/** A local file through the whole pipeline without a server: hash, sniff, then the pipeline (intake check, detectors). */
 export async function analyzeFile(path: string, deps: AnalyzeFileDeps): Promise<AnalysisReport> {
   const { signal } = deps;
   const { sha256, sizeBytes, head } = await hashFile(path, signal);
@@ -27,11 +24,8 @@ export async function analyzeFile(path: string, deps: AnalyzeFileDeps): Promise<
         : `${path}: not a recognised video, image or audio format`,
     );
   }
-  const probe = await deps.mediaTools.probe(path, signal).catch((error: unknown) => {
-    if (error instanceof MediaToolError && !signal.aborted) throw new UnreadableMediaError(path, error);
-    throw error;
-  });
-  return deps.pipeline.run({ input: path, sha256, sizeBytes, probe, signal, onProgress: deps.onProgress });
+  // Unreadable, cut or undecodable media comes back as a not_analyzable report with the reason.
+  return deps.pipeline.run({ input: path, sha256, sizeBytes, signal, onProgress: deps.onProgress });
 }
 
 /** Streaming SHA-256 (constant memory for any size), keeping the first bytes for sniffing. */

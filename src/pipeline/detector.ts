@@ -5,6 +5,8 @@ export type DetectorNeed = 'probe' | 'packets' | 'frames' | 'faces' | 'audio';
 
 export interface DetectorContext {
   input: MediaInput;
+  /** Size of the input in bytes: packets whose bytes lie past it are not there and never scored. */
+  sizeBytes: number;
   probe: MediaProbe;
   mediaTools: MediaTools;
   signal: AbortSignal;

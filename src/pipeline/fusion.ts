@@ -23,13 +23,13 @@ export interface Fusion {
 }
 
 export function fuseDetectorReports(
-  input: { probeFailure: string | null; detectors: readonly DetectorReport[] },
+  input: { intakeFailure: string | null; detectors: readonly DetectorReport[] },
   policy: FusionPolicy = defaultFusionPolicy,
 ): Fusion {
-  if (input.probeFailure !== null) {
+  if (input.intakeFailure !== null) {
     return {
       band: 'not_analyzable',
-      reasons: [`the media could not be read: ${input.probeFailure}`],
+      reasons: [`the media cannot be analysed: ${input.intakeFailure}`],
       coverage: 0,
     };
   }

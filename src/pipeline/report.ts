@@ -1,4 +1,5 @@
 import type { Coverage, DetectorStrength, Evidence } from './detector.js';
+import type { MediaIntegrity } from './media-intake.js';
 
 export type Band = 'indicators_found' | 'inconclusive' | 'no_indicators' | 'not_analyzable';
 
@@ -40,8 +41,16 @@ export interface AnalysisReport {
     } | null;
     audio: { codec: string | null; sampleRate: number | null; channels: number | null } | null;
   };
+  /**
+   * What of the media is really in the file (samples inside it, keyframes that decode); null when the
+   * file could not be probed. Partly present media is analysed on the present part only.
+   */
+  integrity: MediaIntegrity | null;
   detectors: DetectorReport[];
-  /** Overall share of the media the applicable detectors looked at (0–1), mean over applicable detectors. */
+  /**
+   * Overall share of the media the applicable detectors looked at (0–1): mean over applicable detectors,
+   * times the share of the claimed samples present in the file.
+   */
   coverage: number;
   versions: {
     pipeline: string;

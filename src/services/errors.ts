@@ -32,6 +32,15 @@ export const unsupportedMedia = (detail: string) =>
   new AppError(415, 'unsupported-media-type', 'Unsupported media type', detail);
 export const unprocessableMedia = (detail: string) =>
   new AppError(422, 'media-unreadable', 'Media could not be read', detail);
+/** The file is cut: its index points past the data, or an image has no end. */
+export const mediaTruncated = (detail: string) =>
+  new AppError(422, 'media-truncated', 'Media is truncated', detail);
+/** The samples are there but no frame decodes. */
+export const mediaUndecodable = (detail: string) =>
+  new AppError(422, 'media-undecodable', 'Media does not decode', detail);
+/** The bitstream declares pictures beyond MAX_VIDEO_PIXELS / MAX_IMAGE_PIXELS / MAX_MEDIA_DIMENSION. */
+export const mediaDimensionsTooLarge = (detail: string) =>
+  new AppError(422, 'media-dimensions-too-large', 'Media dimensions too large', detail);
 export const unauthorized = () =>
   new AppError(
     401,

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Database, Media } from '../db/schema.js';
 import type { MediaProbe, MediaTools } from '../media/media-probe.js';
 import { cleanFilename } from '../media/filename.js';
+import { MediaIntakeRefusal, type MediaIntakeCheck } from '../pipeline/media-intake.js';
 import { describeNonMedia, sniffMedia } from '../media/media-sniffer.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import type { AnalysisRepository } from '../repositories/analysis.repository.js';
@@ -11,7 +12,15 @@ import type { MediaRepository } from '../repositories/media.repository.js';
 import type { BlobGateway } from '../storage/blob-gateway.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { Logger } from 'pino';
-import { AppError, notFound, unprocessableMedia, unsupportedMedia } from './errors.js';
+import {
+  AppError,
+  mediaDimensionsTooLarge,
+  mediaTruncated,
+  mediaUndecodable,
+  notFound,
+  unprocessableMedia,
+  unsupportedMedia,
+} from './errors.js';
 import { UploadInspector } from './upload-inspector.js';
 
 export interface RegisteredMedia {
@@ -42,6 +51,8 @@ export interface MediaServiceDeps {
   blobStore: BlobStore;
   blobGateway: BlobGateway;
   mediaTools: MediaTools;
+  /** Integrity and limits check of the stored bytes (the same one the pipeline runs again). */
+  intake: MediaIntakeCheck;
   media: MediaRepository;
   analyses: AnalysisRepository;
   queue: JobQueue;
@@ -73,12 +84,11 @@ export function createMediaService(deps: MediaServiceDeps) {
       throw unsupportedMedia('audio-only files are not analysed; upload a video or image');
     const handle = await deps.blobGateway.open(blobKey);
     try {
-      const probe = await deps.mediaTools.probe(handle.url).catch((error: unknown) => {
-        throw unprocessableMedia(`ffprobe could not read the file: ${firstLine(error)}`);
-      });
-      if (!probe.streams.some((stream) => stream.type === 'video')) {
-        throw unprocessableMedia('no video or image stream was found in the file');
-      }
+      const { probe } = await deps.intake
+        .check({ input: handle.url, sizeBytes, mediaTools: deps.mediaTools })
+        .catch((error: unknown) => {
+          throw error instanceof MediaIntakeRefusal ? refusalError(error) : error;
+        });
       return { mimeType: sniffed.mime, probe };
     } finally {
       await handle.close();
@@ -208,18 +218,18 @@ export function createMediaService(deps: MediaServiceDeps) {
   }
 }
 
-function firstLine(error: unknown): string {
-  // The loopback gateway URL carries a one-time token: never echo it to the client.
-  const message = (error instanceof Error ? error.message : String(error)).replace(
-    /https?:\/\/127\.0\.0\.1:\d+\/\S*/g,
-    'input',
-  );
-  return (
-    message
-      .split('\n')
-      .find((line) => line.trim().length > 0)
-      ?.slice(0, 300) ?? 'unknown error'
-  );
+/** 422 problem with the intake check's stable code and reason. */
+function refusalError(refusal: MediaIntakeRefusal): AppError {
+  switch (refusal.code) {
+    case 'media-truncated':
+      return mediaTruncated(refusal.reason);
+    case 'media-undecodable':
+      return mediaUndecodable(refusal.reason);
+    case 'media-dimensions-too-large':
+      return mediaDimensionsTooLarge(refusal.reason);
+    case 'media-unreadable':
+      return unprocessableMedia(refusal.reason);
+  }
 }
 
 export type MediaService = ReturnType<typeof createMediaService>;

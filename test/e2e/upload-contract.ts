@@ -1,4 +1,15 @@
 import { beforeAll, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import {
+  h264SpsBomb,
+  jpegClaimingHuge,
+  jpegCut,
+  mp4WithCutIndex,
+  mp4WithoutSampleData,
+  mp4WithSampleDataCut,
+  pngClaiming,
+} from '../helpers/hostile-media.js';
 import { generateClip } from '../helpers/media-fixtures.js';
 import {
   createOrgsAndKeys,
@@ -94,7 +105,7 @@ export function describeUploadContract(platform: () => RunningPlatform): void {
     expectProblem(
       await uploadProblem(baseUrl, keys.analyst, bad.truncated, 'truncated.mp4'),
       422,
-      'media-unreadable',
+      'media-truncated',
     );
     expectProblem(
       await uploadProblem(baseUrl, keys.analyst, bad.oversized, 'oversized.mp4'),
@@ -102,6 +113,44 @@ export function describeUploadContract(platform: () => RunningPlatform): void {
       'upload-too-large',
     );
     expect(storedFiles(dataDir)).toEqual(before);
+  });
+
+  it('refuses cut, empty-of-data and oversized-picture media with their 422 codes and keeps nothing', async () => {
+    const { baseUrl, dataDir, workDir } = platform();
+    const before = storedFiles(dataDir);
+    const pngBomb = join(workDir, 'png-bomb.png');
+    await writeFile(pngBomb, pngClaiming(65535, 65535, 4));
+    const cases: [string, string][] = [
+      [await mp4WithCutIndex(workDir), 'media-truncated'],
+      [await mp4WithoutSampleData(workDir), 'media-truncated'],
+      [await h264SpsBomb(workDir), 'media-dimensions-too-large'],
+      [pngBomb, 'media-dimensions-too-large'],
+      [await jpegClaimingHuge(workDir), 'media-dimensions-too-large'],
+      [await jpegCut(workDir, 0.45), 'media-truncated'],
+    ];
+    for (const [path, code] of cases) {
+      const problem = await uploadProblem(baseUrl, keys.analyst, path, basename(path));
+      expectProblem(problem, 422, code);
+      expect(String(problem.body.detail)).not.toMatch(/127\.0\.0\.1/);
+    }
+    expect(storedFiles(dataDir)).toEqual(before);
+  });
+
+  it('accepts an MP4 with 70% of its sample data missing, and its report says it is truncated', async () => {
+    const { baseUrl, workDir } = platform();
+    const partial = await mp4WithSampleDataCut(workDir, 0.3);
+    const response = await uploadMultipart(baseUrl, keys.analyst, partial, 'partial.mp4');
+    expect(response.status).toBe(201);
+    const uploaded = (await response.json()) as { analysisId: string };
+    const analysis = await waitForAnalysis(baseUrl, keys.analyst, uploaded.analysisId);
+    const report = analysis.report as {
+      integrity: { truncated: boolean; presentFraction: number; samplesClaimed: number };
+      reasons: string[];
+    };
+    expect(report.integrity).toMatchObject({ truncated: true, samplesClaimed: 100 });
+    expect(report.integrity.presentFraction).toBeGreaterThan(0.15);
+    expect(report.integrity.presentFraction).toBeLessThan(0.45);
+    expect(report.reasons[0]).toMatch(/^the file is truncated/);
   });
 
   it('takes a resumable tus upload and analyses it', async () => {

@@ -112,11 +112,13 @@ describe('normaliseProbe', () => {
 
 describe('packet table lines', () => {
   it('reads keyed fields in any order, N/A times and side-data continuations', () => {
-    expect(parsePacketTableLine('packet,size=512,flags=K_,dts_time=-0.04,pts_time=0.000000')).toEqual({
+    expect(parsePacketTableLine('packet,size=512,flags=K_,pos=48,dts_time=-0.04,pts_time=0.000000')).toEqual({
       kind: 'packet',
+      posBytes: 48,
       packet: { ptsTime: 0, dtsTime: -0.04, sizeBytes: 512, keyframe: true },
     });
-    expect(parsePacketTableLine('packet,pts_time=N/A,dts_time=N/A,size=9,flags=__')).toMatchObject({
+    expect(parsePacketTableLine('packet,pts_time=N/A,dts_time=N/A,size=9,pos=N/A,flags=__')).toMatchObject({
+      posBytes: null,
       packet: { ptsTime: null, dtsTime: null, keyframe: false },
     });
     expect(parsePacketTableLine('format,start_time=1.480000')).toEqual({ kind: 'start', seconds: 1.48 });

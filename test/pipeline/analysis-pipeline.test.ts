@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { MediaProbe, MediaTools, PacketInfo } from '../../src/media/media-probe.js';
-import { MediaToolError } from '../../src/media/media-tool-error.js';
+import type { MediaProbe, MediaTools } from '../../src/media/media-probe.js';
+import type { PacketTable } from '../../src/media/packet-scan.js';
 import { createAnalysisPipeline, reportDisclaimer } from '../../src/pipeline/analysis-pipeline.js';
 import type { Detector, DetectorContext, DetectorFinding } from '../../src/pipeline/detector.js';
+import {
+  MediaIntakeRefusal,
+  type MediaIntakeCheck,
+  type MediaIntegrity,
+} from '../../src/pipeline/media-intake.js';
 
 const probe: MediaProbe = {
   formatName: 'mov,mp4,m4a,3gp,3g2,mj2',
@@ -58,6 +63,7 @@ function fakeMediaTools(overrides: Partial<MediaTools>): MediaTools {
     versions: async () => ({ ffmpeg: '5.1-test', ffprobe: '5.1-test' }),
     probe: unexpected('probe'),
     packets: unexpected('packets'),
+    decodesAt: unexpected('decodesAt'),
     keyframes: unexpected('keyframes'),
     window: unexpected('window'),
     ...overrides,
@@ -90,12 +96,27 @@ function fakeDetector(
 }
 
 const signal = () => new AbortController().signal;
+
+const wholeMedia: MediaIntegrity = {
+  truncated: false,
+  samplesClaimed: 100,
+  samplesPresent: 100,
+  presentFraction: 1,
+  claimedDurationSeconds: 4,
+  presentDurationSeconds: 4,
+  decodeCheck: { framesTried: 3, framesDecoded: 3 },
+};
+
+/** An intake check that passes the given probe with every sample present. */
+const intactIntake: MediaIntakeCheck = {
+  check: async ({ probe: given }) => ({ probe: given ?? probe, integrity: wholeMedia, notes: [] }),
+};
 const request = { input: '/media/clip.mp4', sha256: 'ab'.repeat(32), sizeBytes: 2000 };
 
 describe('createAnalysisPipeline', () => {
   it('derives its version from detector ids and versions', () => {
     const version = (detectors: Detector[]) =>
-      createAnalysisPipeline({ mediaTools: fakeMediaTools({}), detectors }).version;
+      createAnalysisPipeline({ intake: intactIntake, mediaTools: fakeMediaTools({}), detectors }).version;
     const a = fakeDetector('a', async () => finding(0));
     const b = fakeDetector('b', async () => finding(0));
     expect(version([a, b])).toMatch(/^p1-[0-9a-f]{12}$/);
@@ -107,6 +128,7 @@ describe('createAnalysisPipeline', () => {
   it('reuses a given probe, runs each detector and writes a complete report', async () => {
     const stages: [string, number][] = [];
     const pipeline = createAnalysisPipeline({
+      intake: intactIntake,
       mediaTools: fakeMediaTools({}),
       detectors: [
         fakeDetector('low-a', async () => finding(0.1)),
@@ -160,6 +182,7 @@ describe('createAnalysisPipeline', () => {
 
   it('turns a detector failure into an entry without a score, never a clean band', async () => {
     const pipeline = createAnalysisPipeline({
+      intake: intactIntake,
       mediaTools: fakeMediaTools({}),
       detectors: [
         fakeDetector('broken', async () => Promise.reject(new Error('division by zero'))),
@@ -180,6 +203,7 @@ describe('createAnalysisPipeline', () => {
 
   it('treats an out-of-range score as a detector failure', async () => {
     const pipeline = createAnalysisPipeline({
+      intake: intactIntake,
       mediaTools: fakeMediaTools({}),
       detectors: [fakeDetector('wild', async () => finding(Number.NaN))],
     });
@@ -195,6 +219,7 @@ describe('createAnalysisPipeline', () => {
     };
     const abstains = fakeDetector('gop', async () => finding(null, { abstainReason: 'only 12 packets' }));
     const report = await createAnalysisPipeline({
+      intake: intactIntake,
       mediaTools: fakeMediaTools({}),
       detectors: [notForThis, abstains],
     }).run({ ...request, probe, signal: signal() });
@@ -205,36 +230,64 @@ describe('createAnalysisPipeline', () => {
     expect(report.band).toBe('inconclusive');
   });
 
-  it('probes when no probe is given, and reports unreadable media as not analyzable', async () => {
-    let probes = 0;
-    const unreadable = fakeMediaTools({
-      probe: async () => {
-        probes += 1;
-        throw new MediaToolError({
-          tool: 'ffprobe',
-          failure: 'exit',
-          exitCode: 1,
-          stderrTail: 'Invalid data found\n',
-          detail: 'exited with code 1',
-        });
+  it('reports media refused by the intake check as not analyzable, running no detector', async () => {
+    const refusing: MediaIntakeCheck = {
+      check: async () => {
+        throw new MediaIntakeRefusal(
+          'media-truncated',
+          'none of the 100 samples the index lists is inside the file',
+          { ...wholeMedia, truncated: true, samplesPresent: 0, presentFraction: 0 },
+        );
       },
-    });
+    };
     const report = await createAnalysisPipeline({
-      mediaTools: unreadable,
+      intake: refusing,
+      mediaTools: fakeMediaTools({}),
       detectors: [fakeDetector('a', async () => finding(0))],
     }).run({ ...request, signal: signal() });
-    expect(probes).toBe(1);
     expect(report.band).toBe('not_analyzable');
     expect(report.reasons).toEqual([
-      'the media could not be read: ffprobe exited with code 1: Invalid data found',
+      'the media cannot be analysed: none of the 100 samples the index lists is inside the file',
     ]);
+    expect(report.integrity).toMatchObject({ truncated: true, samplesPresent: 0 });
+    expect(report.coverage).toBe(0);
     expect(report.media.formatName).toBe('unknown');
     expect(report.detectors[0]).toMatchObject({ applicable: false, score: null });
   });
 
+  it('says when only part of the media is present and scales coverage to that part', async () => {
+    const partial: MediaIntegrity = {
+      ...wholeMedia,
+      truncated: true,
+      samplesPresent: 30,
+      presentFraction: 0.3,
+      presentDurationSeconds: 1.2,
+    };
+    const report = await createAnalysisPipeline({
+      intake: {
+        check: async () => ({ probe, integrity: partial, notes: ['the file is truncated: 30 of 100'] }),
+      },
+      mediaTools: fakeMediaTools({}),
+      detectors: [fakeDetector('a', async () => finding(0.1))],
+    }).run({ ...request, probe, signal: signal() });
+    expect(report.integrity).toEqual(partial);
+    expect(report.reasons[0]).toBe('the file is truncated: 30 of 100');
+    expect(report.coverage).toBe(0.3);
+  });
+
   it('reads the packet table once for all detectors of a run', async () => {
     let reads = 0;
-    const table: PacketInfo[] = [{ ptsTime: 0, dtsTime: 0, sizeBytes: 10, keyframe: true }];
+    const table: PacketTable = {
+      packets: [{ ptsTime: 0, dtsTime: 0, sizeBytes: 10, keyframe: true }],
+      listedPackets: 1,
+      presentPackets: 1,
+      presentBytes: 10,
+      presentKeyframes: 1,
+      keyframeTimes: [0],
+      firstTimeSeconds: 0,
+      lastTimeSeconds: 0,
+      meanFrameSeconds: null,
+    };
     const tools = fakeMediaTools({
       packets: async () => {
         reads += 1;
@@ -243,9 +296,22 @@ describe('createAnalysisPipeline', () => {
     });
     const reader = (id: string) =>
       fakeDetector(id, async (context) =>
-        finding((await context.mediaTools.packets(context.input, 0, context.signal)).length / 10),
+        finding(
+          (
+            await context.mediaTools.packets(
+              context.input,
+              0,
+              { sizeBytes: context.sizeBytes },
+              context.signal,
+            )
+          ).packets.length / 10,
+        ),
       );
-    const pipeline = createAnalysisPipeline({ mediaTools: tools, detectors: [reader('a'), reader('b')] });
+    const pipeline = createAnalysisPipeline({
+      intake: intactIntake,
+      mediaTools: tools,
+      detectors: [reader('a'), reader('b')],
+    });
     const report = await pipeline.run({ ...request, probe, signal: signal() });
     expect(report.detectors.map((entry) => entry.score)).toEqual([0.1, 0.1]);
     expect(reads).toBe(1);
@@ -264,7 +330,11 @@ describe('createAnalysisPipeline', () => {
     const never = fakeDetector('never', async () => {
       throw new Error('must not run after abort');
     });
-    const pipeline = createAnalysisPipeline({ mediaTools: fakeMediaTools({}), detectors: [aborting, never] });
+    const pipeline = createAnalysisPipeline({
+      intake: intactIntake,
+      mediaTools: fakeMediaTools({}),
+      detectors: [aborting, never],
+    });
     await expect(pipeline.run({ ...request, probe, signal: controller.signal })).rejects.toBe(reason);
   });
 });

@@ -4,21 +4,23 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFfmpegMediaTools, type FfmpegMediaTools } from '../../src/media/ffmpeg.media-tools.js';
 import type { MediaTools } from '../../src/media/media-probe.js';
-import { MediaToolError } from '../../src/media/media-tool-error.js';
-import { UnreadableMediaError, UnsupportedMediaError } from '../../src/pipeline/analysis-errors.js';
+import { defaultMediaLimits } from '../../src/media/media-limits.js';
+import { UnsupportedMediaError } from '../../src/pipeline/analysis-errors.js';
 import { createAnalysisPipeline, type AnalysisPipeline } from '../../src/pipeline/analysis-pipeline.js';
 import { analyzeFile } from '../../src/pipeline/analyze-file.js';
 import { defaultDetectors } from '../../src/pipeline/default-detectors.js';
+import { createMediaIntakeCheck } from '../../src/pipeline/media-intake.js';
 import { createMediaTempDir, generateClip, splice, type MediaTempDir } from '../helpers/media-fixtures.js';
 
 let temp: MediaTempDir;
 let tools: FfmpegMediaTools;
 let pipeline: AnalysisPipeline;
+const intake = createMediaIntakeCheck({ limits: defaultMediaLimits });
 
 beforeAll(async () => {
   temp = await createMediaTempDir();
   tools = await createFfmpegMediaTools();
-  pipeline = createAnalysisPipeline({ mediaTools: tools, detectors: defaultDetectors() });
+  pipeline = createAnalysisPipeline({ mediaTools: tools, detectors: defaultDetectors(), intake });
 });
 afterAll(() => temp.remove());
 
@@ -36,7 +38,10 @@ describe('analyzeFile', () => {
       ...tools,
       probe: (input, abort) => ((probes += 1), tools.probe(input, abort)),
     };
-    const report = await analyzeFile(clip, { mediaTools: counting, pipeline, signal: signal() });
+    const report = await analyzeFile(clip, {
+      pipeline: createAnalysisPipeline({ mediaTools: counting, detectors: defaultDetectors(), intake }),
+      signal: signal(),
+    });
     expect(probes).toBe(1);
     expect(report.media.sha256).toBe(
       createHash('sha256')
@@ -57,7 +62,7 @@ describe('analyzeFile', () => {
       { seconds: 5, gop: 30, crf: 20 },
       { seconds: 5, source: 'mandelbrot', gop: 25, crf: 28 },
     ]);
-    const report = await analyzeFile(spliced, { mediaTools: tools, pipeline, signal: signal() });
+    const report = await analyzeFile(spliced, { pipeline, signal: signal() });
     expect(report.band).toBe('indicators_found');
     expect(report.reasons[0]).toMatch(
       /^gop-double-compression scored 0\.\d+ .*two differently encoded streams joined/,
@@ -67,29 +72,25 @@ describe('analyzeFile', () => {
   it('refuses what is not media, naming what it is', async () => {
     const page = join(temp.dir, 'page.mp4');
     await writeFile(page, '<!doctype html><html><script>alert(1)</script></html>');
-    await expect(analyzeFile(page, { mediaTools: tools, pipeline, signal: signal() })).rejects.toThrow(
-      UnsupportedMediaError,
-    );
-    await expect(analyzeFile(page, { mediaTools: tools, pipeline, signal: signal() })).rejects.toThrow(
+    await expect(analyzeFile(page, { pipeline, signal: signal() })).rejects.toThrow(UnsupportedMediaError);
+    await expect(analyzeFile(page, { pipeline, signal: signal() })).rejects.toThrow(
       /the file is HTML, not media/,
     );
     const empty = join(temp.dir, 'empty.mp4');
     await writeFile(empty, '');
-    await expect(analyzeFile(empty, { mediaTools: tools, pipeline, signal: signal() })).rejects.toThrow(
-      /is empty/,
-    );
+    await expect(analyzeFile(empty, { pipeline, signal: signal() })).rejects.toThrow(/is empty/);
   });
 
-  it('turns a probe failure into a typed unreadable-media error', async () => {
+  it('reports media ffprobe cannot read as not analyzable, with the reason', async () => {
     const broken = join(temp.dir, 'broken.mp4');
     const header = Buffer.from('0000001c667479706d703432000000006d7034326973366d', 'hex');
     await writeFile(broken, Buffer.concat([header, Buffer.alloc(2048, 0x5a)]));
-    const error = await analyzeFile(broken, { mediaTools: tools, pipeline, signal: signal() }).catch(
-      (caught: unknown) => caught,
+    const report = await analyzeFile(broken, { pipeline, signal: signal() });
+    expect(report.band).toBe('not_analyzable');
+    expect(report.reasons[0]).toMatch(
+      /^the media cannot be analysed: ffprobe could not read the file: ffprobe/,
     );
-    expect(error).toBeInstanceOf(UnreadableMediaError);
-    expect(error).toMatchObject({ code: 'media-unreadable' });
-    expect((error as Error).message).toMatch(/broken\.mp4 is not readable media: ffprobe/);
-    expect((error as Error).cause).toBeInstanceOf(MediaToolError);
+    expect(report.integrity).toBeNull();
+    expect(report.detectors.every((detector) => detector.score === null)).toBe(true);
   });
 });

@@ -30,17 +30,17 @@ const notApplicable = (id: string, reason: string): DetectorReport => ({
   coverage: null,
 });
 
-const fuse = (...detectors: DetectorReport[]) => fuseDetectorReports({ probeFailure: null, detectors });
+const fuse = (...detectors: DetectorReport[]) => fuseDetectorReports({ intakeFailure: null, detectors });
 
 describe('fuseDetectorReports', () => {
   it('is not analyzable when the media could not be probed', () => {
     const fusion = fuseDetectorReports({
-      probeFailure: 'ffprobe exited with code 1: Invalid data',
+      intakeFailure: 'ffprobe exited with code 1: Invalid data',
       detectors: [],
     });
     expect(fusion).toEqual({
       band: 'not_analyzable',
-      reasons: ['the media could not be read: ffprobe exited with code 1: Invalid data'],
+      reasons: ['the media cannot be analysed: ffprobe exited with code 1: Invalid data'],
       coverage: 0,
     });
   });

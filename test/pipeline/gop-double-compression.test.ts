@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFfmpegMediaTools, type FfmpegMediaTools } from '../../src/media/ffmpeg.media-tools.js';
@@ -124,6 +125,7 @@ afterAll(() => temp.remove());
 async function contextFor(path: string): Promise<DetectorContext> {
   return {
     input: path,
+    sizeBytes: (await stat(path)).size,
     probe: await tools.probe(path),
     mediaTools: tools,
     signal: new AbortController().signal,

@@ -22,7 +22,13 @@ afterAll(() => temp.remove());
 
 async function analyse(path: string): Promise<DetectorFinding> {
   const probe = await tools.probe(path);
-  const context = { input: path, probe, mediaTools: tools, signal: new AbortController().signal };
+  const context = {
+    input: path,
+    sizeBytes: 0,
+    probe,
+    mediaTools: tools,
+    signal: new AbortController().signal,
+  };
   expect(detector.applicable(context)).toEqual({ applicable: true });
   return detector.analyze(context);
 }
@@ -147,6 +153,7 @@ describe('metadata-traces on probes', () => {
   const context = (media: MediaProbe) => ({
     input: 'unused',
     probe: media,
+    sizeBytes: 0,
     mediaTools: undefined as never,
     signal: new AbortController().signal,
   });

@@ -1,5 +1,7 @@
 import { createFfmpegMediaTools } from '../../media/ffmpeg.media-tools.js';
+import { mediaLimitsFromConfig } from '../../media/media-limits.js';
 import { analyzeFile } from '../../pipeline/analyze-file.js';
+import { createMediaIntakeCheck } from '../../pipeline/media-intake.js';
 import { createAnalysisPipeline } from '../../pipeline/analysis-pipeline.js';
 import { defaultDetectors } from '../../pipeline/default-detectors.js';
 import type { AnalysisReport } from '../../pipeline/report.js';
@@ -15,16 +17,23 @@ export const analyzeCommand: CliCommand = {
       return 2;
     }
     const config = loadConfig();
+    const limits = mediaLimitsFromConfig(config);
     const mediaTools = await createFfmpegMediaTools({
       ffmpegPath: config.FFMPEG_PATH,
       ffprobePath: config.FFPROBE_PATH,
+      limits,
+      notice: (message) => console.error(`warning: ${message}`),
     });
-    const pipeline = createAnalysisPipeline({ mediaTools, detectors: defaultDetectors() });
+    const pipeline = createAnalysisPipeline({
+      mediaTools,
+      detectors: defaultDetectors(),
+      intake: createMediaIntakeCheck({ limits }),
+    });
     const controller = new AbortController();
     const abort = () => controller.abort(new Error('interrupted'));
     process.once('SIGINT', abort);
     try {
-      const report = await analyzeFile(file, { mediaTools, pipeline, signal: controller.signal });
+      const report = await analyzeFile(file, { pipeline, signal: controller.signal });
       console.log(values.json ? JSON.stringify(report, null, 2) : summarise(report));
       return 0;
     } finally {

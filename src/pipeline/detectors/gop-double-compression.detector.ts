@@ -1,3 +1,4 @@
+import { maxKeptPackets } from '../../media/packet-scan.js';
 import type { Detector, DetectorContext, DetectorFinding } from '../detector.js';
 import { framesInDisplayOrder } from './display-order-frames.js';
 import { analyseGopCadence } from './gop-cadence.js';
@@ -7,8 +8,9 @@ import { round } from './statistics.js';
 import { expectedFrameCount, intraOnlyCodecs, isStillImage, primaryVideoStream } from './video-stream.js';
 
 const minFrames = 60;
-// The comb search is O(frames × periods × shuffles), about 1.2 s CPU at this size; longer streams are analysed from the start.
-const maxFrames = 12_000;
+// The comb search is O(frames × periods × shuffles), about 1.2 s CPU at this size; longer streams are
+// analysed from the start (the packet table keeps only this many packets).
+const maxFrames = maxKeptPackets;
 const permutations = 32;
 const permutationSeed = 0x9e3779b9;
 const minPeriod = 6;
@@ -49,14 +51,21 @@ export function createGopDoubleCompressionDetector(): Detector {
 async function analyze(context: DetectorContext): Promise<DetectorFinding> {
   const video = primaryVideoStream(context.probe);
   if (!video) throw new Error('no video stream');
-  const packets = await context.mediaTools.packets(context.input, video.index, context.signal);
-  const frames = framesInDisplayOrder(packets);
+  // Only packets whose bytes are in the file: a truncated file is judged on what it holds.
+  const table = await context.mediaTools.packets(
+    context.input,
+    video.index,
+    { sizeBytes: context.sizeBytes },
+    context.signal,
+  );
+  const present = table.presentPackets;
+  const frames = framesInDisplayOrder(table.packets);
   const analysed = frames.slice(0, maxFrames);
   const coverage = {
     unit: 'video packets',
     analysed: analysed.length,
-    total: packets.length,
-    fraction: packets.length ? analysed.length / packets.length : 0,
+    total: present,
+    fraction: present ? Math.min(1, analysed.length / present) : 0,
   };
   const abstain = (abstainReason: string): DetectorFinding => ({
     score: null,
@@ -64,10 +73,10 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
     coverage,
     evidence: [],
     explanation: abstainReason,
-    measurements: { packets: packets.length },
+    measurements: { packets: present },
   });
   if (frames.length < minFrames)
-    return abstain(`only ${frames.length} video packets; at least ${minFrames} are needed`);
+    return abstain(`only ${frames.length} video packets present; at least ${minFrames} are needed`);
   if (frames.every((frame) => frame.role === 'intra')) {
     return abstain('every frame is a keyframe (intra-only coding), so there is no prediction to examine');
   }
@@ -96,7 +105,7 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
     evidence: [...prediction.evidence, ...cadence.findings.map(({ score: _score, ...evidence }) => evidence)],
     explanation: `${gop}${prediction.summary} ${joins} Re-encoding is common (platforms do it) and is not manipulation by itself.`,
     measurements: {
-      packets: packets.length,
+      packets: present,
       framesAnalysed: analysed.length,
       keyframes: analysed.filter((frame) => frame.role === 'intra').length,
       forwardFrames: analysed.filter((frame) => frame.role === 'forward').length,
