@@ -93,23 +93,35 @@ export async function runFuzz(options: FuzzRunOptions): Promise<FuzzRunResult> {
       MAX_UPLOAD_BYTES: String(16 * MiB),
       RECONCILE_INTERVAL_SECONDS: '10',
     };
+    log(`seed media ready in ${seconds(started)} s`);
     server = await startGuardian('serve', env, 180_000);
+    log(`server up in ${seconds(started)} s (pid ${String(server.process.pid)})`);
     const baseUrl = server.url ?? '';
     const pid = server.process.pid ?? 0;
     const failedAttempts = watchFailedAttempts(server);
 
     const org = await runGuardian(['org', 'create', 'Fuzz'], env);
     if (org.code !== 0) throw new Error(`org create failed: ${org.stderr}`);
+    // One admin key through the CLI (slow: a process each), then one analyst key per lane through the API.
+    const admin = await runGuardian(
+      ['apikey', 'create', '--org', 'Fuzz', '--name', 'fuzz admin', '--role', 'admin'],
+      env,
+    );
+    if (admin.code !== 0) throw new Error(`apikey create failed: ${admin.stderr}`);
+    const adminKey = admin.stdout.trim().split('\n').at(-1) ?? '';
     const lanes: Lane[] = [];
     for (let i = 0; i < options.concurrency; i++) {
-      const created = await runGuardian(
-        ['apikey', 'create', '--org', 'Fuzz', '--name', `lane ${i}`, '--role', 'analyst'],
-        env,
-      );
-      if (created.code !== 0) throw new Error(`apikey create failed: ${created.stderr}`);
-      lanes.push({ key: created.stdout.trim().split('\n').at(-1) ?? '' });
+      const created = await fetch(`${baseUrl}/api/v1/api-keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `fuzz lane ${i}`, role: 'analyst' }),
+      });
+      const body = parseJson(await created.text());
+      if (created.status !== 201 || typeof body?.key !== 'string')
+        throw new Error(`api key: ${created.status}`);
+      lanes.push({ key: body.key });
     }
-
+    log(`API keys ready in ${seconds(started)} s`);
     const inFlight = new Set<CaseResult>();
     const memory = { afterWarmUp: 0, peak: 0, peakTree: 0, peakTreeCase: null as string | null };
     let warmedUp = false;
@@ -172,7 +184,10 @@ export async function runFuzz(options: FuzzRunOptions): Promise<FuzzRunResult> {
     for (const fuzzCase of warmUp) results.push(await runCase(lanes[0]!, fuzzCase));
     memory.afterWarmUp = residentBytes(pid) ?? 0;
     warmedUp = true;
-    log(`warm-up done: server RSS ${mib(memory.afterWarmUp)} MiB (peak so far ${mib(memory.peak)} MiB)`);
+    const warmUpDone = Date.now();
+    log(
+      `warm-up done in ${seconds(started)} s: server RSS ${mib(memory.afterWarmUp)} MiB (peak so far ${mib(memory.peak)} MiB)`,
+    );
     const cases = selectCases(generator, options.cases, options.only);
 
     let next = 0;
@@ -203,6 +218,7 @@ export async function runFuzz(options: FuzzRunOptions): Promise<FuzzRunResult> {
       }),
     );
     clearInterval(sampler);
+    log(`${results.length - warmUp.length} cases after the warm-up in ${seconds(warmUpDone)} s`);
     for (const result of results) result.failedAttempts = failedAttempts.get(result.name) ?? 0;
 
     // Give the server a moment to finish deleting rejected blobs, then look for anything left behind.
@@ -384,6 +400,7 @@ function parseJson(text: string): Record<string, unknown> | null {
   }
 }
 
+const seconds = (since: number) => Math.round((Date.now() - since) / 100) / 10;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const mib = (bytes: number) => Math.round(bytes / MiB);
 const errorText = (error: unknown) =>

@@ -15,21 +15,21 @@ const video = (seconds: number) => [
   ...['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`],
   ...['-pix_fmt', 'yuv420p', '-fflags', '+bitexact', '-flags', '+bitexact', '-map_metadata', '-1'],
 ];
-const h264 = ['-c:v', 'libx264', '-preset', 'veryfast', '-g', '15', '-c:a', 'aac', '-b:a', '32k'];
+const h264 = ['-c:v', 'libx264', '-preset', 'veryfast', '-g', '5', '-c:a', 'aac', '-b:a', '32k'];
 
 const recipes: { name: string; format: SeedMedia['format']; extension: string; args: string[] }[] = [
-  { name: 'mp4-h264-aac', format: 'iso-bmff', extension: 'mp4', args: [...video(2), ...h264] },
+  { name: 'mp4-h264-aac', format: 'iso-bmff', extension: 'mp4', args: [...video(1), ...h264] },
   {
     name: 'mp4-faststart',
     format: 'iso-bmff',
     extension: 'mp4',
-    args: [...video(2), ...h264, '-movflags', '+faststart'],
+    args: [...video(1), ...h264, '-movflags', '+faststart'],
   },
   {
     name: 'fmp4-h264',
     format: 'iso-bmff',
     extension: 'mp4',
-    args: [...video(2), ...h264, '-movflags', 'frag_keyframe+empty_moov+default_base_moof'],
+    args: [...video(1), ...h264, '-movflags', 'frag_keyframe+empty_moov+default_base_moof'],
   },
   {
     name: 'webm-vp9',
@@ -37,12 +37,12 @@ const recipes: { name: string; format: SeedMedia['format']; extension: string; a
     extension: 'webm',
     args: [
       ...video(1),
-      ...['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '200k', '-g', '10'],
+      ...['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '200k', '-g', '5'],
       ...['-c:a', 'libopus', '-b:a', '32k'],
     ],
   },
-  { name: 'mkv-h264', format: 'matroska', extension: 'mkv', args: [...video(2), ...h264] },
-  { name: 'ts-h264', format: 'mpegts', extension: 'ts', args: [...video(2), ...h264] },
+  { name: 'mkv-h264', format: 'matroska', extension: 'mkv', args: [...video(1), ...h264] },
+  { name: 'ts-h264', format: 'mpegts', extension: 'ts', args: [...video(1), ...h264] },
   {
     name: 'png',
     format: 'png',
@@ -66,7 +66,7 @@ const recipes: { name: string; format: SeedMedia['format']; extension: string; a
   },
 ];
 
-/** Encodes every seed into dir (a second or two each, 160x120 at most: the fuzz run multiplies them). */
+/** Encodes every seed into dir (a second each, 160x120 at most: the fuzz run multiplies them). */
 export async function generateSeedMedia(dir: string): Promise<SeedMedia[]> {
   await mkdir(dir, { recursive: true });
   const seeds: SeedMedia[] = [];
