@@ -13,7 +13,7 @@ describe('fuzz corpus through POST /api/v1/media (guardian serve, embedded defau
       console.log(
         `fuzz: FUZZ_SEED=${settings.runSeed} FUZZ_CASES=${settings.cases}; failing files go to ${settings.failuresDir}`,
       );
-      const run = await runFuzz(settings);
+      const run = await runFuzz({ ...settings, log: (line) => console.log(line) });
       console.log(formatSummary(run));
       expect(run.results.length).toBeGreaterThanOrEqual(Math.min(300, settings.cases));
       expect(violationGroups(run.results), formatSummary(run)).toEqual([]);
