@@ -6,6 +6,7 @@ import { leftoverFiles, type FileEntry } from './leftovers.js';
 import { fuzzCases, type FuzzCase } from './mutations.js';
 import { residentBytes, treeResidentBytes } from './process-memory.js';
 import { generateSeedMedia } from './seed-media.js';
+import { decodedVideoFrames } from './decode-oracle.js';
 
 const MiB = 1024 * 1024;
 
@@ -35,6 +36,7 @@ export type Violation =
   | 'analysis-failed'
   | 'analysis-stuck'
   | 'done-without-band'
+  | 'verdict-without-media'
   | 'request-error'
   | 'server-exited'
   | 'rss-jump'
@@ -49,6 +51,8 @@ export interface CaseResult {
   code: string | null;
   band: string | null;
   analysisStatus: string | null;
+  /** Video frames ffmpeg decodes from the file (test oracle); checked for accepted files only. */
+  decodedFrames: number | null;
   /** `analysis attempt failed` lines the server logged for this case's analysis. */
   failedAttempts: number;
   violations: { kind: Violation; detail: string }[];
@@ -81,6 +85,7 @@ export async function runFuzz(options: FuzzRunOptions): Promise<FuzzRunResult> {
   const dataDir = join(workDir, 'data');
   const serverTmpDir = join(workDir, 'server-tmp');
   mkdirSync(serverTmpDir);
+  mkdirSync(join(workDir, 'accepted'));
   let server: RunningGuardian | null = null;
   try {
     const seeds = await generateSeedMedia(join(workDir, 'seeds'));
@@ -89,7 +94,7 @@ export async function runFuzz(options: FuzzRunOptions): Promise<FuzzRunResult> {
       PORT: '0',
       // The server's os.tmpdir() and its ffmpeg children's: what is left here was left by the platform.
       TMPDIR: serverTmpDir,
-      WORKER_CONCURRENCY: '2',
+      WORKER_CONCURRENCY: String(Math.max(2, Math.ceil(options.concurrency / 2))),
       MAX_UPLOAD_BYTES: String(16 * MiB),
       RECONCILE_INTERVAL_SECONDS: '10',
     };
@@ -161,6 +166,7 @@ export async function runFuzz(options: FuzzRunOptions): Promise<FuzzRunResult> {
         code: null,
         band: null,
         analysisStatus: null,
+        decodedFrames: null,
         failedAttempts: 0,
         violations: [],
         startedAt: Date.now(),
@@ -168,7 +174,15 @@ export async function runFuzz(options: FuzzRunOptions): Promise<FuzzRunResult> {
       };
       inFlight.add(result);
       try {
-        await checkCase(baseUrl, lane.key, fuzzCase, result, options.analysisBudgetMs, acceptedMediaIds);
+        await checkCase(baseUrl, lane.key, fuzzCase, result, {
+          budgetMs: options.analysisBudgetMs,
+          acceptedMediaIds,
+          casePath: join(
+            workDir,
+            'accepted',
+            `${results.length}-${Math.random().toString(36).slice(2)}.${fuzzCase.extension}`,
+          ),
+        });
       } catch (error) {
         addViolation(result, serverExited ? 'server-exited' : 'request-error', errorText(error));
       } finally {
@@ -289,9 +303,9 @@ async function checkCase(
   key: string,
   fuzzCase: FuzzCase,
   result: CaseResult,
-  budgetMs: number,
-  acceptedMediaIds: Set<string>,
+  context: { budgetMs: number; acceptedMediaIds: Set<string>; casePath: string },
 ): Promise<void> {
+  const { budgetMs, acceptedMediaIds } = context;
   let response: Response;
   for (let attempt = 0; ; attempt++) {
     const form = new FormData();
@@ -333,6 +347,11 @@ async function checkCase(
   }
   acceptedMediaIds.add(body.id);
   analysisCases.set(body.analysisId, fuzzCase.name);
+  // Decoded while the platform analyses: a verdict needs media that is really there.
+  writeFileSync(context.casePath, fuzzCase.bytes);
+  const decoded = decodedVideoFrames(context.casePath).finally(() =>
+    rmSync(context.casePath, { force: true }),
+  );
   const deadline = Date.now() + budgetMs;
   for (;;) {
     const poll = await fetch(`${baseUrl}/api/v1/analyses/${body.analysisId}`, {
@@ -356,6 +375,13 @@ async function checkCase(
     if (analysis.status === 'done') {
       result.band = typeof analysis.band === 'string' ? analysis.band : null;
       if (!result.band) addViolation(result, 'done-without-band', JSON.stringify(analysis).slice(0, 200));
+      result.decodedFrames = await decoded;
+      if (result.decodedFrames === 0 && result.band !== 'not_analyzable')
+        addViolation(
+          result,
+          'verdict-without-media',
+          `band ${String(result.band)} but ffmpeg decodes no video frame`,
+        );
       return;
     }
     if (analysis.status === 'failed') {

@@ -10,7 +10,7 @@ export function outcomeOf(result: CaseResult): string {
   if (result.violations.length > 0)
     return `VIOLATION ${[...new Set(result.violations.map((v) => v.kind))].join('+')}`;
   if (result.status !== null && result.status >= 400) return `${result.status} ${result.code ?? '?'}`;
-  return `201 done ${result.band ?? '?'}`;
+  return `201 done ${result.band ?? '?'}${result.decodedFrames === 0 ? ' (no frame decodes)' : ''}`;
 }
 
 /** Violations grouped by mutation class and kind, with a count and one example case each. */
