@@ -20,6 +20,7 @@ describe('fuzz corpus through POST /api/v1/media (guardian serve, embedded defau
       expect(run.leftovers.map((file) => file.path)).toEqual([]);
       expect(run.serverExitCode).toBe(0);
     },
-    20 * 60_000,
+    // Start-up (seeds, a first PGlite start) plus the case limit plus one analysis budget for the last cases.
+    settings.maxRunMs + settings.analysisBudgetMs + 10 * 60_000,
   );
 });
