@@ -438,13 +438,15 @@ function polyglots(seed: SeedMedia): Mutation[] {
         const free = Buffer.concat([Buffer.alloc(8), htmlHead]);
         free.writeUInt32BE(free.length, 0);
         free.write('free', 4, 'latin1');
-        const moovFirst =
-          walkBoxes(bytes).findIndex((box) => box.type === 'moov') <
-          walkBoxes(bytes).findIndex((box) => box.type === 'mdat');
-        // Before a moov that precedes mdat the chunk offsets would shift: then the html goes at the end.
-        return moovFirst
-          ? Buffer.concat([bytes, free])
-          : Buffer.concat([bytes.subarray(0, ftyp.end), free, bytes.subarray(ftyp.end)]);
+        const out = Buffer.concat([bytes.subarray(0, ftyp.end), free, bytes.subarray(ftyp.end)]);
+        // Chunk offsets are absolute: move them with the bytes, so the file stays valid media.
+        return (
+          patchEach(out, 'stco', (copy, _box, p) => {
+            const count = copy.readUInt32BE(p + 4);
+            for (let i = 0; i < count; i++)
+              copy.writeUInt32BE(copy.readUInt32BE(p + 8 + 4 * i) + free.length, p + 8 + 4 * i);
+          }) ?? out
+        );
       }),
     );
   }
