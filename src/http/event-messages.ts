@@ -3,9 +3,7 @@ import type { Analysis } from '../db/schema.js';
 import type { AnalysisProgressEvent } from '../events/event-bus.js';
 import { bandSchema } from './schemas.js';
 
-/** Every message is one JSON text frame; the ids name them in the OpenAPI document's components.schemas. */
-export const eventMessageSchemas = z.registry<{ id: string; description: string }>();
-
+// Every message is one JSON text frame; the ids (zod's global registry) name them in components.schemas.
 const analysisStatus = z.enum(['queued', 'running', 'done', 'failed']);
 const analysisFields = {
   orgId: z.uuid(),
@@ -22,7 +20,7 @@ export const subscribedMessage = z
     orgId: z.uuid(),
     analysisId: z.uuid().nullable().describe('the `?analysisId=` filter, or null for every analysis'),
   })
-  .register(eventMessageSchemas, {
+  .meta({
     id: 'EventsSubscribedMessage',
     description: 'First message on every connection.',
   });
@@ -34,7 +32,7 @@ export const analysisStateMessage = z
     band: bandSchema.nullable().describe('set once the analysis is done'),
     at: z.iso.datetime().describe('when the analysis last changed'),
   })
-  .register(eventMessageSchemas, {
+  .meta({
     id: 'EventsAnalysisStateMessage',
     description:
       'Sent once, right after `subscribed`, on a connection filtered by `?analysisId=`: where that analysis stands now, so a late subscriber need not wait for the next event. Events older than this state are not sent after it.',
@@ -47,7 +45,7 @@ export const analysisEventMessage = z
     band: bandSchema.nullable().optional().describe('present on `analysis.done`'),
     at: z.iso.datetime().describe('when the worker published the event'),
   })
-  .register(eventMessageSchemas, {
+  .meta({
     id: 'EventsAnalysisEventMessage',
     description:
       'Progress of an analysis of the organisation as the worker reports it (`analysis.progress`), and its end (`analysis.done` with the band, or `analysis.failed`).',
@@ -55,7 +53,7 @@ export const analysisEventMessage = z
 
 export const errorMessage = z
   .object({ type: z.literal('error'), code: z.string(), detail: z.string() })
-  .register(eventMessageSchemas, {
+  .meta({
     id: 'EventsErrorMessage',
     description:
       'The subscription cannot go on (e.g. the analysis was deleted): the server closes the connection right after, with close code 4000 + the HTTP status of `code` (4404 for `not-found`), or 1011.',
@@ -63,7 +61,7 @@ export const errorMessage = z
 
 export const eventsServerMessage = z
   .discriminatedUnion('type', [subscribedMessage, analysisStateMessage, analysisEventMessage, errorMessage])
-  .register(eventMessageSchemas, {
+  .meta({
     id: 'EventsServerMessage',
     description:
       'Any message the server sends on `/api/v1/events`. Messages a client sends are ignored (at most 4 KiB).',

@@ -1,27 +1,24 @@
 import type { SwaggerTransform, SwaggerTransformObject } from '@fastify/swagger';
-import { createJsonSchemaTransform } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { eventMessageSchemas } from './event-messages.js';
-
-// Schemas registered here become components (referenced, not inlined); none are registered globally.
-const routeSchemaTransform = createJsonSchemaTransform({ schemaRegistry: eventMessageSchemas });
+import './event-messages.js';
 
 /**
  * Route schemas (zod) to OpenAPI operations; each operation gets an operationId derived from its method and
  * path (`GET /api/v1/analyses/{id}` → `getAnalysesById`) unless the route names one.
  */
 export const openApiTransform: SwaggerTransform = (input) => {
-  const { schema, url } = routeSchemaTransform(input as Parameters<typeof routeSchemaTransform>[0]);
+  const { schema, url } = jsonSchemaTransform(input as Parameters<typeof jsonSchemaTransform>[0]);
   if (!schema || schema.hide) return { schema, url };
   const method = [input.route.method].flat()[0] ?? 'GET';
   return { schema: { operationId: operationIdOf(method, input.url), ...schema }, url };
 };
 
-/** The document as a whole: the WebSocket message schemas go into components.schemas. */
+/** The document as a whole: schemas with an id (the WebSocket messages) go into components.schemas, once each. */
 export const openApiTransformObject: SwaggerTransformObject = (documentObject) => {
   if (!('openapiObject' in documentObject)) throw new Error('the document is OpenAPI 3, never Swagger 2');
   const { openapiObject } = documentObject;
-  const { schemas } = z.toJSONSchema(eventMessageSchemas, {
+  const { schemas } = z.toJSONSchema(z.globalRegistry, {
     target: 'draft-2020-12',
     uri: (id) => `#/components/schemas/${id}`,
   });
