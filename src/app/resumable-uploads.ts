@@ -65,11 +65,8 @@ export function createResumableUploads(deps: {
       try {
         const media = await adopt(upload.id, principal);
         await keepReceipt(upload.id, { ...outcome, media, problem: null });
-        // tus 1.0: a PATCH answers 204; a creation that completes the upload stays 201 with its Location.
-        return {
-          ...(request.method === 'PATCH' ? { status_code: 204 } : {}),
-          headers: { 'Guardian-Media-Id': media.mediaId, 'Guardian-Analysis-Id': media.analysisId },
-        };
+        // The status stays tus's own: 204 for the last PATCH, 201 (with Location) for a creation that completes.
+        return { headers: { 'Guardian-Media-Id': media.mediaId, 'Guardian-Analysis-Id': media.analysisId } };
       } catch (error) {
         const problem = problemBody(appErrorOf(error, upload.id));
         await keepReceipt(upload.id, { ...outcome, media: null, problem });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { Upload } from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -131,6 +131,17 @@ describe('tus: the last PATCH', () => {
     const foreignHead = await fetch(uploadUrl, { method: 'HEAD', headers: tus(otherOrgKeys.analyst) });
     expect(foreignHead.status).toBe(404);
     expect(foreignHead.headers.get('guardian-media-id')).toBeNull();
+
+    // The record of the outcome goes with the expiry sweep, UPLOAD_EXPIRY_SECONDS after the upload finished.
+    const receipt = join(opened.dataDir, 'uploads', `${uploadUrl.split('/').at(-1)}.receipt.json`);
+    expect(existsSync(receipt)).toBe(true);
+    await opened.platform.uploads.handler.cleanUpExpired();
+    expect(existsSync(receipt)).toBe(true);
+    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600_000);
+    utimesSync(receipt, twoDaysAgo, twoDaysAgo);
+    await opened.platform.uploads.handler.cleanUpExpired();
+    expect(existsSync(receipt)).toBe(false);
+    await expectProblem(await fetch(uploadUrl, { headers: bearer(keys.analyst) }), 404, 'not-found');
   });
 
   it('a creation that carries the whole file answers 201 with Location and the ids', async () => {
