@@ -235,6 +235,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
         maxUploadBytes: config.MAX_UPLOAD_BYTES,
         expirySeconds: config.UPLOAD_EXPIRY_SECONDS,
       }),
+      dataDir: config.DATA_DIR,
       mediaService,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
       log,

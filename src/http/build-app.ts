@@ -5,7 +5,7 @@ import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { EventBus } from '../events/event-bus.js';
 import type { AnalysisRepository } from '../repositories/analysis.repository.js';
@@ -40,6 +40,7 @@ import { outboxRoutes } from './routes/outbox.routes.js';
 import { passwordResetRoutes } from './routes/password-reset.routes.js';
 import { twoFactorRoutes } from './routes/two-factor.routes.js';
 import { openApiDocument } from './openapi-document.js';
+import { openApiTransform, openApiTransformObject } from './openapi-transform.js';
 import { createSessionCookies } from './session-cookie.js';
 
 export interface AccountsDeps {
@@ -139,7 +140,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerRateLimits(app, deps.rateLimitStore ? { redis: deps.rateLimitStore } : {});
   await app.register(websocket, { options: { maxPayload: 4096 } });
   await app.register(multipart);
-  await app.register(swagger, { openapi: openApiDocument, transform: jsonSchemaTransform });
+  await app.register(swagger, {
+    openapi: openApiDocument,
+    transform: openApiTransform,
+    transformObject: openApiTransformObject,
+  });
   await app.register(cookie);
   const sessionCookies = createSessionCookies({
     allowInsecureHttp: deps.allowInsecureSessionCookie ?? false,
@@ -179,7 +184,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     delivery: deps.accountSecurity?.mailDelivery ?? 'outbox',
   });
   await app.register(apiKeysRoutes, { apiKeys: deps.apiKeys, audit: deps.audit });
-  await app.register(eventsRoutes, { events: deps.events });
+  await app.register(eventsRoutes, { events: deps.events, analyses: deps.analysisService });
   await app.register(auditRoutes, { audit: deps.audit });
   await app.register(uploadsRoutes, deps.uploads);
   app.get(

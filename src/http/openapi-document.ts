@@ -5,7 +5,10 @@ export const openApiDocument = {
     version: '1',
     description:
       'Media-forensics analysis with explainable detectors. Errors are RFC 9457 problem+json with a stable `code`.',
+    license: { name: 'AGPL-3.0-only', identifier: 'AGPL-3.0-only' },
   },
+  // Self-hosted: the API is served by the same server as this document, wherever that runs.
+  servers: [{ url: '/', description: 'the server that serves this document' }],
   components: {
     securitySchemes: {
       apiKey: {

@@ -146,7 +146,6 @@ describe('progress events over the WebSocket on guardian serve (embedded)', () =
   it('streams progress of an upload to its organisation, ending with analysis.done, and to no one else', async () => {
     const newsroom = await open(keys.viewer);
     const otherOrg = await open(keys.otherOrgAnalyst);
-    const elsewhere = await open(keys.viewer, `?analysisId=${randomUUID()}`);
     const orgId = newsroom.messages[0]?.orgId;
     expect(orgId).toMatch(/^[0-9a-f-]{36}$/);
     expect(otherOrg.messages[0]?.orgId).not.toBe(orgId);
@@ -184,16 +183,60 @@ describe('progress events over the WebSocket on guardian serve (embedded)', () =
     expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
     expect(new Set(progress.map((message) => message.stage)).size).toBeGreaterThan(1);
 
-    // A socket filtered on this analysis (opened after the upload) still sees it finish.
-    await filtered.waitFor((message) => message.type === 'analysis.done');
+    // A socket filtered on this analysis (opened after the upload) gets its state at once, then sees it finish.
+    const current = await filtered.waitFor((message) => message.type === 'analysis.state');
+    expect(filtered.messages.indexOf(current)).toBe(1);
+    expect(current.analysisId).toBe(uploaded.analysisId);
+    await filtered.waitFor(
+      (message) =>
+        message.type === 'analysis.done' || (message.type === 'analysis.state' && message.status === 'done'),
+    );
     expect(
       filtered.messages.every((m) => m.type === 'subscribed' || m.analysisId === uploaded.analysisId),
     ).toBe(true);
 
     // The analysis is finished, so every event about it has been sent to every subscriber by now.
-    expect((await waitForAnalysis(baseUrl, keys.analyst, uploaded.analysisId)).status).toBe('done');
+    const finished = await waitForAnalysis(baseUrl, keys.analyst, uploaded.analysisId);
+    expect(finished.status).toBe('done');
     expect(otherOrg.messages.map((message) => message.type)).toEqual(['subscribed']);
-    expect(elsewhere.messages.map((message) => message.type)).toEqual(['subscribed']);
+
+    // A subscriber that comes after the end gets the outcome at once, not silence.
+    const late = await open(keys.viewer, `?analysisId=${uploaded.analysisId}`);
+    const state = await late.waitFor((message) => message.type === 'analysis.state');
+    expect(state).toMatchObject({
+      status: 'done',
+      progress: 1,
+      band: finished.band,
+      mediaId: uploaded.id,
+      orgId,
+    });
+  });
+
+  it("refuses a filter on another organisation's analysis, or an unknown one, with 404 before the upgrade", async () => {
+    const response = await uploadMultipart(baseUrl, keys.analyst, clip);
+    const uploaded = (await response.json()) as { analysisId: string };
+    expect(response.status).toBe(201);
+    for (const analysisId of [uploaded.analysisId, randomUUID()]) {
+      const refused = await refusedUpgrade(
+        baseUrl,
+        { authorization: `Bearer ${keys.otherOrgAnalyst}` },
+        `?analysisId=${analysisId}`,
+      );
+      expect(refused.status).toBe(404);
+      expect(refused.contentType).toMatch(/^application\/problem\+json/);
+      expect(JSON.parse(refused.body)).toMatchObject({ code: 'not-found' });
+      expect(refused.body).not.toContain(uploaded.analysisId);
+    }
+  });
+
+  it('answers a plain GET (no upgrade) with 426 problem+json and Upgrade: websocket', async () => {
+    const response = await fetch(`${baseUrl}/api/v1/events`, {
+      headers: { authorization: `Bearer ${keys.viewer}` },
+    });
+    expect(response.status).toBe(426);
+    expect(response.headers.get('upgrade')).toBe('websocket');
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await response.json()).toMatchObject({ status: 426, code: 'upgrade-required' });
   });
 
   it('refuses a WebSocket without credentials, or with a wrong key, with 401 problem+json', async () => {

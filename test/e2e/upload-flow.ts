@@ -165,6 +165,7 @@ export function writeBadInputs(dir: string, clipPath: string, limitBytes: number
   return { empty, html, truncated, oversized };
 }
 
+/** A tus upload with tus-js-client; the media and analysis ids come from the last PATCH's headers (204). */
 export function uploadWithTus(baseUrl: string, key: string, path: string): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const upload = new Upload(createReadStream(path), {
@@ -175,12 +176,15 @@ export function uploadWithTus(baseUrl: string, key: string, path: string): Promi
       headers: { authorization: `Bearer ${key}` },
       metadata: { filename: 'tus-clip.mp4', filetype: 'video/mp4' },
       onError: reject,
-      onSuccess: (payload) => {
-        try {
-          resolve(JSON.parse(payload.lastResponse.getBody()) as Record<string, unknown>);
-        } catch (error) {
-          reject(error instanceof Error ? error : new Error(String(error)));
-        }
+      onSuccess: ({ lastResponse }) => {
+        expect(lastResponse.getStatus()).toBe(204);
+        const mediaId = lastResponse.getHeader('guardian-media-id');
+        const analysisId = lastResponse.getHeader('guardian-analysis-id');
+        getJson(baseUrl, key, `/api/v1/media/${mediaId}`).then(({ status, body }) => {
+          expect(status).toBe(200);
+          expect(body.analysisId).toBe(analysisId);
+          resolve(body);
+        }, reject);
       },
     });
     upload.start();

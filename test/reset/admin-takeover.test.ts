@@ -59,21 +59,17 @@ describeEachImplementation(
     /** Every token-shaped string in the answer, tried on the reset confirmation: none may work. */
     async function expectNoUsableToken(outboxAnswer: string): Promise<void> {
       for (const candidate of outboxAnswer.match(anyToken) ?? []) {
-        const tried = await account
-          .client()
-          .post('/api/v1/auth/password-reset/confirm', {
-            token: candidate,
-            newPassword: 'taken over, I hope',
-          });
+        const tried = await account.client().post('/api/v1/auth/password-reset/confirm', {
+          token: candidate,
+          newPassword: 'taken over, I hope',
+        });
         expectProblem(tried, 400, 'invalid-token');
       }
       expectProblem(
-        await account
-          .client()
-          .post('/api/v1/auth/password-reset/confirm', {
-            token: '[redacted]',
-            newPassword: 'taken over, I hope',
-          }),
+        await account.client().post('/api/v1/auth/password-reset/confirm', {
+          token: '[redacted]',
+          newPassword: 'taken over, I hope',
+        }),
         400,
         'invalid-token',
       );

@@ -1,39 +1,121 @@
+import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { EventBus } from '../../events/event-bus.js';
+import type { Analysis } from '../../db/schema.js';
+import type { AnalysisProgressEvent, EventBus } from '../../events/event-bus.js';
+import { AppError } from '../../services/errors.js';
 import { readers, requirePrincipal } from '../access-control.js';
+import {
+  advancesPast,
+  analysisStateOf,
+  eventsServerMessage,
+  type AnalysisStateMessage,
+  type EventsServerMessage,
+} from '../event-messages.js';
+import { sendProblem, toAppError } from '../problem-details.js';
+import { errorResponses, problemSchema } from '../schemas.js';
 
-const eventsQuery = z.strictObject({ analysisId: z.uuid().optional() });
+export interface EventsRoutesDeps {
+  events: EventBus;
+  /** Reads one analysis of an organisation; throws 404 for any other. */
+  analyses: { get(orgId: string, id: string): Promise<Analysis> };
+}
+
+const eventsQuery = z.strictObject({
+  analysisId: z.uuid().optional().describe('only this analysis (of the caller’s organisation)'),
+});
+
+const upgradeRequired = () =>
+  new AppError(
+    426,
+    'upgrade-required',
+    'Upgrade required',
+    'this endpoint is a WebSocket: connect with Upgrade: websocket',
+  );
+
+// OpenAPI has no words for WebSocket messages: the 101 response carries their schema, one JSON text frame each.
+const switchingProtocols = {
+  description:
+    'Switching Protocols: the WebSocket is open. Each server message is one JSON text frame (`EventsServerMessage`): `subscribed` first; with `?analysisId=`, that analysis’s current state (`analysis.state`) at once; then `analysis.progress`, `analysis.done` and `analysis.failed` as they happen. Without `?analysisId=`, the events of every analysis of the organisation from now on (no state). Client messages are ignored (at most 4 KiB).',
+  content: { 'application/json': { schema: eventsServerMessage } },
+};
 
 /** Progress of the caller's organisation's analyses as JSON messages over a WebSocket. */
-export const eventsRoutes: FastifyPluginAsyncZod<{ events: EventBus }> = async (app, deps) => {
-  app.get(
-    '/api/v1/events',
-    {
-      websocket: true,
-      config: { access: readers },
-      schema: {
-        summary: 'WebSocket: analysis progress events for the organisation',
-        tags: ['events'],
-        querystring: eventsQuery,
-      },
+export const eventsRoutes: FastifyPluginAsyncZod<EventsRoutesDeps> = async (app, deps) => {
+  app.route({
+    method: 'GET',
+    url: '/api/v1/events',
+    // A HEAD can never be upgraded: no point exposing one.
+    exposeHeadRoute: false,
+    config: { access: readers },
+    schema: {
+      summary: 'WebSocket: analysis progress events for the organisation (a plain GET gets 426)',
+      description:
+        'Open with `Upgrade: websocket` and the same credentials as any request (a session cookie also needs a same-origin `Origin`). Message schemas: `components.schemas.EventsServerMessage` and the `Events…Message` schemas it lists.',
+      tags: ['events'],
+      querystring: eventsQuery,
+      response: { 101: switchingProtocols, 426: problemSchema, ...errorResponses },
     },
-    async (socket, request) => {
+    // A filter on an analysis the caller cannot see is refused before the upgrade, like GET /api/v1/analyses/:id.
+    preHandler: async (request) => {
+      if (request.ws && request.query.analysisId)
+        await deps.analyses.get(requirePrincipal(request).orgId, request.query.analysisId);
+    },
+    handler: async (request, reply) =>
+      sendProblem(reply.header('upgrade', 'websocket').header('connection', 'Upgrade'), upgradeRequired()),
+    wsHandler: async (socket, request) => {
       const principal = requirePrincipal(request);
       const { analysisId } = request.query;
-      const unsubscribe = await deps.events.subscribe(principal.orgId, (event) => {
-        if (analysisId && event.analysisId !== analysisId) return;
-        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(event));
-      });
-      socket.on('close', () => {
-        unsubscribe().catch((error: unknown) => request.log.warn({ err: error }, 'unsubscribe failed'));
-      });
+      const send = (message: EventsServerMessage) => {
+        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+      };
+      // Until the current state is sent, events wait; after it, those that do not advance past it are dropped.
+      let waiting: AnalysisProgressEvent[] | null = analysisId ? [] : null;
+      let floor: AnalysisStateMessage | null = null;
+      const deliver = (event: AnalysisProgressEvent) => {
+        if (floor && !advancesPast(event, floor)) return;
+        floor = null;
+        send(event);
+      };
+      const subscription = subscribeUntilClosed(socket, () =>
+        deps.events.subscribe(principal.orgId, (event) => {
+          if (analysisId && event.analysisId !== analysisId) return;
+          if (waiting) waiting.push(event);
+          else deliver(event);
+        }),
+      );
       socket.on('message', () => {
         // Clients only listen; anything they send is ignored rather than echoed.
       });
-      socket.send(
-        JSON.stringify({ type: 'subscribed', orgId: principal.orgId, analysisId: analysisId ?? null }),
-      );
+      await subscription;
+      send({ type: 'subscribed', orgId: principal.orgId, analysisId: analysisId ?? null });
+      if (!analysisId) return;
+      try {
+        floor = analysisStateOf(await deps.analyses.get(principal.orgId, analysisId));
+      } catch (error) {
+        const problem = toAppError(error);
+        if (problem.status >= 500) request.log.error({ err: error }, 'reading the analysis state failed');
+        send({ type: 'error', code: problem.code, detail: problem.detail ?? problem.title });
+        socket.close(problem.status < 500 ? 4000 + problem.status : 1011, problem.code);
+        return;
+      }
+      send(floor);
+      const queued = waiting ?? [];
+      waiting = null;
+      for (const event of queued) deliver(event);
     },
-  );
+  });
 };
+
+/** Subscribes, and unsubscribes when the socket closes, even if it closed while the subscription was being made. */
+async function subscribeUntilClosed(socket: WebSocket, subscribe: () => Promise<() => Promise<void>>) {
+  let unsubscribe: (() => Promise<void>) | null = null;
+  let closed = false;
+  const release = () => unsubscribe?.().catch(() => undefined);
+  socket.on('close', () => {
+    closed = true;
+    void release();
+  });
+  unsubscribe = await subscribe();
+  if (closed) await release();
+}

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { AppError } from '../../services/errors.js';
-import { errorResponses } from '../schemas.js';
+import { errorResponses, problemSchema } from '../schemas.js';
 
 export interface HealthCheck {
   name: string;
@@ -18,7 +18,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ checks: HealthCheck[] }> = as
       schema: {
         summary: 'The process is up',
         tags: ['health'],
-        response: { 200: z.object({ status: z.literal('ok') }) },
+        response: { 200: z.object({ status: z.literal('ok') }), 429: problemSchema },
       },
     },
     async () => ({ status: 'ok' as const }),

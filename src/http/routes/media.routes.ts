@@ -110,33 +110,36 @@ export const mediaRoutes: FastifyPluginAsyncZod<MediaRoutesDeps> = async (app, d
     },
   );
 
-  app.route({
-    method: ['GET', 'HEAD'],
-    url: '/api/v1/media/:id/content',
-    config: { access: readers },
-    schema: {
-      summary: 'Download the stored file, decrypted (single byte ranges supported)',
-      description:
-        'Always `Content-Disposition: attachment` (RFC 6266, `filename*` in UTF-8), the type sniffed at upload for video and images (anything else as application/octet-stream), `nosniff` and a sandboxing CSP. A stored file that fails authentication is never served: the connection is cut.',
-      tags: ['media'],
-      params: idParams,
-      headers: z.looseObject({
-        range: z.string().max(200).optional().describe('one range: `bytes=a-b`, `bytes=a-` or `bytes=-n`'),
-        'if-range': z.string().max(200).optional().describe('the ETag; another value gets the whole file'),
-      }),
-      response: {
-        200: contentResponse('the whole file'),
-        206: contentResponse('the requested range (`Content-Range`)'),
-        416: problemSchema,
-        ...errorResponses,
+  // One route per method, HEAD first (else Fastify adds its own): each gets its own OpenAPI operationId.
+  for (const method of ['HEAD', 'GET'] as const) {
+    app.route({
+      method,
+      url: '/api/v1/media/:id/content',
+      config: { access: readers },
+      schema: {
+        summary: 'Download the stored file, decrypted (single byte ranges supported)',
+        description:
+          'Always `Content-Disposition: attachment` (RFC 6266, `filename*` in UTF-8), the type sniffed at upload for video and images (anything else as application/octet-stream), `nosniff` and a sandboxing CSP. A stored file that fails authentication is never served: the connection is cut.',
+        tags: ['media'],
+        params: idParams,
+        headers: z.looseObject({
+          range: z.string().max(200).optional().describe('one range: `bytes=a-b`, `bytes=a-` or `bytes=-n`'),
+          'if-range': z.string().max(200).optional().describe('the ETag; another value gets the whole file'),
+        }),
+        response: {
+          200: contentResponse('the whole file'),
+          206: contentResponse('the requested range (`Content-Range`)'),
+          416: problemSchema,
+          ...errorResponses,
+        },
       },
-    },
-    handler: async (request, reply) => {
-      const principal = requirePrincipal(request);
-      const content = await deps.storedMedia.openContent(principal.orgId, request.params.id);
-      return sendMediaContent(request, reply, content);
-    },
-  });
+      handler: async (request, reply) => {
+        const principal = requirePrincipal(request);
+        const content = await deps.storedMedia.openContent(principal.orgId, request.params.id);
+        return sendMediaContent(request, reply, content);
+      },
+    });
+  }
 
   app.delete(
     '/api/v1/media/:id',
