@@ -74,7 +74,7 @@ function createPool(connectionString: string, max: number, log: Logger): pg.Pool
 const pgliteStartParams = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
 
 async function openPGlite(directory: string, log: Logger): Promise<PGlite> {
-  const from = await provisionPGliteDataDir(directory, log);
+  const from = await provisionPGliteDataDir(directory, { log });
   if (from !== 'existing') log.info({ directory, from }, 'created the embedded database');
   // PGlite is the only WASM here; V8's optimising tier adds ~70 MiB of code and compile memory for it and,
   // measured on this workload, costs more CPU than it saves. Read when the module compiles, so set first.

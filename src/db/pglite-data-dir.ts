@@ -31,7 +31,10 @@ export type ProvisionedFrom = 'existing' | 'template' | 'initdb';
  * near 800 MiB of WASM heap and much of it stays resident. A new directory is copied from the template made
  * at install time (`npm ci`), or, when there is none, initialised by a short-lived child process.
  */
-export async function provisionPGliteDataDir(directory: string, log: Logger): Promise<ProvisionedFrom> {
+export async function provisionPGliteDataDir(
+  directory: string,
+  options: { log: Logger; templateDir?: string },
+): Promise<ProvisionedFrom> {
   if (await isDataDir(directory)) return 'existing';
   if (!(await isMissingOrEmpty(directory))) {
     throw new Error(
@@ -39,7 +42,7 @@ export async function provisionPGliteDataDir(directory: string, log: Logger): Pr
     );
   }
   await mkdir(dirname(directory), { recursive: true, mode: 0o700 });
-  const template = pgliteTemplateDir();
+  const template = options.templateDir ?? pgliteTemplateDir();
   // Staged beside the target and renamed into place: an interrupted start never leaves half a database.
   const staging = `${directory}.partial-${randomBytes(6).toString('hex')}`;
   try {
@@ -48,7 +51,7 @@ export async function provisionPGliteDataDir(directory: string, log: Logger): Pr
       await cp(template, staging, { recursive: true, errorOnExist: true, force: false });
       from = 'template';
     } else {
-      log.warn(
+      options.log.warn(
         { template },
         'no pre-initialised database template (made by `npm ci`); running initdb in a child process',
       );
