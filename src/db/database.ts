@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import { INT8_OID, parseInt8 } from './numeric-types.js';
 import { provisionPGliteDataDir } from './pglite-data-dir.js';
@@ -30,9 +30,10 @@ const idleInTransactionTimeoutMs = 60_000;
 const connectTimeoutMs = 10_000;
 const idleConnectionMs = 30_000;
 
+// Each driver is loaded only in the mode that uses it: either module costs 5-15 MiB resident once loaded.
 export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenedDatabase> {
   const dialect = options.databaseUrl
-    ? new PostgresDialect({ pool: createPool(options.databaseUrl, options.poolMax, options.log) })
+    ? new PostgresDialect({ pool: await createPool(options.databaseUrl, options.poolMax, options.log) })
     : new PGliteDialect(await openPGlite(join(options.dataDir, 'db'), options.log));
   const db = new Kysely<Database>({ dialect });
   const opened: OpenedDatabase = {
@@ -50,7 +51,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
   return opened;
 }
 
-function createPool(connectionString: string, max: number, log: Logger): pg.Pool {
+async function createPool(connectionString: string, max: number, log: Logger): Promise<pg.Pool> {
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({
     connectionString,
     max,
@@ -69,15 +71,17 @@ function createPool(connectionString: string, max: number, log: Logger): pg.Pool
   return pool;
 }
 
-// Postgres' shared memory lives in the WASM heap and is touched whole at start: the default 128 MB of
-// shared_buffers is 128 MiB of resident memory. The data files sit in the OS page cache anyway.
-const pgliteStartParams = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
-
 async function openPGlite(directory: string, log: Logger): Promise<PGlite> {
   const from = await provisionPGliteDataDir(directory, { log });
   if (from !== 'existing') log.info({ directory, from }, 'created the embedded database');
   // PGlite is the only WASM here; V8's optimising tier adds ~70 MiB of code and compile memory for it and,
   // measured on this workload, costs more CPU than it saves. Read when the module compiles, so set first.
   setFlagsFromString('--liftoff-only');
-  return PGlite.create(directory, { parsers: { [INT8_OID]: parseInt8 }, startParams: pgliteStartParams });
+  const { PGlite } = await import('@electric-sql/pglite');
+  return PGlite.create(directory, {
+    parsers: { [INT8_OID]: parseInt8 },
+    // Postgres' shared memory lives in the WASM heap and is touched whole at start: the default 128 MB of
+    // shared_buffers is 128 MiB of resident memory. The data files sit in the OS page cache anyway.
+    startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
+  });
 }
