@@ -1,7 +1,4 @@
 import { createFfmpegMediaTools } from '../../media/ffmpeg.media-tools.js';
-import { analyzeFile } from '../../pipeline/analyze-file.js';
-import { createAnalysisPipeline } from '../../pipeline/analysis-pipeline.js';
-import { defaultDetectors } from '../../pipeline/default-detectors.js';
 import type { AnalysisReport } from '../../pipeline/report.js';
 import type { CliCommand } from '../cli-command.js';
 
@@ -15,10 +12,15 @@ export const analyzeCommand: CliCommand = {
       return 2;
     }
     const config = loadConfig();
-    const mediaTools = await createFfmpegMediaTools({
-      ffmpegPath: config.FFMPEG_PATH,
-      ffprobePath: config.FFPROBE_PATH,
-    });
+    // The ffmpeg/ffprobe version checks (child processes) run while the pipeline's modules load.
+    const [mediaTools, { analyzeFile }, { createAnalysisPipeline }, { defaultDetectors }] = await Promise.all(
+      [
+        createFfmpegMediaTools({ ffmpegPath: config.FFMPEG_PATH, ffprobePath: config.FFPROBE_PATH }),
+        import('../../pipeline/analyze-file.js'),
+        import('../../pipeline/analysis-pipeline.js'),
+        import('../../pipeline/default-detectors.js'),
+      ],
+    );
     const pipeline = createAnalysisPipeline({ mediaTools, detectors: defaultDetectors() });
     const controller = new AbortController();
     const abort = () => controller.abort(new Error('interrupted'));
