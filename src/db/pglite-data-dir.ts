@@ -10,17 +10,14 @@ import type { Logger } from 'pino';
 const execFileAsync = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const initdbScript = join(repoRoot, 'bin', 'pglite-initdb.js');
-// initdb of PGlite takes 2–20 s; a minute is far beyond it on any machine that can run the platform.
+// initdb takes seconds on an idle machine and up to a minute on a heavily loaded one; beyond three it hangs.
 const initdbTimeoutMs = 180_000;
 
 /** Where the data directory initialised at install time lives; the PGlite version in the name keeps a stale one unused. */
 export function pgliteTemplateDir(): string {
-  const packageJson = join(
-    dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite')),
-    '..',
-    'package.json',
-  );
-  const { version } = createRequire(import.meta.url)(packageJson) as { version: string };
+  const require = createRequire(import.meta.url);
+  const packageJson = join(dirname(require.resolve('@electric-sql/pglite')), '..', 'package.json');
+  const { version } = require(packageJson) as { version: string };
   return join(repoRoot, '.pglite-template', `pglite-${version}`);
 }
 
@@ -76,7 +73,10 @@ export async function buildPGliteTemplate(): Promise<string> {
   try {
     await rm(template, { recursive: true, force: true });
     await runInitdb(staging);
-    await rename(staging, template);
+    await rename(staging, template).catch(async (error: unknown) => {
+      // Another install finished first: its template is as good as this one.
+      if (!(await isDataDir(template))) throw error;
+    });
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
