@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 
 export interface RssFigures {
   /** Kernel high-water mark of the process's resident set (VmHWM), read before it exits. */
@@ -85,6 +85,11 @@ export function commandLine(pid: number): string {
     .split('\0')
     .join(' ')
     .trim();
+}
+
+/** The executable a process runs ('' once it is gone): a child just forked still shows its parent's. */
+export function executable(pid: number): string {
+  return readOr(() => readlinkSync(`/proc/${pid}/exe`), '');
 }
 
 // A child may be forked by any thread (libuv's worker pool too), so every task's list counts.

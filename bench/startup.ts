@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
+import { realpathSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from './bench-settings.js';
 import type { Cleanup } from './cleanup.js';
 import type { GeneratedMedia } from './media.js';
 import { embeddedEnv } from './platform-process.js';
 import { killIfRunning, runProcess } from './processes.js';
-import { childrenOf, commandLine } from './rss.js';
+import { childrenOf, commandLine, executable } from './rss.js';
 
 /** Wall-clock milliseconds over several runs. */
 export interface Timings {
@@ -91,8 +92,11 @@ async function timeAnalyze(
   let ended = false;
   void exited.then(() => (ended = true));
   let startupMs: number | null = null;
+  // Until it execs, a forked child still runs node with the parent's command line (which names the file).
+  const node = realpathSync(process.execPath);
+  const opensFile = (pid: number) => commandLine(pid).includes(path) && executable(pid) !== node;
   while (!ended && startupMs === null && child.pid) {
-    if (childrenOf(child.pid).some((pid) => commandLine(pid).includes(path))) {
+    if (childrenOf(child.pid).some(opensFile)) {
       startupMs = performance.now() - started;
     } else {
       await sleep(childPollMs);
