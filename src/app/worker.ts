@@ -6,14 +6,13 @@ import { openPlatform } from './platform.js';
 
 /** `guardian worker`: analysis workers only, for scaled-out deployments sharing PostgreSQL (and Redis). */
 export async function runWorker(config: Config): Promise<number> {
-  const problems = [
-    ...(config.DATABASE_URL
-      ? []
-      : [
-          'DATABASE_URL: guardian worker needs it (the embedded database serves one process: use `guardian serve`)',
-        ]),
-    ...(config.WORKER_CONCURRENCY < 1 ? ['WORKER_CONCURRENCY: must be at least 1 for guardian worker'] : []),
-  ];
+  const problems: string[] = [];
+  if (!config.DATABASE_URL)
+    problems.push(
+      'DATABASE_URL: guardian worker needs it (the embedded database serves one process: use `guardian serve`)',
+    );
+  if (config.WORKER_CONCURRENCY < 1)
+    problems.push('WORKER_CONCURRENCY: must be at least 1 for guardian worker');
   if (problems.length > 0) throw new ConfigError(problems);
   const log = createLogger(config).child({ role: 'worker' });
   const platform = await openPlatform(config, log);
