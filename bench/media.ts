@@ -40,6 +40,21 @@ export async function ensureTestClip(
   );
 }
 
+/** A 64x64 PNG: analysing it is almost all start-up, which is what it is for. */
+export async function ensureStill(cacheDir: string, cleanup: Cleanup): Promise<GeneratedMedia> {
+  const path = join(cacheDir, `still-${recipeVersion}-64x64.png`);
+  return ensureCached(path, cleanup, (partial) =>
+    runProcess(
+      'ffmpeg',
+      [
+        ...['-v', 'error', '-nostdin', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=64x64:rate=1'],
+        ...['-frames:v', '1', '-f', 'image2', '-c:v', 'png', partial],
+      ],
+      { cleanup, timeoutMs: 60_000 },
+    ),
+  );
+}
+
 /** A real MP4 of at least minBytes: the clip looped with stream copy, so the platform's probe accepts it. */
 export async function ensureLargeVideo(
   cacheDir: string,

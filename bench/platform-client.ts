@@ -90,7 +90,7 @@ export function uploadTus(
       onSuccess: (payload) =>
         finish(() => {
           const elapsedMs = performance.now() - started;
-          resolve({ ...registered(payload.lastResponse.getBody()), elapsedMs });
+          resolve({ ...registeredByHeaders(payload.lastResponse), elapsedMs });
         }),
     });
     const timer = setTimeout(() => {
@@ -115,4 +115,15 @@ function registered(body: string): { mediaId: string; analysisId: string } {
     throw new Error(`unexpected upload answer: ${body.slice(0, 500)}`);
   }
   return { mediaId: parsed.id, analysisId: parsed.analysisId };
+}
+
+/** The last PATCH answers 204 (tus 1.0): the ids come in headers. */
+function registeredByHeaders(response: { getHeader(name: string): string | undefined }): {
+  mediaId: string;
+  analysisId: string;
+} {
+  const mediaId = response.getHeader('Guardian-Media-Id');
+  const analysisId = response.getHeader('Guardian-Analysis-Id');
+  if (!mediaId || !analysisId) throw new Error('the finishing tus answer names no media or analysis id');
+  return { mediaId, analysisId };
 }

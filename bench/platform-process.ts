@@ -6,8 +6,9 @@ import type { Cleanup } from './cleanup.js';
 import { runProcess, type ProcessResult } from './processes.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
 
-// Run from source (like the e2e tests) so the bench never measures a stale dist/.
-const cliArgs = ['--import', 'tsx', 'test/support/guardian-cli.ts'];
+// The built CLI, as `npm start` runs it (run.ts rebuilds dist/ first, so it is never stale): tsx would add its
+// own memory and start-up time to every figure.
+const cliArgs = ['bin/guardian.js'];
 const servingMessage = 'SecureAI Guardian is serving';
 
 export interface PlatformOptions {
@@ -15,6 +16,11 @@ export interface PlatformOptions {
   /** Analysis workers in the server; 0 keeps uploads from starting analyses (pure upload timing). */
   workerConcurrency: number;
   maxUploadBytes: number;
+  /** An existing DATA_DIR to start on (kept on stop); unset: a fresh one, deleted on stop. */
+  dataDir?: string;
+  /** PostgreSQL for scaled mode; unset: the embedded database in DATA_DIR. */
+  databaseUrl?: string;
+  onSpawn?: (pid: number) => void;
 }
 
 export interface PlatformProcess extends ServerProcess {
@@ -27,13 +33,16 @@ export function embeddedEnv(): NodeJS.ProcessEnv {
   return { ...process.env, DATABASE_URL: undefined, REDIS_URL: undefined, MASTER_KEY: undefined };
 }
 
-/** Starts `guardian serve` on embedded defaults in a fresh DATA_DIR (deleted on stop) on a free loopback port. */
+/** Starts `guardian serve` (embedded defaults unless databaseUrl is given) on a free loopback port. */
 export async function startPlatform(options: PlatformOptions): Promise<PlatformProcess> {
   const { cleanup } = options;
-  const dataDir = mkdtempSync(join(tmpdir(), 'guardian-bench-'));
-  const removeDataDir = cleanup.add(() => rmSync(dataDir, { recursive: true, force: true }));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'guardian-bench-'));
+  const removeDataDir = options.dataDir
+    ? () => undefined
+    : cleanup.add(() => rmSync(dataDir, { recursive: true, force: true }));
   const env: NodeJS.ProcessEnv = {
     ...embeddedEnv(),
+    ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     NODE_ENV: 'development',
     HOST: '127.0.0.1',
     PORT: '0',
@@ -51,8 +60,10 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformP
       env,
       cleanup,
       urlFromLine: servingUrl,
-      startTimeoutMs: 60_000,
+      // A first start without the install-time database template runs initdb: minutes on a loaded machine.
+      startTimeoutMs: 180_000,
       stopTimeoutMs: 20_000,
+      ...(options.onSpawn ? { onSpawn: options.onSpawn } : {}),
     });
     return {
       ...server,
@@ -83,7 +94,7 @@ export async function createApiKey(platform: PlatformProcess, cleanup: Cleanup):
   return key;
 }
 
-/** Runs one `guardian` CLI command from source to completion. */
+/** Runs one `guardian` CLI command (the built one) to completion. */
 export function runGuardian(
   args: string[],
   env: NodeJS.ProcessEnv,

@@ -1,6 +1,9 @@
 import { writeFile } from 'node:fs/promises';
+import type { MemoryFigures, ServeMemory, UploadMemory } from './memory.js';
 import type { RssFigures } from './rss.js';
+import type { StartupFigures } from './startup.js';
 import { formatTable, mib, megabytes, ratio, seconds } from './table.js';
+import { againstTarget, targets } from './targets.js';
 import type { TimeToReportFigures } from './time-to-report.js';
 import type { UploadThroughputFigures } from './upload-throughput.js';
 
@@ -15,26 +18,36 @@ export interface BenchResults {
     /** 1-minute load averages when the bench started and ended: other work on the machine skews every figure. */
     loadAverage: { start: number; end: number };
   };
-  settings: { clipSeconds: number; uploadMiB: number };
+  settings: { clipSeconds: number; uploadMiB: number; parts: readonly string[] };
   media: {
     clip: { path: string; bytes: number; seconds: number; video: string };
     uploadFile: { path: string; bytes: number };
   };
-  timeToReport: TimeToReportFigures;
-  uploadThroughput: UploadThroughputFigures;
+  /** Each part is absent when `--only` left it out. */
+  timeToReport?: TimeToReportFigures;
+  uploadThroughput?: UploadThroughputFigures;
+  memory?: MemoryFigures;
+  startup?: StartupFigures;
 }
 
 export function formatReport(results: BenchResults): string {
-  const { environment: env, media, timeToReport: ttr, uploadThroughput: up } = results;
-  const tus = 'error' in up.tus ? null : up.tus;
-  const tusLabel = `platform: tus, ${up.tus.chunkBytes / 2 ** 20} MiB PATCHes → finished`;
+  const { environment: env, media } = results;
   return [
-    `SecureAI Guardian bench, ${results.generatedAt}`,
+    `SecureAI Guardian bench, ${results.generatedAt} (parts: ${results.settings.parts.join(', ')})`,
     `node ${env.node} · ffmpeg ${env.ffmpeg} · ${env.cpus} × ${env.cpuModel} · ${(env.memoryMiB / 1024).toFixed(1)} GiB RAM · load avg ${env.loadAverage.start.toFixed(1)} → ${env.loadAverage.end.toFixed(1)}`,
     `clip: ${media.clip.video}, ${megabytes(media.clip.bytes)}; upload file: ${megabytes(media.uploadFile.bytes)} (clip looped, stream copy)`,
-    '',
+    ...(results.timeToReport ? ['', formatTimeToReport(results.timeToReport, media.clip.seconds)] : []),
+    ...(results.uploadThroughput ? ['', formatUploadThroughput(results.uploadThroughput)] : []),
+    ...(results.timeToReport || results.uploadThroughput ? ['', formatPeakRss(results)] : []),
+    ...(results.memory ? ['', formatMemory(results.memory)] : []),
+    ...(results.startup ? ['', formatStartup(results.startup)] : []),
+  ].join('\n');
+}
+
+function formatTimeToReport(ttr: TimeToReportFigures, clipSeconds: number): string {
+  return [
     formatTable(
-      [`Time to report (${media.clip.seconds} s clip)`, 'seconds', '× decode'],
+      [`Time to report (${clipSeconds} s clip)`, 'seconds', '× decode'],
       [
         ['baseline: ffmpeg -i clip -f null - (decode only)', seconds(ttr.decodeBaselineMs), ratio(1)],
         ['platform: multipart upload → 201', seconds(ttr.platform.uploadMs), ''],
@@ -49,7 +62,13 @@ export function formatReport(results: BenchResults): string {
       ],
     ),
     `  band: platform ${ttr.platform.band}, analyze ${ttr.analyzeCli.band}; ${ttr.platform.polls} polls, ${ttr.platform.rateLimitedPolls} rate-limited`,
-    '',
+  ].join('\n');
+}
+
+function formatUploadThroughput(up: UploadThroughputFigures): string {
+  const tus = 'error' in up.tus ? null : up.tus;
+  const tusLabel = `platform: tus, ${up.tus.chunkBytes / 2 ** 20} MiB PATCHes → finished`;
+  return [
     formatTable(
       [`Upload throughput (${megabytes(up.bytes)}, ${up.bytes} bytes)`, 'seconds', 'MB/s', '× baseline'],
       [
@@ -71,18 +90,99 @@ export function formatReport(results: BenchResults): string {
       ],
     ),
     ...('error' in up.tus ? [`  tus failed: ${up.tus.error.split('\n')[0]}`] : []),
-    '',
+  ].join('\n');
+}
+
+function formatPeakRss({ timeToReport: ttr, uploadThroughput: up }: BenchResults): string {
+  const tus = up && !('error' in up.tus) ? up.tus : null;
+  return [
     formatTable(
       ['Peak RSS (MiB)', 'VmHWM', 'polled VmRSS', 'polled with children'],
       [
-        rssRow('platform, time to report', ttr.platform.rss),
-        rssRow('guardian analyze --json (exited: no VmHWM)', ttr.analyzeCli.rss),
-        rssRow('baseline sink server, upload', up.baseline.rss),
-        rssRow('platform, multipart upload', up.multipart.rss),
-        ...(tus ? [rssRow('platform, tus upload', tus.rss)] : []),
+        ...(ttr
+          ? [
+              rssRow('platform, time to report', ttr.platform.rss),
+              rssRow('guardian analyze --json (exited: no VmHWM)', ttr.analyzeCli.rss),
+            ]
+          : []),
+        ...(up
+          ? [
+              rssRow('baseline sink server, upload', up.baseline.rss),
+              rssRow('platform, multipart upload', up.multipart.rss),
+              ...(tus ? [rssRow('platform, tus upload', tus.rss)] : []),
+            ]
+          : []),
       ],
     ),
-    '  polled every 100 ms; "with children" adds the ffmpeg/ffprobe processes it spawned (not the esbuild of tsx)',
+    '  polled every 100 ms; "with children" adds the ffmpeg/ffprobe processes it spawned',
+  ].join('\n');
+}
+
+function formatMemory(memory: MemoryFigures): string {
+  const upload = `${megabytes(memory.uploadBytes)} multipart upload`;
+  const { embedded, scaled } = memory;
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  const idleRow = (label: string, run: ServeMemory, target: number) =>
+    rows.push([`${label}: idle (median VmRSS)`, ...againstTarget(run.idleMiB, target, 1)]);
+  const uploadRow = (label: string, run: UploadMemory) => {
+    rows.push([
+      `${label}: RSS added by a ${upload}`,
+      ...againstTarget(run.addedMiB, targets.uploadAddedMiB, 1),
+    ]);
+    notes.push(
+      `  ${label} upload: ${mib(run.beforeMiB)} idle → ${mib(run.peakMiB)} peak (${run.peakSource}), ${seconds(run.elapsedMs)} s`,
+    );
+  };
+  const first = embedded.firstStart;
+  rows.push([
+    'embedded serve, first start: peak (VmHWM, start-up + idle)',
+    ...againstTarget(first.peakMiB, targets.embeddedFirstStartPeakMiB, 1),
+  ]);
+  notes.push(
+    `  embedded first start: database from ${first.createdFrom ?? 'an existing directory'}, serving after ${seconds(first.startMs)} s; peak with its children (ffmpeg/ffprobe version checks) ${mib(first.treePeakMiB)}`,
+  );
+  idleRow('embedded serve, first start', first, targets.embeddedIdleMiB);
+  idleRow('embedded serve, restarted', embedded.restarted, targets.embeddedIdleMiB);
+  uploadRow('embedded serve', embedded.upload);
+  if ('skipped' in scaled) {
+    rows.push(['scaled serve (PostgreSQL)', 'skipped', '']);
+    notes.push(`  scaled serve skipped: ${scaled.skipped}`);
+  } else {
+    idleRow('scaled serve (PostgreSQL)', scaled.idle, targets.scaledIdleMiB);
+    uploadRow('scaled serve (PostgreSQL)', scaled.upload);
+  }
+  return [
+    formatTable(['Memory (MiB)', 'measured / target', ''], rows),
+    ...notes,
+    `  idle: the second half of ${memory.idleSeconds} s without requests, default settings (one in-process worker);`,
+    '  uploads on API-only servers (WORKER_CONCURRENCY=0), so no analysis of the file is counted',
+  ].join('\n');
+}
+
+function formatStartup(startup: StartupFigures): string {
+  const row = (label: string, timing: StartupFigures['help'], target?: number) => [
+    label,
+    ...(target === undefined
+      ? [seconds(timing.medianMs), '']
+      : againstTarget(timing.medianMs / 1000, target, 2)),
+    seconds(timing.minMs),
+  ];
+  return [
+    formatTable(
+      [`Start-up (seconds, ${startup.runs} runs each, interleaved)`, 'median / target', '', 'min'],
+      [
+        row('node -e 0 (the floor on this machine, now)', startup.nodeBaseline),
+        row('node bin/guardian.js help', startup.help, targets.helpSeconds),
+        row(
+          'guardian analyze --json: start-up (until ffprobe opens the file)',
+          startup.analyzeStartup,
+          targets.analyzeStartupSeconds,
+        ),
+        row(`guardian analyze --json: whole run on a 64x64 PNG`, startup.analyzeTotal),
+      ],
+    ),
+    `  help ${ratio(startup.help.medianMs / startup.nodeBaseline.medianMs)} and analyze start-up ${ratio(startup.analyzeStartup.medianMs / startup.nodeBaseline.medianMs)} the node -e 0 floor measured alongside`,
   ].join('\n');
 }
 

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 
 export interface RssFigures {
   /** Kernel high-water mark of the process's resident set (VmHWM), read before it exits. */
@@ -69,8 +69,31 @@ function descendants(pid: number): number[] {
   return found;
 }
 
+/** Resets the kernel's peak-RSS mark (VmHWM) of a process of ours; false where the kernel does not allow it. */
+export function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The command line of a process, arguments joined by spaces ('' once it is gone). */
+export function commandLine(pid: number): string {
+  return readOr(() => readFileSync(`/proc/${pid}/cmdline`, 'utf8'), '')
+    .split('\0')
+    .join(' ')
+    .trim();
+}
+
+/** The executable a process runs ('' once it is gone): a child just forked still shows its parent's. */
+export function executable(pid: number): string {
+  return readOr(() => readlinkSync(`/proc/${pid}/exe`), '');
+}
+
 // A child may be forked by any thread (libuv's worker pool too), so every task's list counts.
-function childrenOf(pid: number): number[] {
+export function childrenOf(pid: number): number[] {
   return readOr(() => readdirSync(`/proc/${pid}/task`), []).flatMap((task) =>
     readOr(() => readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8'), '')
       .split(' ')

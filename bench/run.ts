@@ -1,12 +1,17 @@
-// `npm run bench`: time-to-report and upload throughput as ratios against baselines measured in the same run.
-// BENCH_SECONDS (clip length, default 60) and BENCH_UPLOAD_MIB (upload file size, default 1024) shrink it.
+// `npm run bench`: time-to-report and upload throughput as ratios against baselines measured in the same run,
+// then memory and start-up beside their targets. `npm run bench -- --only memory` runs one part.
+// BENCH_SECONDS (clip length, default 60) and BENCH_UPLOAD_MIB (upload file size, default 1024) shrink it;
+// BENCH_DATABASE_URL (loopback PostgreSQL, default postgres://postgres@127.0.0.1:5432/test) hosts the scaled runs.
 import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { readBenchSettings, type BenchSettings } from './bench-settings.js';
 import { createCleanup, type Cleanup } from './cleanup.js';
-import { ensureLargeVideo, ensureTestClip, ffmpegVersion, warmPageCache } from './media.js';
+import { ensureLargeVideo, ensureStill, ensureTestClip, ffmpegVersion, warmPageCache } from './media.js';
+import { measureMemory } from './memory.js';
+import { runProcess } from './processes.js';
 import { formatReport, writeResults, type BenchResults } from './report.js';
+import { measureStartup } from './startup.js';
 import { measureTimeToReport } from './time-to-report.js';
 import { measureUploadThroughput } from './upload-throughput.js';
 
@@ -14,8 +19,18 @@ const progress = (message: string) => console.error(`bench: ${message}`);
 
 async function runBench(settings: BenchSettings, cleanup: Cleanup): Promise<void> {
   const loadAtStart = loadavg()[0] ?? 0;
+  const runs = (part: BenchSettings['parts'][number]) => settings.parts.includes(part);
   await mkdir(settings.cacheDir, { recursive: true });
   const cached = (path: string) => relative(settings.repoRoot, path);
+
+  // Every platform figure is of the built CLI, as `npm start` runs it; the build (and the database template
+  // `npm ci` makes) are brought up to date first so that no figure is of stale code.
+  progress('building dist/ and the embedded database template (as npm ci does)');
+  await runProcess('npm', ['run', '--silent', 'prepare'], {
+    cleanup,
+    cwd: settings.repoRoot,
+    timeoutMs: 600_000,
+  });
 
   progress(`preparing a ${settings.clipSeconds} s 1920x1080 clip in ${cached(settings.cacheDir)}/ (cached)`);
   const clip = await ensureTestClip(settings.cacheDir, settings.clipSeconds, cleanup);
@@ -25,14 +40,6 @@ async function runBench(settings: BenchSettings, cleanup: Cleanup): Promise<void
     `${uploadFile.generated ? 'generated' : 'reused'} ${cached(uploadFile.path)} (${uploadFile.bytes} bytes)`,
   );
 
-  progress('time to report: decode baseline, platform upload → report, guardian analyze');
-  await warmPageCache(clip.path);
-  const timeToReport = await measureTimeToReport(clip, settings.clipSeconds, cleanup);
-
-  progress('upload throughput: baseline sink, platform multipart, platform tus');
-  await warmPageCache(uploadFile.path);
-  const uploadThroughput = await measureUploadThroughput(uploadFile, cleanup);
-
   const results: BenchResults = {
     generatedAt: new Date().toISOString(),
     environment: {
@@ -41,9 +48,9 @@ async function runBench(settings: BenchSettings, cleanup: Cleanup): Promise<void
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
       memoryMiB: Math.round(totalmem() / 2 ** 20),
-      loadAverage: { start: loadAtStart, end: loadavg()[0] ?? 0 },
+      loadAverage: { start: loadAtStart, end: loadAtStart },
     },
-    settings: { clipSeconds: settings.clipSeconds, uploadMiB: settings.uploadMiB },
+    settings: { clipSeconds: settings.clipSeconds, uploadMiB: settings.uploadMiB, parts: settings.parts },
     media: {
       clip: {
         path: cached(clip.path),
@@ -53,9 +60,30 @@ async function runBench(settings: BenchSettings, cleanup: Cleanup): Promise<void
       },
       uploadFile: { path: cached(uploadFile.path), bytes: uploadFile.bytes },
     },
-    timeToReport,
-    uploadThroughput,
   };
+
+  if (runs('time-to-report')) {
+    progress('time to report: decode baseline, platform upload → report, guardian analyze');
+    await warmPageCache(clip.path);
+    results.timeToReport = await measureTimeToReport(clip, settings.clipSeconds, cleanup);
+  }
+  if (runs('upload')) {
+    progress('upload throughput: baseline sink, platform multipart, platform tus');
+    await warmPageCache(uploadFile.path);
+    results.uploadThroughput = await measureUploadThroughput(uploadFile, cleanup);
+  }
+  if (runs('memory')) {
+    progress('memory: embedded serve first start, restart and upload; scaled serve idle and upload');
+    await warmPageCache(uploadFile.path);
+    results.memory = await measureMemory(uploadFile, settings, cleanup);
+    progress(
+      `start-up: node -e 0, guardian help, guardian analyze --json, ${settings.startupRuns} runs each`,
+    );
+    const still = await ensureStill(settings.cacheDir, cleanup);
+    results.startup = await measureStartup(still, settings.startupRuns, cleanup);
+  }
+  results.environment.loadAverage.end = loadavg()[0] ?? 0;
+
   console.log(formatReport(results));
   const resultsPath = join(settings.cacheDir, 'results.json');
   await writeResults(resultsPath, results);

@@ -6,7 +6,10 @@ import { killIfRunning, tail } from './processes.js';
 export interface ServerProcess {
   url: string;
   pid: number;
+  /** The last lines of its stdout and stderr. */
   logTail(): string;
+  /** Everything it logged (up to the last 64 KiB). */
+  logText(): string;
   /** SIGTERM, wait for exit (SIGKILL after stopTimeoutMs). */
   stop(): Promise<void>;
 }
@@ -20,6 +23,8 @@ export interface ServerProcessOptions {
   urlFromLine(line: string): string | null;
   startTimeoutMs: number;
   stopTimeoutMs: number;
+  /** Called as soon as the child exists, e.g. to watch its memory through start-up. */
+  onSpawn?: (pid: number) => void;
 }
 
 const maxLogChars = 64 * 1024;
@@ -32,6 +37,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const killChild = options.cleanup.add(() => killIfRunning(child));
+  if (child.pid) options.onSpawn?.(child.pid);
   let log = '';
   const remember = (line: string) => {
     log = (log + line + '\n').slice(-maxLogChars);
@@ -62,7 +68,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
       });
     });
     if (!child.pid) throw new Error('server child has no pid');
-    return { url, pid: child.pid, logTail: () => tail(log), stop };
+    return { url, pid: child.pid, logTail: () => tail(log), logText: () => log, stop };
   } catch (error) {
     await stop();
     throw error;

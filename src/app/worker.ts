@@ -1,3 +1,4 @@
+import { ConfigError } from '../config/config-error.js';
 import type { Config } from '../config/config.schema.js';
 import { startReconciler, waitForShutdownSignal } from './lifecycle.js';
 import { createLogger } from './logger.js';
@@ -5,13 +6,14 @@ import { openPlatform } from './platform.js';
 
 /** `guardian worker`: analysis workers only, for scaled-out deployments sharing PostgreSQL (and Redis). */
 export async function runWorker(config: Config): Promise<number> {
-  if (!config.DATABASE_URL) {
-    throw new Error(
-      'guardian worker needs DATABASE_URL (the embedded database serves one process: use `guardian serve`)',
+  const problems: string[] = [];
+  if (!config.DATABASE_URL)
+    problems.push(
+      'DATABASE_URL: guardian worker needs it (the embedded database serves one process: use `guardian serve`)',
     );
-  }
   if (config.WORKER_CONCURRENCY < 1)
-    throw new Error('WORKER_CONCURRENCY must be at least 1 for guardian worker');
+    problems.push('WORKER_CONCURRENCY: must be at least 1 for guardian worker');
+  if (problems.length > 0) throw new ConfigError(problems);
   const log = createLogger(config).child({ role: 'worker' });
   const platform = await openPlatform(config, log);
   await platform.queue.startWorkers(platform.jobHandlers, {

@@ -1,25 +1,19 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/load-config.js';
-import { AppError } from '../services/errors.js';
-import { analyzeCommand } from './commands/analyze.command.js';
-import { auditCommand } from './commands/audit.command.js';
-import { apiKeyCommand, orgCommand } from './commands/manage.command.js';
-import { outboxCommand } from './commands/outbox.command.js';
-import { configCheckCommand, migrateCommand, serveCommand, workerCommand } from './commands/run.command.js';
-import { userCommand } from './commands/user.command.js';
+import { ConfigError } from '../config/config-error.js';
 import type { CliCommand } from './cli-command.js';
 
-const commands: Record<string, CliCommand> = {
-  serve: serveCommand,
-  worker: workerCommand,
-  migrate: migrateCommand,
-  analyze: analyzeCommand,
-  org: orgCommand,
-  apikey: apiKeyCommand,
-  user: userCommand,
-  audit: auditCommand,
-  outbox: outboxCommand,
-  config: configCheckCommand,
+// Each verb loads its own modules when it runs: `guardian help` imports none, `analyze` no server or database.
+const commands: Record<string, () => Promise<CliCommand>> = {
+  serve: async () => (await import('./commands/run.command.js')).serveCommand,
+  worker: async () => (await import('./commands/run.command.js')).workerCommand,
+  migrate: async () => (await import('./commands/run.command.js')).migrateCommand,
+  analyze: async () => (await import('./commands/analyze.command.js')).analyzeCommand,
+  org: async () => (await import('./commands/manage.command.js')).orgCommand,
+  apikey: async () => (await import('./commands/manage.command.js')).apiKeyCommand,
+  user: async () => (await import('./commands/user.command.js')).userCommand,
+  audit: async () => (await import('./commands/audit.command.js')).auditCommand,
+  outbox: async () => (await import('./commands/outbox.command.js')).outboxCommand,
+  config: async () => (await import('./commands/config.command.js')).configCheckCommand,
 };
 
 const usage = `usage: guardian <command>
@@ -36,9 +30,10 @@ const usage = `usage: guardian <command>
                                           create a user; the password is the first line of PATH or of stdin
   audit verify                            check the audit log's hash chain (exit 1 naming the first bad entry)
   outbox list [--org NAME] [--limit N]    mail held in the outbox (no SMTP_URL) or sent from it, newest first
-  config check                            validate the environment configuration
+  config check                            validate the environment configuration (exit 2 naming each problem)
 
-Configuration comes from environment variables: see docs/configuration.md.`;
+Configuration comes from environment variables: see docs/configuration.md.
+Exit codes: 0 done, 1 failed, 2 usage or configuration error.`;
 
 /** Runs one CLI invocation; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -47,30 +42,42 @@ export async function main(argv: string[]): Promise<number> {
     console.log(usage);
     return name ? 0 : 2;
   }
-  const command = commands[name];
-  if (!command) {
+  const load = commands[name];
+  if (!load) {
     console.error(`guardian: unknown command "${name}"\n\n${usage}`);
     return 2;
   }
   try {
-    const parsed = parseArgs({
-      args: rest,
+    const command = await load();
+    const parsed = parseCommandArgs(command, rest);
+    if ('usageError' in parsed) {
+      console.error(`guardian ${name}: ${parsed.usageError}`);
+      return 2;
+    }
+    const { loadConfig } = await import('../config/load-config.js');
+    return await command.run({ ...parsed, loadConfig: () => loadConfig() });
+  } catch (error) {
+    console.error(`guardian ${name}: ${await describe(error)}`);
+    return error instanceof ConfigError ? 2 : 1;
+  }
+}
+
+function parseCommandArgs(command: CliCommand, args: string[]) {
+  try {
+    const { positionals, values } = parseArgs({
+      args,
       options: command.options ?? {},
       allowPositionals: true,
       strict: true,
     });
-    return await command.run({
-      positionals: parsed.positionals,
-      values: parsed.values,
-      loadConfig: () => loadConfig(),
-    });
+    return { positionals, values };
   } catch (error) {
-    console.error(`guardian ${name}: ${describe(error)}`);
-    return error instanceof ConfigError || error instanceof TypeError ? 2 : 1;
+    return { usageError: error instanceof Error ? error.message : String(error) };
   }
 }
 
-function describe(error: unknown): string {
+async function describe(error: unknown): Promise<string> {
+  const { AppError } = await import('../services/errors.js');
   if (error instanceof AppError) return `${error.detail ?? error.title} (${error.code})`;
   if (error instanceof Error) return error.message;
   return String(error);

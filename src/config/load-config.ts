@@ -1,17 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { filesystemProblems, valueProblems } from './config-checks.js';
+import { ConfigError } from './config-error.js';
 import { configFields, configSchema, type Config, type ConfigName } from './config.schema.js';
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 type Env = Record<string, string | undefined>;
 
-/** Resolves NAME_FILE for secret variables, then validates everything at once. */
+/**
+ * Resolves NAME_FILE for secret variables, then validates everything at once: forms, production rules and the
+ * files the settings name, reporting every problem. Every command calls it before touching DATA_DIR, and
+ * `guardian config check` is this function and nothing more.
+ */
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
   const raw: Record<string, string | undefined> = {};
@@ -34,7 +35,11 @@ export function loadConfig(env: Env = process.env): Config {
     for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(problems);
   }
-  problems.push(...productionProblems(parsed.data));
+  problems.push(
+    ...valueProblems(parsed.data),
+    ...productionProblems(parsed.data),
+    ...filesystemProblems(parsed.data),
+  );
   if (problems.length > 0) throw new ConfigError(problems);
   return parsed.data;
 }

@@ -1,10 +1,11 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { setFlagsFromString } from 'node:v8';
+import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import { INT8_OID, parseInt8 } from './numeric-types.js';
+import { provisionPGliteDataDir } from './pglite-data-dir.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
 
@@ -29,10 +30,11 @@ const idleInTransactionTimeoutMs = 60_000;
 const connectTimeoutMs = 10_000;
 const idleConnectionMs = 30_000;
 
+// Each driver is loaded only in the mode that uses it: either module costs 5-15 MiB resident once loaded.
 export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenedDatabase> {
   const dialect = options.databaseUrl
-    ? new PostgresDialect({ pool: createPool(options.databaseUrl, options.poolMax, options.log) })
-    : new PGliteDialect(await openPGlite(join(options.dataDir, 'db')));
+    ? new PostgresDialect({ pool: await createPool(options.databaseUrl, options.poolMax, options.log) })
+    : new PGliteDialect(await openPGlite(join(options.dataDir, 'db'), options.log));
   const db = new Kysely<Database>({ dialect });
   const opened: OpenedDatabase = {
     db,
@@ -49,7 +51,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
   return opened;
 }
 
-function createPool(connectionString: string, max: number, log: Logger): pg.Pool {
+async function createPool(connectionString: string, max: number, log: Logger): Promise<pg.Pool> {
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({
     connectionString,
     max,
@@ -68,7 +71,17 @@ function createPool(connectionString: string, max: number, log: Logger): pg.Pool
   return pool;
 }
 
-async function openPGlite(directory: string): Promise<PGlite> {
-  await mkdir(directory, { recursive: true });
-  return PGlite.create(directory, { parsers: { [INT8_OID]: parseInt8 } });
+async function openPGlite(directory: string, log: Logger): Promise<PGlite> {
+  const from = await provisionPGliteDataDir(directory, { log });
+  if (from !== 'existing') log.info({ directory, from }, 'created the embedded database');
+  // PGlite is the only WASM here; V8's optimising tier adds ~70 MiB of code and compile memory for it and,
+  // measured on this workload, costs more CPU than it saves. Read when the module compiles, so set first.
+  setFlagsFromString('--liftoff-only');
+  const { PGlite } = await import('@electric-sql/pglite');
+  return PGlite.create(directory, {
+    parsers: { [INT8_OID]: parseInt8 },
+    // Postgres' shared memory lives in the WASM heap and is touched whole at start: the default 128 MB of
+    // shared_buffers is 128 MiB of resident memory. The data files sit in the OS page cache anyway.
+    startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
+  });
 }

@@ -1,9 +1,5 @@
 import { createFfmpegMediaTools } from '../../media/ffmpeg.media-tools.js';
 import { mediaLimitsFromConfig } from '../../media/media-limits.js';
-import { analyzeFile } from '../../pipeline/analyze-file.js';
-import { createMediaIntakeCheck } from '../../pipeline/media-intake.js';
-import { createAnalysisPipeline } from '../../pipeline/analysis-pipeline.js';
-import { defaultDetectors } from '../../pipeline/default-detectors.js';
 import type { AnalysisReport } from '../../pipeline/report.js';
 import type { CliCommand } from '../cli-command.js';
 
@@ -17,13 +13,26 @@ export const analyzeCommand: CliCommand = {
       return 2;
     }
     const config = loadConfig();
+    // The ffmpeg/ffprobe version checks (child processes) run while the pipeline's modules load.
     const limits = mediaLimitsFromConfig(config);
-    const mediaTools = await createFfmpegMediaTools({
-      ffmpegPath: config.FFMPEG_PATH,
-      ffprobePath: config.FFPROBE_PATH,
-      limits,
-      notice: (message) => console.error(`warning: ${message}`),
-    });
+    const [
+      mediaTools,
+      { analyzeFile },
+      { createAnalysisPipeline },
+      { defaultDetectors },
+      { createMediaIntakeCheck },
+    ] = await Promise.all([
+      createFfmpegMediaTools({
+        ffmpegPath: config.FFMPEG_PATH,
+        ffprobePath: config.FFPROBE_PATH,
+        limits,
+        notice: (message) => console.error(`warning: ${message}`),
+      }),
+      import('../../pipeline/analyze-file.js'),
+      import('../../pipeline/analysis-pipeline.js'),
+      import('../../pipeline/default-detectors.js'),
+      import('../../pipeline/media-intake.js'),
+    ]);
     const pipeline = createAnalysisPipeline({
       mediaTools,
       detectors: defaultDetectors(),

@@ -1,5 +1,4 @@
 import { callAdminSocket, noServer } from '../../app/admin-socket.js';
-import { openManagement } from '../../app/management-context.js';
 import type { ManagementCommands } from '../../app/management-commands.js';
 import type { Config } from '../../config/config.schema.js';
 import type { CliCommand } from '../cli-command.js';
@@ -14,6 +13,8 @@ export async function runManagement(
     const viaServer = await callAdminSocket(config.DATA_DIR, command, args);
     if (viaServer !== noServer) return viaServer;
   }
+  // The database modules load only when no running server can take the command.
+  const { openManagement } = await import('../../app/management-context.js');
   const management = await openManagement(config);
   try {
     return await (management.commands[command] as (input: unknown) => Promise<unknown>)(args);

@@ -1,0 +1,15 @@
+/** Issue 6's targets: memory in MiB, start-up in seconds. The bench prints every figure beside its target. */
+export const targets = {
+  embeddedFirstStartPeakMiB: 450,
+  embeddedIdleMiB: 300,
+  scaledIdleMiB: 160,
+  uploadAddedMiB: 100,
+  helpSeconds: 0.4,
+  analyzeStartupSeconds: 0.6,
+} as const;
+
+/** "measured / ≤ target" and whether it is met; a missing figure is neither. */
+export function againstTarget(measured: number | null, target: number, digits: number): [string, string] {
+  if (measured === null || Number.isNaN(measured)) return [`n/a / ≤ ${target}`, ''];
+  return [`${measured.toFixed(digits)} / ≤ ${target}`, measured <= target ? 'met' : 'MISSED'];
+}

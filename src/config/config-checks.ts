@@ -1,0 +1,112 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { parseMasterKey } from '../storage/master-key.js';
+import type { Config } from './config.schema.js';
+
+// proxy-addr (Fastify's trustProxy) also accepts these names for whole address ranges.
+const proxyRangeNames = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** Forms the schema cannot express: key encoding, URL schemes, proxy addresses. Never echoes a secret. */
+export function valueProblems(config: Config): string[] {
+  const problems: string[] = [];
+  if (config.MASTER_KEY !== undefined) {
+    try {
+      parseMasterKey(config.MASTER_KEY);
+    } catch (error) {
+      problems.push(`MASTER_KEY: ${(error as Error).message.replace(/^MASTER_KEY /, '')}`);
+    }
+  }
+  problems.push(
+    ...urlProblem('DATABASE_URL', config.DATABASE_URL, ['postgres:', 'postgresql:']),
+    ...urlProblem('REDIS_URL', config.REDIS_URL, ['redis:', 'rediss:']),
+    ...urlProblem('SMTP_URL', config.SMTP_URL, ['smtp:', 'smtps:']),
+  );
+  if (config.MAIL_FROM !== undefined && !/@[^@\s>]+/.test(config.MAIL_FROM)) {
+    problems.push('MAIL_FROM: no email address in it (e.g. `SecureAI Guardian <guardian@example.org>`)');
+  }
+  for (const entry of (config.TRUSTED_PROXIES ?? '').split(',').map((part) => part.trim())) {
+    if (entry && !isProxyEntry(entry)) {
+      problems.push(
+        `TRUSTED_PROXIES: "${entry}" is not an IP address, a CIDR range or ${[...proxyRangeNames].join('/')}`,
+      );
+    }
+  }
+  return problems;
+}
+
+/** Files and directories the settings name, checked by looking only: DATA_DIR is neither created nor written. */
+export function filesystemProblems(config: Config): string[] {
+  const problems: string[] = [];
+  for (const name of ['TLS_CERT_FILE', 'TLS_KEY_FILE'] as const) {
+    const path = config[name];
+    if (path !== undefined && !isFileWith(path, constants.R_OK)) {
+      problems.push(`${name}: ${path} is not a readable file`);
+    }
+  }
+  for (const name of ['FFMPEG_PATH', 'FFPROBE_PATH'] as const) {
+    const path = config[name];
+    if (path !== undefined && !isFileWith(path, constants.X_OK)) {
+      problems.push(`${name}: ${path} is not an executable file`);
+    }
+  }
+  const dataDirProblem = writableDirectoryProblem(resolve(config.DATA_DIR));
+  if (dataDirProblem) problems.push(`DATA_DIR: ${dataDirProblem}`);
+  return problems;
+}
+
+function urlProblem(name: string, value: string | undefined, protocols: string[]): string[] {
+  if (value === undefined) return [];
+  let protocol: string;
+  try {
+    protocol = new URL(value).protocol;
+  } catch {
+    return [`${name}: not a URL (expected ${protocols.map((p) => `${p}//`).join(' or ')}…)`];
+  }
+  return protocols.includes(protocol)
+    ? []
+    : [`${name}: must start with ${protocols.map((p) => `${p}//`).join(' or ')} (got ${protocol}//)`];
+}
+
+function isProxyEntry(entry: string): boolean {
+  if (proxyRangeNames.has(entry) || isIP(entry) !== 0) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0 || prefix === undefined) return false;
+  if (family === 4 && isIP(prefix) === 4) return true; // a netmask: 10.0.0.0/255.0.0.0
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+function isFileWith(path: string, mode: number): boolean {
+  try {
+    accessSync(path, mode);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Null when the directory exists and is writable, or can be created in the nearest existing parent. */
+function writableDirectoryProblem(directory: string): string | null {
+  for (let path = directory; ; path = dirname(path)) {
+    let found;
+    try {
+      found = statSync(path, { throwIfNoEntry: false });
+    } catch (error) {
+      // ENOTDIR: a file further up the path, which the next step names.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR')
+        return `cannot look at ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
+    }
+    if (found) {
+      const what = path === directory ? directory : `${path} (where ${directory} would be created)`;
+      if (!found.isDirectory()) return `${what} is not a directory`;
+      try {
+        accessSync(path, constants.W_OK | constants.X_OK);
+        return null;
+      } catch {
+        return `${what} is not writable by this user`;
+      }
+    }
+    if (dirname(path) === path) return `${directory} has no existing parent directory`;
+  }
+}
