@@ -188,6 +188,15 @@ export function createResumableUploads(deps: {
   }
 }
 
+// A deferred length is refused the same way as a missing one.
+const uploadLengthRequired = () =>
+  new AppError(
+    400,
+    'upload-length-required',
+    'Upload-Length required',
+    'send Upload-Length (deferred lengths are not supported)',
+  );
+
 const tusErrorCodes = new Map<unknown, () => AppError>([
   [ERRORS.FILE_NOT_FOUND, () => notFound('upload')],
   [
@@ -204,26 +213,8 @@ const tusErrorCodes = new Map<unknown, () => AppError>([
         'Upload-Offset is not the offset the server has: HEAD the upload and resume from there',
       ),
   ],
-  [
-    ERRORS.INVALID_LENGTH,
-    () =>
-      new AppError(
-        400,
-        'upload-length-required',
-        'Upload-Length required',
-        'send Upload-Length (deferred lengths are not supported)',
-      ),
-  ],
-  [
-    ERRORS.UNSUPPORTED_CREATION_DEFER_LENGTH_EXTENSION,
-    () =>
-      new AppError(
-        400,
-        'upload-length-required',
-        'Upload-Length required',
-        'send Upload-Length (deferred lengths are not supported)',
-      ),
-  ],
+  [ERRORS.INVALID_LENGTH, uploadLengthRequired],
+  [ERRORS.UNSUPPORTED_CREATION_DEFER_LENGTH_EXTENSION, uploadLengthRequired],
   [
     ERRORS.INVALID_METADATA,
     () =>
