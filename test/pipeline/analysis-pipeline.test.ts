@@ -8,6 +8,7 @@ import {
   type MediaIntakeCheck,
   type MediaIntegrity,
 } from '../../src/pipeline/media-intake.js';
+import { wholeMediaIntegrity as wholeMedia } from '../helpers/media-integrity.js';
 
 const probe: MediaProbe = {
   formatName: 'mov,mp4,m4a,3gp,3g2,mj2',
@@ -96,16 +97,6 @@ function fakeDetector(
 }
 
 const signal = () => new AbortController().signal;
-
-const wholeMedia: MediaIntegrity = {
-  truncated: false,
-  samplesClaimed: 100,
-  samplesPresent: 100,
-  presentFraction: 1,
-  claimedDurationSeconds: 4,
-  presentDurationSeconds: 4,
-  decodeCheck: { framesTried: 3, framesDecoded: 3 },
-};
 
 /** An intake check that passes the given probe with every sample present. */
 const intactIntake: MediaIntakeCheck = {

@@ -9,15 +9,12 @@ import type { AnalysisRepository } from '../../src/repositories/analysis.reposit
 import type { MediaRepository } from '../../src/repositories/media.repository.js';
 import { AppError } from '../../src/services/errors.js';
 import { createMediaService, type MediaServiceDeps } from '../../src/services/media.service.js';
-import {
-  MediaIntakeRefusal,
-  type MediaIntakeCheck,
-  type MediaIntegrity,
-} from '../../src/pipeline/media-intake.js';
+import { MediaIntakeRefusal, type MediaIntakeCheck } from '../../src/pipeline/media-intake.js';
 import type { BlobGateway, BlobGatewayHandle } from '../../src/storage/blob-gateway.js';
 import type { BlobStore } from '../../src/storage/blob-store.js';
 import { testLogger } from '../helpers/databases.js';
 import { CallLog } from './strict-fake.js';
+import { wholeMediaIntegrity as wholeMedia } from '../helpers/media-integrity.js';
 
 const orgId = randomUUID();
 const limitBytes = 64 * 1024;
@@ -115,16 +112,6 @@ function gateway() {
   });
   return { fake, handles };
 }
-
-const wholeMedia: MediaIntegrity = {
-  truncated: false,
-  samplesClaimed: 100,
-  samplesPresent: 100,
-  presentFraction: 1,
-  claimedDurationSeconds: 4,
-  presentDurationSeconds: 4,
-  decodeCheck: { framesTried: 3, framesDecoded: 3 },
-};
 
 /** The intake check as a strict fake: passes the probe it is given, or refuses. */
 function intakeGiving(outcome: () => Promise<MediaProbe>): MediaIntakeCheck {
