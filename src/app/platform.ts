@@ -4,9 +4,7 @@ import { createEventBus } from '../events/create-event-bus.js';
 import type { HealthCheck } from '../http/routes/health.routes.js';
 import { createFfmpegMediaTools } from '../media/ffmpeg.media-tools.js';
 import { mediaLimitsFromConfig } from '../media/media-limits.js';
-import { createAnalysisPipeline } from '../pipeline/analysis-pipeline.js';
-import { createMediaIntakeCheck } from '../pipeline/media-intake.js';
-import { defaultDetectors } from '../pipeline/default-detectors.js';
+import { createDetectionEngine } from '../pipeline/detection-engine.js';
 import { createJobQueue } from '../queue/create-job-queue.js';
 import { createAnalysisRepository } from '../repositories/analysis.repository.js';
 import { createApiKeyRepository } from '../repositories/api-key.repository.js';
@@ -78,8 +76,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       limits: mediaLimits,
       notice: (message) => log.warn(message),
     });
-    const intake = createMediaIntakeCheck({ limits: mediaLimits });
-    const pipeline = createAnalysisPipeline({ mediaTools, detectors: defaultDetectors(), intake });
+    const { pipeline, intake } = await createDetectionEngine({ mediaTools, limits: mediaLimits });
     const queue = await createJobQueue({
       redisUrl: config.REDIS_URL,
       redisKeyPrefix: config.REDIS_KEY_PREFIX,

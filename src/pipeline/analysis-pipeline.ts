@@ -6,6 +6,7 @@ import { primaryVideoStream } from './detectors/video-stream.js';
 import { defaultFusionPolicy, fuseDetectorReports, type FusionPolicy } from './fusion.js';
 import { MediaIntakeRefusal, type IntakeResult, type MediaIntakeCheck } from './media-intake.js';
 import type { AnalysisReport, DetectorReport } from './report.js';
+import { createRunInputs, type FaceFinder, type FrameSampler } from './run-inputs.js';
 import { withSharedPackets } from './shared-media-tools.js';
 
 export const reportDisclaimer =
@@ -16,6 +17,8 @@ export interface AnalysisPipelineDeps {
   detectors: readonly Detector[];
   /** Checked before any detector: a verdict needs media that is present and decodes. */
   intake: MediaIntakeCheck;
+  frameSampler: FrameSampler;
+  faceFinder: FaceFinder;
   clock?: () => Date;
   fusionPolicy?: FusionPolicy;
 }
@@ -55,19 +58,28 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
     await progress('probe', 0);
     const mediaTools = withSharedPackets(deps.mediaTools);
     const intake = await checkIntake(deps.intake, mediaTools, request);
+    const inputs = intake.result
+      ? createRunInputs(deps, {
+          input: request.input,
+          probe: intake.result.probe,
+          sizeBytes: request.sizeBytes,
+          signal,
+        })
+      : null;
     const detectors: DetectorReport[] = [];
     for (const [index, detector] of deps.detectors.entries()) {
       await progress(`detector:${detector.id}`, index + 1);
       detectors.push(
-        intake.result
+        intake.result && inputs
           ? await runDetector(detector, {
               input: request.input,
               sizeBytes: request.sizeBytes,
               probe: intake.result.probe,
               mediaTools,
               signal,
+              ...inputs,
             })
-          : notAnalysed(detector, intake.refusal.reason),
+          : notAnalysed(detector, intake.refusal?.reason ?? 'not checked'),
       );
     }
     await progress('fusion', stages - 1);

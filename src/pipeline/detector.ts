@@ -1,4 +1,6 @@
+import type { FaceAnalysis } from '../faces/face-types.js';
 import type { MediaInput, MediaProbe, MediaTools } from '../media/media-probe.js';
+import type { FrameSample } from './frames/frame-sample.js';
 
 /** What a detector consumes; the pipeline prepares each kind once and shares it. */
 export type DetectorNeed = 'probe' | 'packets' | 'frames' | 'faces' | 'audio';
@@ -10,6 +12,10 @@ export interface DetectorContext {
   probe: MediaProbe;
   mediaTools: MediaTools;
   signal: AbortSignal;
+  /** Frames decoded once per run by the sampling plan and shared; rejects for media without a picture. */
+  frames(): Promise<FrameSample>;
+  /** Faces found in the sampled frames and tracked across them; computed once per run. */
+  faces(): Promise<FaceAnalysis>;
 }
 
 export type DetectorStrength = 'weak' | 'standard';
@@ -45,6 +51,17 @@ export interface DetectorFinding {
   explanation: string;
   /** Raw measurements behind the score, for reproducibility. */
   measurements: Record<string, number | string | boolean | null>;
+  /** What the detector computed (timelines, crops, residual maps, spectra), stored encrypted with the report. */
+  artifacts?: DetectorArtifact[];
+}
+
+export interface DetectorArtifact {
+  /** File name, unique within the detector: [a-z0-9-]+ plus an extension (.json, .png, .pgm). */
+  name: string;
+  contentType: string;
+  /** One line: what it shows. */
+  description: string;
+  data: Buffer;
 }
 
 export interface Detector {

@@ -98,6 +98,12 @@ function fakeDetector(
 
 const signal = () => new AbortController().signal;
 
+/** Frames and faces are exercised by their own tests; these detectors never ask for them. */
+const noFrames = {
+  frameSampler: { sample: () => Promise.reject(new Error('no frames in this test')) },
+  faceFinder: { find: () => Promise.reject(new Error('no faces in this test')) },
+};
+
 /** An intake check that passes the given probe with every sample present. */
 const intactIntake: MediaIntakeCheck = {
   check: async ({ probe: given }) => ({ probe: given ?? probe, integrity: wholeMedia, notes: [] }),
@@ -107,7 +113,8 @@ const request = { input: '/media/clip.mp4', sha256: 'ab'.repeat(32), sizeBytes: 
 describe('createAnalysisPipeline', () => {
   it('derives its version from detector ids and versions', () => {
     const version = (detectors: Detector[]) =>
-      createAnalysisPipeline({ intake: intactIntake, mediaTools: fakeMediaTools({}), detectors }).version;
+      createAnalysisPipeline({ ...noFrames, intake: intactIntake, mediaTools: fakeMediaTools({}), detectors })
+        .version;
     const a = fakeDetector('a', async () => finding(0));
     const b = fakeDetector('b', async () => finding(0));
     expect(version([a, b])).toMatch(/^p1-[0-9a-f]{12}$/);
@@ -119,6 +126,7 @@ describe('createAnalysisPipeline', () => {
   it('reuses a given probe, runs each detector and writes a complete report', async () => {
     const stages: [string, number][] = [];
     const pipeline = createAnalysisPipeline({
+      ...noFrames,
       intake: intactIntake,
       mediaTools: fakeMediaTools({}),
       detectors: [
@@ -173,6 +181,7 @@ describe('createAnalysisPipeline', () => {
 
   it('turns a detector failure into an entry without a score, never a clean band', async () => {
     const pipeline = createAnalysisPipeline({
+      ...noFrames,
       intake: intactIntake,
       mediaTools: fakeMediaTools({}),
       detectors: [
@@ -194,6 +203,7 @@ describe('createAnalysisPipeline', () => {
 
   it('treats an out-of-range score as a detector failure', async () => {
     const pipeline = createAnalysisPipeline({
+      ...noFrames,
       intake: intactIntake,
       mediaTools: fakeMediaTools({}),
       detectors: [fakeDetector('wild', async () => finding(Number.NaN))],
@@ -210,6 +220,7 @@ describe('createAnalysisPipeline', () => {
     };
     const abstains = fakeDetector('gop', async () => finding(null, { abstainReason: 'only 12 packets' }));
     const report = await createAnalysisPipeline({
+      ...noFrames,
       intake: intactIntake,
       mediaTools: fakeMediaTools({}),
       detectors: [notForThis, abstains],
@@ -232,6 +243,7 @@ describe('createAnalysisPipeline', () => {
       },
     };
     const report = await createAnalysisPipeline({
+      ...noFrames,
       intake: refusing,
       mediaTools: fakeMediaTools({}),
       detectors: [fakeDetector('a', async () => finding(0))],
@@ -255,6 +267,7 @@ describe('createAnalysisPipeline', () => {
       presentDurationSeconds: 1.2,
     };
     const report = await createAnalysisPipeline({
+      ...noFrames,
       intake: {
         check: async () => ({ probe, integrity: partial, notes: ['the file is truncated: 30 of 100'] }),
       },
@@ -299,6 +312,7 @@ describe('createAnalysisPipeline', () => {
         ),
       );
     const pipeline = createAnalysisPipeline({
+      ...noFrames,
       intake: intactIntake,
       mediaTools: tools,
       detectors: [reader('a'), reader('b')],
@@ -322,6 +336,7 @@ describe('createAnalysisPipeline', () => {
       throw new Error('must not run after abort');
     });
     const pipeline = createAnalysisPipeline({
+      ...noFrames,
       intake: intactIntake,
       mediaTools: fakeMediaTools({}),
       detectors: [aborting, never],

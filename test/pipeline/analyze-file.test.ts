@@ -6,21 +6,19 @@ import { createFfmpegMediaTools, type FfmpegMediaTools } from '../../src/media/f
 import type { MediaTools } from '../../src/media/media-probe.js';
 import { defaultMediaLimits } from '../../src/media/media-limits.js';
 import { UnsupportedMediaError } from '../../src/pipeline/analysis-errors.js';
-import { createAnalysisPipeline, type AnalysisPipeline } from '../../src/pipeline/analysis-pipeline.js';
+import { createDetectionEngine } from '../../src/pipeline/detection-engine.js';
+import type { AnalysisPipeline } from '../../src/pipeline/analysis-pipeline.js';
 import { analyzeFile } from '../../src/pipeline/analyze-file.js';
-import { defaultDetectors } from '../../src/pipeline/default-detectors.js';
-import { createMediaIntakeCheck } from '../../src/pipeline/media-intake.js';
 import { createMediaTempDir, generateClip, splice, type MediaTempDir } from '../helpers/media-fixtures.js';
 
 let temp: MediaTempDir;
 let tools: FfmpegMediaTools;
 let pipeline: AnalysisPipeline;
-const intake = createMediaIntakeCheck({ limits: defaultMediaLimits });
 
 beforeAll(async () => {
   temp = await createMediaTempDir();
   tools = await createFfmpegMediaTools();
-  pipeline = createAnalysisPipeline({ mediaTools: tools, detectors: defaultDetectors(), intake });
+  pipeline = (await createDetectionEngine({ mediaTools: tools, limits: defaultMediaLimits })).pipeline;
 });
 afterAll(() => temp.remove());
 
@@ -39,7 +37,7 @@ describe('analyzeFile', () => {
       probe: (input, abort) => ((probes += 1), tools.probe(input, abort)),
     };
     const report = await analyzeFile(clip, {
-      pipeline: createAnalysisPipeline({ mediaTools: counting, detectors: defaultDetectors(), intake }),
+      pipeline: (await createDetectionEngine({ mediaTools: counting, limits: defaultMediaLimits })).pipeline,
       signal: signal(),
     });
     expect(probes).toBe(1);

@@ -1,8 +1,8 @@
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFfmpegMediaTools, type FfmpegMediaTools } from '../../src/media/ffmpeg.media-tools.js';
 import type { Detector, DetectorContext, DetectorFinding } from '../../src/pipeline/detector.js';
+import { fileDetectorContext } from '../helpers/detector-context.js';
 import { createGopDoubleCompressionDetector } from '../../src/pipeline/detectors/gop-double-compression.detector.js';
 import {
   createMediaTempDir,
@@ -123,13 +123,7 @@ beforeAll(async () => {
 afterAll(() => temp.remove());
 
 async function contextFor(path: string): Promise<DetectorContext> {
-  return {
-    input: path,
-    sizeBytes: (await stat(path)).size,
-    probe: await tools.probe(path),
-    mediaTools: tools,
-    signal: new AbortController().signal,
-  };
+  return fileDetectorContext(path, { probe: await tools.probe(path), mediaTools: tools });
 }
 
 async function analyse(path: string): Promise<DetectorFinding> {

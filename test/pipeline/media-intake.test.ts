@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFfmpegMediaTools, type FfmpegMediaTools } from '../../src/media/ffmpeg.media-tools.js';
 import { defaultMediaLimits } from '../../src/media/media-limits.js';
 import { MediaToolError } from '../../src/media/media-tool-error.js';
-import { createAnalysisPipeline, type AnalysisPipeline } from '../../src/pipeline/analysis-pipeline.js';
+import { createDetectionEngine } from '../../src/pipeline/detection-engine.js';
+import type { AnalysisPipeline } from '../../src/pipeline/analysis-pipeline.js';
 import { analyzeFile } from '../../src/pipeline/analyze-file.js';
-import { defaultDetectors } from '../../src/pipeline/default-detectors.js';
 import { createMediaIntakeCheck, MediaIntakeRefusal } from '../../src/pipeline/media-intake.js';
 import { withSharedPackets } from '../../src/pipeline/shared-media-tools.js';
 import {
@@ -30,7 +30,7 @@ const intake = createMediaIntakeCheck({ limits: defaultMediaLimits });
 beforeAll(async () => {
   temp = await createMediaTempDir('guardian-intake-');
   tools = await createFfmpegMediaTools({ limits: defaultMediaLimits });
-  pipeline = createAnalysisPipeline({ mediaTools: tools, detectors: defaultDetectors(), intake });
+  pipeline = (await createDetectionEngine({ mediaTools: tools, limits: defaultMediaLimits })).pipeline;
 });
 afterAll(() => temp.remove());
 

@@ -7,6 +7,7 @@ import {
   createMetadataTracesDetector,
   metadataScoreCap,
 } from '../../src/pipeline/detectors/metadata-traces.detector.js';
+import { detectorContext } from '../helpers/detector-context.js';
 import { createMediaTempDir, generateClip, runFfmpeg, type MediaTempDir } from '../helpers/media-fixtures.js';
 
 const now = new Date('2025-06-01T12:00:00Z');
@@ -22,13 +23,7 @@ afterAll(() => temp.remove());
 
 async function analyse(path: string): Promise<DetectorFinding> {
   const probe = await tools.probe(path);
-  const context = {
-    input: path,
-    sizeBytes: 0,
-    probe,
-    mediaTools: tools,
-    signal: new AbortController().signal,
-  };
+  const context = detectorContext({ input: path, probe, mediaTools: tools });
   expect(detector.applicable(context)).toEqual({ applicable: true });
   return detector.analyze(context);
 }
@@ -150,13 +145,8 @@ describe('metadata-traces on probes', () => {
     streams: [],
     ...overrides,
   });
-  const context = (media: MediaProbe) => ({
-    input: 'unused',
-    probe: media,
-    sizeBytes: 0,
-    mediaTools: undefined as never,
-    signal: new AbortController().signal,
-  });
+  const context = (media: MediaProbe) =>
+    detectorContext({ input: 'unused', probe: media, mediaTools: undefined as never });
   const stream = (index: number, tags: Record<string, string>) => ({
     index,
     type: 'video' as const,

@@ -7,9 +7,7 @@ import type { Analysis } from '../../src/db/schema.js';
 import { InMemoryEventBus } from '../../src/events/in-memory.event-bus.js';
 import { createFfmpegMediaTools } from '../../src/media/ffmpeg.media-tools.js';
 import { defaultMediaLimits } from '../../src/media/media-limits.js';
-import { createAnalysisPipeline } from '../../src/pipeline/analysis-pipeline.js';
-import { defaultDetectors } from '../../src/pipeline/default-detectors.js';
-import { createMediaIntakeCheck } from '../../src/pipeline/media-intake.js';
+import { createDetectionEngine } from '../../src/pipeline/detection-engine.js';
 import { EmbeddedJobQueue } from '../../src/queue/embedded.job-queue.js';
 import { createAnalysisRepository } from '../../src/repositories/analysis.repository.js';
 import { createAuditRepository } from '../../src/repositories/audit.repository.js';
@@ -53,8 +51,7 @@ describeEachImplementation('an analysis of a stored blob tampered with at rest',
     const mediaRows = createMediaRepository({ db: database.db });
     const audit = createAuditLogService({ audit: createAuditRepository({ db: database.db }) });
     const queue = new EmbeddedJobQueue({ db: database.db, log, pollIntervalMs: 50 });
-    const intake = createMediaIntakeCheck({ limits: defaultMediaLimits });
-    const pipeline = createAnalysisPipeline({ mediaTools, detectors: defaultDetectors(), intake });
+    const { pipeline } = await createDetectionEngine({ mediaTools, limits: defaultMediaLimits });
     const service = createAnalysisService({
       analyses,
       media: mediaRows,

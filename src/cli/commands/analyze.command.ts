@@ -15,13 +15,7 @@ export const analyzeCommand: CliCommand = {
     const config = loadConfig();
     // The ffmpeg/ffprobe version checks (child processes) run while the pipeline's modules load.
     const limits = mediaLimitsFromConfig(config);
-    const [
-      mediaTools,
-      { analyzeFile },
-      { createAnalysisPipeline },
-      { defaultDetectors },
-      { createMediaIntakeCheck },
-    ] = await Promise.all([
+    const [mediaTools, { analyzeFile }, { createDetectionEngine }] = await Promise.all([
       createFfmpegMediaTools({
         ffmpegPath: config.FFMPEG_PATH,
         ffprobePath: config.FFPROBE_PATH,
@@ -29,15 +23,9 @@ export const analyzeCommand: CliCommand = {
         notice: (message) => console.error(`warning: ${message}`),
       }),
       import('../../pipeline/analyze-file.js'),
-      import('../../pipeline/analysis-pipeline.js'),
-      import('../../pipeline/default-detectors.js'),
-      import('../../pipeline/media-intake.js'),
+      import('../../pipeline/detection-engine.js'),
     ]);
-    const pipeline = createAnalysisPipeline({
-      mediaTools,
-      detectors: defaultDetectors(),
-      intake: createMediaIntakeCheck({ limits }),
-    });
+    const { pipeline } = await createDetectionEngine({ mediaTools, limits });
     const controller = new AbortController();
     const abort = () => controller.abort(new Error('interrupted'));
     process.once('SIGINT', abort);

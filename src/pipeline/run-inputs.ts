@@ -1,0 +1,39 @@
+import type { FaceAnalysis } from '../faces/face-types.js';
+import type { MediaInput, MediaProbe } from '../media/media-probe.js';
+import type { FrameSample } from './frames/frame-sample.js';
+
+export interface FrameSampleRequest {
+  input: MediaInput;
+  probe: MediaProbe;
+  sizeBytes: number;
+  signal: AbortSignal;
+}
+
+/** Decodes the frames of a sampling plan once per run. */
+export interface FrameSampler {
+  sample(request: FrameSampleRequest): Promise<FrameSample>;
+}
+
+/** Finds and tracks faces in sampled frames. */
+export interface FaceFinder {
+  find(sample: FrameSample, signal: AbortSignal): Promise<FaceAnalysis>;
+}
+
+export interface RunInputs {
+  frames(): Promise<FrameSample>;
+  faces(): Promise<FaceAnalysis>;
+}
+
+/** Frames and faces for one run, computed on first use and shared by every detector that needs them. */
+export function createRunInputs(
+  deps: { frameSampler: FrameSampler; faceFinder: FaceFinder },
+  request: FrameSampleRequest,
+): RunInputs {
+  let frames: Promise<FrameSample> | undefined;
+  let faces: Promise<FaceAnalysis> | undefined;
+  const sampled = () => (frames ??= deps.frameSampler.sample(request));
+  return {
+    frames: sampled,
+    faces: () => (faces ??= sampled().then((sample) => deps.faceFinder.find(sample, request.signal))),
+  };
+}
