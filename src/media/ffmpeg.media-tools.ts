@@ -290,7 +290,7 @@ export function ffmpegMediaTools(deps: {
         {
           // Decoders that ignore -skip_frame still pass only keyframes through the select filter.
           inputOptions: ['-skip_frame', 'nokey'],
-          filters: ['select=key'],
+          filters: [keyframeSelection(options.minIntervalSeconds ?? 0)],
           outputOptions: ['-frames:v', String(limit)],
           timeOffsetSeconds: 0,
           endSeconds: Number.POSITIVE_INFINITY,
@@ -313,6 +313,12 @@ export function ffmpegMediaTools(deps: {
       );
     },
   };
+}
+
+/** Keyframes, each at least `interval` seconds after the previous one selected (quoted: the expression has commas). */
+function keyframeSelection(interval: number): string {
+  if (!(interval > 0)) return 'select=key';
+  return `select='key*(isnan(prev_selected_t)+gte(t-prev_selected_t,${seconds(interval)}))'`;
 }
 
 // A zero limit asks for nothing, so no process is started.

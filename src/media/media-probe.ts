@@ -81,10 +81,19 @@ export interface MediaTools {
     request: { streamIndex: number; timeSeconds: number; timeoutMs: number },
     signal?: AbortSignal,
   ): Promise<boolean>;
-  /** Decodes keyframes only, scaled to fit maxWidth, straight to raw frames through a pipe. */
+  /**
+   * Decodes keyframes only, scaled to fit maxWidth, straight to raw frames through a pipe; with
+   * minIntervalSeconds, a keyframe closer than that to the previous one taken is skipped.
+   */
   keyframes(
     input: MediaInput,
-    options: { streamIndex: number; maxWidth: number; pixelFormat: 'gray' | 'rgb24'; limit: number },
+    options: {
+      streamIndex: number;
+      maxWidth: number;
+      pixelFormat: 'gray' | 'rgb24';
+      limit: number;
+      minIntervalSeconds?: number;
+    },
     signal?: AbortSignal,
   ): AsyncIterable<RawFrame>;
   /** Decodes every frame in [startSeconds, startSeconds + durationSeconds). */

@@ -1,5 +1,6 @@
 import type { Detector } from './detector.js';
 import { createGopDoubleCompressionDetector } from './detectors/gop-double-compression.detector.js';
+import { createFaceNoiseMismatchDetector } from './detectors/face-noise-mismatch.detector.js';
 import { createMetadataTracesDetector } from './detectors/metadata-traces.detector.js';
 
 /** The detectors every deployment runs, in report order. */
@@ -7,5 +8,6 @@ export function defaultDetectors(deps: { now?: () => Date } = {}): Detector[] {
   return [
     createGopDoubleCompressionDetector(),
     createMetadataTracesDetector({ now: deps.now ?? (() => new Date()) }),
+    createFaceNoiseMismatchDetector(),
   ];
 }

@@ -3,11 +3,15 @@ import type { MediaTools } from '../media/media-probe.js';
 import { createAnalysisPipeline, type AnalysisPipeline } from './analysis-pipeline.js';
 import { defaultDetectors } from './default-detectors.js';
 import { createMediaIntakeCheck, type MediaIntakeCheck } from './media-intake.js';
-import type { FaceFinder, FrameSampler } from './run-inputs.js';
+import { createHumanFaceFinder } from '../faces/human-face-finder.js';
+import { createFfmpegFrameSampler } from './frames/ffmpeg-frame-sampler.js';
+import type { FaceFinder } from './run-inputs.js';
 
 export interface DetectionEngineDeps {
   mediaTools: MediaTools;
   limits: MediaLimits;
+  /** Shared by engines in one process (the face models load once); a new one by default. */
+  faceFinder?: FaceFinder;
 }
 
 /** The analysis pipeline every entry point runs (server workers and `guardian analyze`), built one way. */
@@ -19,12 +23,8 @@ export interface DetectionEngine {
 
 export async function createDetectionEngine(deps: DetectionEngineDeps): Promise<DetectionEngine> {
   const intake = createMediaIntakeCheck({ limits: deps.limits });
-  const frameSampler: FrameSampler = {
-    sample: () => Promise.reject(new Error('frame sampling is not built yet')),
-  };
-  const faceFinder: FaceFinder = {
-    find: () => Promise.reject(new Error('face finding is not built yet')),
-  };
+  const frameSampler = createFfmpegFrameSampler({ mediaTools: deps.mediaTools });
+  const faceFinder = deps.faceFinder ?? createHumanFaceFinder();
   const pipeline = createAnalysisPipeline({
     mediaTools: deps.mediaTools,
     detectors: defaultDetectors(),

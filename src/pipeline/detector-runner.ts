@@ -30,6 +30,17 @@ export async function runDetector(detector: Detector, context: DetectorContext):
       };
     }
     const finding = await detector.analyze(context);
+    if (finding.notApplicableReason !== undefined) {
+      return {
+        ...entry,
+        applicable: false,
+        reason: finding.notApplicableReason,
+        score: null,
+        coverage: null,
+        explanation: `Not applicable: ${finding.notApplicableReason}.`,
+        durationMs: elapsed(),
+      };
+    }
     if (finding.score !== null && !(finding.score >= 0 && finding.score <= 1)) {
       throw new Error(`score ${finding.score} is outside 0–1`);
     }

@@ -44,6 +44,8 @@ export interface DetectorFinding {
   score: number | null;
   /** Why the detector abstained despite being applicable (too little data...). */
   abstainReason?: string;
+  /** Set when looking showed the detector does not apply (no face found): reported as not applicable. */
+  notApplicableReason?: string;
   coverage: Coverage;
   perFrame?: { timeSeconds: number; score: number }[];
   evidence: Evidence[];
