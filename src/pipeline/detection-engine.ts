@@ -8,6 +8,8 @@ import type { FaceFinder, FrameSampler } from './run-inputs.js';
 export interface DetectionEngineDeps {
   mediaTools: MediaTools;
   limits: MediaLimits;
+  /** Model card paths (MODEL_CARDS); each model is verified here and runs as one more detector. */
+  modelCards?: readonly string[];
 }
 
 /** The analysis pipeline every entry point runs (server workers and `guardian analyze`), built one way. */
@@ -25,9 +27,15 @@ export async function createDetectionEngine(deps: DetectionEngineDeps): Promise<
   const faceFinder: FaceFinder = {
     find: () => Promise.reject(new Error('face finding is not built yet')),
   };
+  // Imported only when configured: ONNX Runtime's native library stays unloaded otherwise.
+  const modelDetectors = deps.modelCards?.length
+    ? await import('../models/model-detectors.js').then(({ loadModelDetectors }) =>
+        loadModelDetectors(deps.modelCards ?? []),
+      )
+    : [];
   const pipeline = createAnalysisPipeline({
     mediaTools: deps.mediaTools,
-    detectors: defaultDetectors(),
+    detectors: [...defaultDetectors(), ...modelDetectors],
     intake,
     frameSampler,
     faceFinder,
