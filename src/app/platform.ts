@@ -76,7 +76,11 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       limits: mediaLimits,
       notice: (message) => log.warn(message),
     });
-    const { pipeline, intake } = await createDetectionEngine({ mediaTools, limits: mediaLimits });
+    const { pipeline, intake } = await createDetectionEngine({
+      mediaTools,
+      limits: mediaLimits,
+      modelCards: config.MODEL_CARDS,
+    });
     const queue = await createJobQueue({
       redisUrl: config.REDIS_URL,
       redisKeyPrefix: config.REDIS_KEY_PREFIX,

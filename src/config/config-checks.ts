@@ -50,6 +50,9 @@ export function filesystemProblems(config: Config): string[] {
       problems.push(`${name}: ${path} is not an executable file`);
     }
   }
+  for (const path of config.MODEL_CARDS ?? []) {
+    if (!isFileWith(path, constants.R_OK)) problems.push(`MODEL_CARDS: ${path} is not a readable file`);
+  }
   const dataDirProblem = writableDirectoryProblem(resolve(config.DATA_DIR));
   if (dataDirProblem) problems.push(`DATA_DIR: ${dataDirProblem}`);
   return problems;

@@ -125,6 +125,20 @@ export const configFields = {
     schema: integer(30, 1, 3600),
     doc: 'Wall-clock budget in seconds of the decode spot-check (first, middle and last present keyframes) run on every media at upload and before analysis.',
   },
+  MODEL_CARDS: {
+    schema: z
+      .string()
+      .trim()
+      .optional()
+      .transform((value) => {
+        const paths = (value ?? '')
+          .split(',')
+          .map((path) => path.trim())
+          .filter(Boolean);
+        return paths.length > 0 ? paths : undefined;
+      }),
+    doc: "Comma-separated paths of model cards (JSON, see docs/models.md): the organisation's own ONNX classifiers, each run as detector `model:<name>`. At start-up (`serve`, `worker`, `analyze`) each model file's sha256 and reference outputs are checked against its card; a card that fails stops start-up (exit code 2) naming the card and the reason. Unset: no model runs.",
+  },
   TLS_CERT_FILE: {
     schema: optionalString,
     doc: 'PEM certificate chain; with TLS_KEY_FILE the server speaks HTTPS.',

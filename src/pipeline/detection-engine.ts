@@ -12,6 +12,8 @@ export interface DetectionEngineDeps {
   limits: MediaLimits;
   /** Shared by engines in one process (the face models load once); a new one by default. */
   faceFinder?: FaceFinder;
+  /** Model card paths (MODEL_CARDS); each model is verified here and runs as one more detector. */
+  modelCards?: readonly string[];
 }
 
 /** The analysis pipeline every entry point runs (server workers and `guardian analyze`), built one way. */
@@ -25,9 +27,15 @@ export async function createDetectionEngine(deps: DetectionEngineDeps): Promise<
   const intake = createMediaIntakeCheck({ limits: deps.limits });
   const frameSampler = createFfmpegFrameSampler({ mediaTools: deps.mediaTools });
   const faceFinder = deps.faceFinder ?? createHumanFaceFinder();
+  // Imported only when configured: ONNX Runtime's native library stays unloaded otherwise.
+  const modelDetectors = deps.modelCards?.length
+    ? await import('../models/model-detectors.js').then(({ loadModelDetectors }) =>
+        loadModelDetectors(deps.modelCards ?? []),
+      )
+    : [];
   const pipeline = createAnalysisPipeline({
     mediaTools: deps.mediaTools,
-    detectors: defaultDetectors(),
+    detectors: [...defaultDetectors(), ...modelDetectors],
     intake,
     frameSampler,
     faceFinder,

@@ -25,7 +25,7 @@ export const analyzeCommand: CliCommand = {
       import('../../pipeline/analyze-file.js'),
       import('../../pipeline/detection-engine.js'),
     ]);
-    const { pipeline } = await createDetectionEngine({ mediaTools, limits });
+    const { pipeline } = await createDetectionEngine({ mediaTools, limits, modelCards: config.MODEL_CARDS });
     const controller = new AbortController();
     const abort = () => controller.abort(new Error('interrupted'));
     process.once('SIGINT', abort);
