@@ -8,7 +8,7 @@ export interface FaceObservation {
   box: Box;
   /** Detector confidence 0–1. */
   score: number;
-  /** 478 mesh points [x, y, z] in frame pixels (z relative depth), empty when the mesh did not run. */
+  /** 468 mesh points (MediaPipe FaceMesh order) [x, y, z] in frame pixels (z relative depth); empty without a mesh. */
   mesh: [number, number, number][];
   /** Head pose in radians. */
   rotation: { pitch: number; yaw: number; roll: number } | null;

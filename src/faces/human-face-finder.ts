@@ -19,7 +19,7 @@ export const defaultFaceFinderOptions: HumanFaceFinderOptions = {
   maxFacesPerFrame: 6,
 };
 
-const modelFiles = ['blazeface', 'facemesh', 'iris', 'faceres'] as const;
+const modelFiles = ['blazeface', 'facemesh', 'faceres'] as const;
 
 interface HumanFace {
   box: [number, number, number, number];
@@ -37,11 +37,11 @@ interface HumanInstance {
   version: string;
   load(): Promise<void>;
   init(): Promise<void>;
-  detect(input: unknown): Promise<{ face: HumanFace[]; error?: string | null }>;
+  detect(input: unknown, config?: object): Promise<{ face: HumanFace[]; error?: string | null }>;
 }
 
 /**
- * Faces with @vladmandic/human on the tfjs WASM backend: BlazeFace detection, the 478-point mesh with iris,
+ * Faces with @vladmandic/human on the tfjs WASM backend: BlazeFace detection, the 468-point mesh,
  * head pose and the face embedding. Models and WASM come from the installed packages (nothing downloads);
  * a backend other than WASM is refused rather than silently used (it is ~40× slower).
  */
@@ -97,7 +97,7 @@ async function loadHuman(options: HumanFaceFinderOptions) {
     face: {
       enabled: true,
       detector: {
-        rotation: true,
+        rotation: false,
         maxDetected: options.maxFacesPerFrame,
         minConfidence: 0.5,
         skipFrames: 0,
@@ -105,7 +105,7 @@ async function loadHuman(options: HumanFaceFinderOptions) {
         return: false,
       },
       mesh: { enabled: true },
-      iris: { enabled: true, skipFrames: 0, skipTime: 0 },
+      iris: { enabled: false },
       description: { enabled: true, skipFrames: 0, skipTime: 0 },
       emotion: { enabled: false },
       antispoof: { enabled: false },
@@ -135,7 +135,9 @@ async function loadHuman(options: HumanFaceFinderOptions) {
 async function detectFaces(human: HumanInstance, frame: SampledFrame): Promise<FaceObservation[]> {
   const tensor = human.tf.tensor(Int32Array.from(frame.data), [1, frame.height, frame.width, 3], 'int32');
   try {
-    const result = await human.detect(tensor);
+    // The embedding is most of the cost: computed on sweep keyframes and every eighth frame of a window.
+    const describe = frame.keyframe || frame.windowId === null || frame.index % 8 === 0;
+    const result = await human.detect(tensor, { face: { description: { enabled: describe } } });
     if (result.error) throw new Error(`face detection failed: ${result.error}`);
     return result.face.map((face) => ({
       frameIndex: frame.index,

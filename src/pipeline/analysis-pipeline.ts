@@ -5,7 +5,8 @@ import { runDetector } from './detector-runner.js';
 import { primaryVideoStream } from './detectors/video-stream.js';
 import { defaultFusionPolicy, fuseDetectorReports, type FusionPolicy } from './fusion.js';
 import { MediaIntakeRefusal, type IntakeResult, type MediaIntakeCheck } from './media-intake.js';
-import type { AnalysisReport, DetectorReport } from './report.js';
+import type { FaceAnalysis } from '../faces/face-types.js';
+import type { AnalysisReport, DetectorReport, FaceTrackReport } from './report.js';
 import { createRunInputs, type FaceFinder, type FrameSampler } from './run-inputs.js';
 import { withSharedPackets } from './shared-media-tools.js';
 
@@ -88,6 +89,7 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
     // Detectors measure their share of what is present; the report's coverage is of what was claimed.
     const presentShare = intake.result ? intake.result.integrity.presentFraction : 0;
     const tools = await deps.mediaTools.versions();
+    const found = (await inputs?.summary()) ?? { plan: null, faces: null };
     await request.onProgress?.('report', 1);
     return {
       schemaVersion: 1,
@@ -97,6 +99,8 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
       reasons: [...(intake.result?.notes ?? []), ...fusion.reasons],
       media: mediaSummary(request, intake.result?.probe ?? request.probe ?? null),
       integrity,
+      sampling: found.plan,
+      faces: found.faces ? faceTrackReports(found.faces) : null,
       detectors,
       coverage: Number((fusion.coverage * presentShare).toFixed(3)),
       versions: {
@@ -105,12 +109,28 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
         ffmpeg: tools.ffmpeg,
         ffprobe: tools.ffprobe,
         detectors: detectorVersions,
+        faceModels: found.faces?.models ?? null,
       },
       disclaimer: reportDisclaimer,
     };
   }
 
   return { version, run };
+}
+
+function faceTrackReports(faces: FaceAnalysis): FaceTrackReport[] {
+  return faces.tracks.map((track) => ({
+    id: track.id,
+    framesSeen: track.observations.length,
+    sizePixels: track.sizePixels,
+    analysed: track.analysed,
+    ...(track.reason ? { reason: track.reason } : {}),
+    boxes: track.observations.map((face) => ({
+      timeSeconds: face.timeSeconds,
+      box: face.box,
+      score: face.score,
+    })),
+  }));
 }
 
 function pipelineVersion(detectors: readonly Detector[], policy: FusionPolicy): string {

@@ -1,6 +1,7 @@
 import type { Detector } from './detector.js';
 import { createGopDoubleCompressionDetector } from './detectors/gop-double-compression.detector.js';
 import { createFaceNoiseMismatchDetector } from './detectors/face-noise-mismatch.detector.js';
+import { createFaceTemporalDetector } from './detectors/face-temporal.detector.js';
 import { createMetadataTracesDetector } from './detectors/metadata-traces.detector.js';
 
 /** The detectors every deployment runs, in report order. */
@@ -9,5 +10,6 @@ export function defaultDetectors(deps: { now?: () => Date } = {}): Detector[] {
     createGopDoubleCompressionDetector(),
     createMetadataTracesDetector({ now: deps.now ?? (() => new Date()) }),
     createFaceNoiseMismatchDetector(),
+    createFaceTemporalDetector(),
   ];
 }

@@ -1,4 +1,6 @@
 import type { Coverage, DetectorStrength, Evidence } from './detector.js';
+import type { Box } from '../faces/face-types.js';
+import type { SamplingPlan } from './frames/frame-sample.js';
 import type { MediaIntegrity } from './media-intake.js';
 
 export type Band = 'indicators_found' | 'inconclusive' | 'no_indicators' | 'not_analyzable';
@@ -46,6 +48,10 @@ export interface AnalysisReport {
    * file could not be probed. Partly present media is analysed on the present part only.
    */
   integrity: MediaIntegrity | null;
+  /** Which frames were decoded (keyframes across the video, dense windows); null when none were. */
+  sampling: SamplingPlan | null;
+  /** Faces found in the sampled frames, tracked across them; null when no face search ran. */
+  faces: FaceTrackReport[] | null;
   detectors: DetectorReport[];
   /**
    * Overall share of the media the applicable detectors looked at (0–1): mean over applicable detectors,
@@ -58,6 +64,20 @@ export interface AnalysisReport {
     ffmpeg: string;
     ffprobe: string;
     detectors: Record<string, string>;
+    /** Face model versions and sha256 of their weights, when faces were searched. */
+    faceModels: Record<string, string> | null;
   };
   disclaimer: string;
+}
+
+/** One face track in the report: where the face was in each sampled frame it was seen in. */
+export interface FaceTrackReport {
+  id: number;
+  framesSeen: number;
+  /** Median shorter side of the face box, in decoded-frame pixels. */
+  sizePixels: number;
+  /** False when the face was too small to analyse (`reason` says so). */
+  analysed: boolean;
+  reason?: string;
+  boxes: { timeSeconds: number; box: Box; score: number }[];
 }

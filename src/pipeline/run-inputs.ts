@@ -24,16 +24,26 @@ export interface RunInputs {
   faces(): Promise<FaceAnalysis>;
 }
 
+/** What the run decoded and found, for the report; null where nothing asked for it or it failed (detectors say why). */
+export interface RunInputsSummary {
+  plan: FrameSample['plan'] | null;
+  faces: FaceAnalysis | null;
+}
+
 /** Frames and faces for one run, computed on first use and shared by every detector that needs them. */
 export function createRunInputs(
   deps: { frameSampler: FrameSampler; faceFinder: FaceFinder },
   request: FrameSampleRequest,
-): RunInputs {
+): RunInputs & { summary(): Promise<RunInputsSummary> } {
   let frames: Promise<FrameSample> | undefined;
   let faces: Promise<FaceAnalysis> | undefined;
   const sampled = () => (frames ??= deps.frameSampler.sample(request));
   return {
     frames: sampled,
     faces: () => (faces ??= sampled().then((sample) => deps.faceFinder.find(sample, request.signal))),
+    async summary() {
+      const settle = async <T>(value: Promise<T> | undefined) => (value ? value.catch(() => null) : null);
+      return { plan: (await settle(frames))?.plan ?? null, faces: await settle(faces) };
+    },
   };
 }
