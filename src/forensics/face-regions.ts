@@ -18,19 +18,19 @@ export function polygonBox(polygon: readonly Point[]): Box {
 }
 
 /**
- * Inside the face (the oval shrunk to 80%, clear of its boundary) and a ring around it (between 1.5× and
- * 2.2× the oval's box): the two regions whose camera traces should agree.
+ * Inside the face (the oval shrunk to 80%, clear of its boundary) and the frame around it (everything
+ * outside twice the oval's box, so that a pasted region reaching well past the face is still left out):
+ * the two regions whose camera traces should agree.
  */
 export function faceAndSurround(face: FaceObservation) {
   const outline = faceOutline(face);
   const inner = scalePolygon(outline, 0.8);
   const box = polygonBox(outline);
-  const near = scaleBox(box, 1.5);
-  const far = scaleBox(box, 2.2);
+  const clearOfFace = scaleBox(box, 2);
   return {
     outline,
     box,
     insideFace: (x: number, y: number) => insidePolygon(x, y, inner),
-    inSurround: (x: number, y: number) => insideBox(x, y, far) && !insideBox(x, y, near),
+    inSurround: (x: number, y: number) => !insideBox(x, y, clearOfFace),
   };
 }

@@ -20,8 +20,8 @@ function matchCost(a: Plane, b: Plane, region: Box, dx: number, dy: number, step
 
 /**
  * Where the content of `region` in frame a went in frame b: integer block matching over ±maxShift
- * (coarse sparse pass, then a dense one around the best), refined to a fraction of a pixel with a
- * parabola through the costs either side.
+ * (coarse sparse pass, then a dense one around the best), refined to a fraction of a pixel with an
+ * equiangular fit through the costs either side.
  */
 export function estimateShift(
   a: Plane,
@@ -49,16 +49,16 @@ export function estimateShift(
   if (!Number.isFinite(best.cost)) return null;
   const cost = (dx: number, dy: number) => matchCost(a, b, inFrame, dx, dy, 1);
   return {
-    dx: best.dx + parabolaOffset(cost(best.dx - 1, best.dy), best.cost, cost(best.dx + 1, best.dy)),
-    dy: best.dy + parabolaOffset(cost(best.dx, best.dy - 1), best.cost, cost(best.dx, best.dy + 1)),
+    dx: best.dx + equiangularOffset(cost(best.dx - 1, best.dy), best.cost, cost(best.dx + 1, best.dy)),
+    dy: best.dy + equiangularOffset(cost(best.dx, best.dy - 1), best.cost, cost(best.dx, best.dy + 1)),
   };
 }
 
-/** Vertex of the parabola through (-1, left), (0, centre), (1, right), kept within half a pixel. */
-function parabolaOffset(left: number, centre: number, right: number): number {
-  const curvature = left - 2 * centre + right;
-  if (!Number.isFinite(curvature) || curvature <= 0) return 0;
-  return Math.max(-0.5, Math.min(0.5, (left - right) / (2 * curvature)));
+/** Vertex of the symmetric V through (-1, left), (0, centre), (1, right): absolute-difference costs are V-shaped, not parabolic. */
+function equiangularOffset(left: number, centre: number, right: number): number {
+  const slope = Math.max(left, right) - centre;
+  if (!Number.isFinite(slope) || slope <= 0) return 0;
+  return Math.max(-0.5, Math.min(0.5, (left - right) / (2 * slope)));
 }
 
 function clampBox([x, y, width, height]: Box, frameWidth: number, frameHeight: number, margin: number): Box {

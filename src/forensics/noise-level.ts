@@ -65,3 +65,43 @@ export function noiseFloor(blocks: readonly BlockNoise[], quantile = 0.3): numbe
   usable.sort((a, b) => a - b);
   return usable[Math.min(usable.length - 1, Math.floor(quantile * usable.length))]!;
 }
+
+const lumaBinWidth = 24;
+
+/**
+ * Face-to-surround noise ratio compared at equal brightness: sensor noise grows with the signal, so each
+ * brightness band of the face is set against the same band around it, and the bands' ratios are combined
+ * weighted by the face's blocks. Falls back to the overall floors when no band has enough blocks on both
+ * sides. Null when either side has too few usable blocks.
+ */
+export function matchedNoiseRatio(
+  face: readonly BlockNoise[],
+  surround: readonly BlockNoise[],
+): { ratio: number; inside: number; around: number; matchedBands: number } | null {
+  const bin = (block: BlockNoise) => Math.floor(block.meanLuma / lumaBinWidth);
+  const bands = new Map<number, { face: BlockNoise[]; surround: BlockNoise[] }>();
+  for (const [side, blocks] of [['face', face], ['surround', surround]] as const) {
+    for (const block of blocks) {
+      const key = bin(block);
+      const band = bands.get(key) ?? { face: [], surround: [] };
+      band[side].push(block);
+      bands.set(key, band);
+    }
+  }
+  let weight = 0;
+  let logSum = 0;
+  let matchedBands = 0;
+  for (const band of bands.values()) {
+    const inside = noiseFloor(band.face);
+    const around = noiseFloor(band.surround);
+    if (inside === null || around === null || around < 0.05 || inside < 0.01) continue;
+    weight += band.face.length;
+    logSum += band.face.length * Math.log(inside / around);
+    matchedBands++;
+  }
+  const inside = noiseFloor(face);
+  const around = noiseFloor(surround);
+  if (inside === null || around === null || around < 0.05) return null;
+  const ratio = matchedBands > 0 ? Math.exp(logSum / weight) : inside / around;
+  return { ratio, inside, around, matchedBands };
+}

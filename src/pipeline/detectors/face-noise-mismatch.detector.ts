@@ -1,6 +1,6 @@
 import { faceAndSurround } from '../../forensics/face-regions.js';
 import { lumaPlane } from '../../forensics/luma.js';
-import { blockNoise, noiseFloor } from '../../forensics/noise-level.js';
+import { blockNoise, matchedNoiseRatio } from '../../forensics/noise-level.js';
 import type { Detector, DetectorContext, DetectorFinding, Evidence } from '../detector.js';
 import {
   abstain,
@@ -23,7 +23,7 @@ import { round } from './statistics.js';
  */
 export function noiseRatioScore(ratio: number): number {
   const logRatio = Math.log(ratio);
-  return logRatio < 0 ? clamp01((-logRatio - 0.1) / 0.3) : clamp01((logRatio - 0.3) / 0.4);
+  return logRatio < 0 ? clamp01((-logRatio - 0.05) / 0.25) : clamp01((logRatio - 0.6) / 0.5);
 }
 
 const minObservations = 1;
@@ -53,11 +53,13 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
       const frame = observationFrame(inputs.sample, face);
       const plane = lumaPlane(frame.data, frame.width, frame.height);
       const regions = faceAndSurround(face);
-      const inside = noiseFloor(blockNoise(plane, regions.insideFace));
-      const around = noiseFloor(blockNoise(plane, regions.inSurround));
-      if (inside === null || around === null || around < 0.05) return [];
+      const matched = matchedNoiseRatio(
+        blockNoise(plane, regions.insideFace),
+        blockNoise(plane, regions.inSurround),
+      );
+      if (matched === null) return [];
       measuredFrames.add(face.frameIndex);
-      return [{ timeSeconds: face.timeSeconds, inside, around, ratio: inside / around }];
+      return [{ timeSeconds: face.timeSeconds, ...matched }];
     });
     const ratio = ratios.length >= minObservations ? median(ratios.map((r) => r.ratio)) : null;
     return { track, ratios, ratio, score: ratio === null ? null : noiseRatioScore(ratio) };
@@ -102,7 +104,7 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
 }
 
 function explain(ratio: number): string {
-  const measured = `Measured the sensor-noise level (Immerkær's estimator over the smoothest 8×8 blocks) inside the face and in a ring of the frame around it; the face has ${round(ratio)}× the noise of its surroundings.`;
+  const measured = `Measured the sensor-noise level (Immerkær's estimator over the smoothest 8×8 blocks, compared band by band at equal brightness) inside the face and in the frame around it; the face has ${round(ratio)}× the noise of its surroundings.`;
   if (noiseRatioScore(ratio) >= 0.7)
     return `${measured} A face this ${ratio < 1 ? 'much cleaner' : 'much noisier'} than the frame it sits in is what resampling, denoising, rendering or pasting a face leaves; lighting and make-up alone rarely do this.`;
   if (noiseRatioScore(ratio) < 0.3)
