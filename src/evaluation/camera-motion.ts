@@ -1,4 +1,4 @@
-import { createImage, resizeImage, sampleBilinear, type Rect, type RgbImage } from './rgb-image.js';
+import { createImage, gaussianBlur, resizeImage, sampleBilinear, type Rect, type RgbImage } from './rgb-image.js';
 import type { SeededRandom } from './seeded-random.js';
 
 /** Output pixel (u, v) shows source point (x + (u + 0.5)·scale − 0.5, y + (v + 0.5)·scale − 0.5). */
@@ -36,11 +36,11 @@ export function createKenBurnsCamera(
   const endScale = zoomIn ? startScale / zoom : startScale * zoom;
   // Work from a copy no finer than the finest output sampling: bilinear shrinking would alias.
   const shrink = Math.max(1, Math.min(startScale, endScale));
-  const work =
+  const scaled =
     shrink > 1.05
       ? resizeImage(source, Math.round(source.width / shrink), Math.round(source.height / shrink))
       : source;
-  const ratio = work.width / source.width;
+  const ratio = scaled.width / source.width;
   const workFace = {
     x: face.x * ratio,
     y: face.y * ratio,
@@ -76,6 +76,8 @@ export function createKenBurnsCamera(
     };
   };
 
+  const scene = extendScene(scaled, scenePadding(windowAt, shot, scaled));
+
   return {
     parameters: {
       faceShare: round(faceShare),
@@ -89,9 +91,9 @@ export function createKenBurnsCamera(
       const frame = createImage(shot.width, shot.height);
       const sample = new Float32Array(3);
       for (let v = 0; v < shot.height; v++) {
-        const sy = window.y + (v + 0.5) * window.scale - 0.5;
+        const sy = scene.top + window.y + (v + 0.5) * window.scale - 0.5;
         for (let u = 0; u < shot.width; u++) {
-          sampleBilinear(work, window.x + (u + 0.5) * window.scale - 0.5, sy, sample);
+          sampleBilinear(scene.image, scene.left + window.x + (u + 0.5) * window.scale - 0.5, sy, sample);
           const at = (v * shot.width + u) * 3;
           frame.data[at] = sample[0]!;
           frame.data[at + 1] = sample[1]!;
@@ -110,6 +112,73 @@ export function createKenBurnsCamera(
       };
     },
   };
+}
+
+interface Padding {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
+/** How far the camera's view reaches past the picture on each side, over the whole clip. */
+function scenePadding(
+  windowAt: (index: number) => CameraWindow,
+  shot: CameraShot,
+  image: RgbImage,
+): Padding {
+  const padding = { left: 0, top: 0, right: 0, bottom: 0 };
+  for (let index = 0; index < shot.frameCount; index++) {
+    const window = windowAt(index);
+    padding.left = Math.max(padding.left, Math.ceil(-window.x) + 2);
+    padding.top = Math.max(padding.top, Math.ceil(-window.y) + 2);
+    padding.right = Math.max(padding.right, Math.ceil(window.x + shot.width * window.scale - image.width) + 2);
+    padding.bottom = Math.max(padding.bottom, Math.ceil(window.y + shot.height * window.scale - image.height) + 2);
+  }
+  return padding;
+}
+
+const seamPixels = 24;
+
+/**
+ * The picture on a larger canvas whose margins are an out-of-focus continuation of its edges (as in a
+ * portrait photo framed for 16:9): no smeared edge lines, and no second, mirrored face.
+ */
+function extendScene(image: RgbImage, padding: Padding): { image: RgbImage; left: number; top: number } {
+  if (padding.left <= 2 && padding.top <= 2 && padding.right <= 2 && padding.bottom <= 2)
+    return { image, left: 0, top: 0 };
+  const width = image.width + padding.left + padding.right;
+  const height = image.height + padding.top + padding.bottom;
+  const canvas = createImage(width, height);
+  const sample = new Float32Array(3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      sampleBilinear(image, x - padding.left, y - padding.top, sample);
+      canvas.data.set(sample, (y * width + x) * 3);
+    }
+  }
+  const blurred = resizeImage(
+    gaussianBlur(resizeImage(canvas, Math.ceil(width / 8), Math.ceil(height / 8)), 2.5),
+    width,
+    height,
+  );
+  // Inside the picture its own pixels, fading into the blurred margin over the last pixels of each padded edge.
+  const edgeDistance = (x: number, y: number) =>
+    Math.min(
+      padding.left > 2 ? x - padding.left : Infinity,
+      padding.top > 2 ? y - padding.top : Infinity,
+      padding.right > 2 ? padding.left + image.width - 1 - x : Infinity,
+      padding.bottom > 2 ? padding.top + image.height - 1 - y : Infinity,
+    );
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const weight = Math.min(1, Math.max(0, edgeDistance(x, y) / seamPixels));
+      const at = (y * width + x) * 3;
+      for (let channel = 0; channel < 3; channel++)
+        canvas.data[at + channel] = canvas.data[at + channel]! * weight + blurred.data[at + channel]! * (1 - weight);
+    }
+  }
+  return { image: canvas, left: padding.left, top: padding.top };
 }
 
 const round = (value: number) => Number(value.toFixed(3));

@@ -1,4 +1,3 @@
-import { resolveFfmpegBinaries } from '../../media/ffmpeg-binaries.js';
 import { createFfmpegMediaTools } from '../../media/ffmpeg.media-tools.js';
 import { mediaLimitsFromConfig } from '../../media/media-limits.js';
 import type { CliCommand } from '../cli-command.js';
@@ -30,23 +29,17 @@ export const evalCommand: CliCommand = {
     }
     const config = loadConfig();
     const limits = mediaLimitsFromConfig(config);
-    const [binaries, mediaTools, { createDetectionEngine }, { runEvaluation }, { formatMetrics }] =
-      await Promise.all([
-        resolveFfmpegBinaries({
-          ffmpegPath: config.FFMPEG_PATH,
-          ffprobePath: config.FFPROBE_PATH,
-          searchPath: process.env.PATH ?? '',
-        }),
-        createFfmpegMediaTools({
-          ffmpegPath: config.FFMPEG_PATH,
-          ffprobePath: config.FFPROBE_PATH,
-          limits,
-          notice: (message) => console.error(`warning: ${message}`),
-        }),
-        import('../../pipeline/detection-engine.js'),
-        import('../../evaluation/eval-command-run.js'),
-        import('../../evaluation/eval-summary.js'),
-      ]);
+    const [mediaTools, { createDetectionEngine }, { runEvaluation }, { formatMetrics }] = await Promise.all([
+      createFfmpegMediaTools({
+        ffmpegPath: config.FFMPEG_PATH,
+        ffprobePath: config.FFPROBE_PATH,
+        limits,
+        notice: (message) => console.error(`warning: ${message}`),
+      }),
+      import('../../pipeline/detection-engine.js'),
+      import('../../evaluation/eval-command-run.js'),
+      import('../../evaluation/eval-summary.js'),
+    ]);
     const { pipeline } = await createDetectionEngine({ mediaTools, limits });
     const controller = new AbortController();
     const abort = () => controller.abort(new Error('interrupted'));
@@ -61,8 +54,8 @@ export const evalCommand: CliCommand = {
           seed,
         },
         {
-          ffmpeg: binaries.ffmpeg.path,
-          ffprobe: binaries.ffprobe.path,
+          ffmpeg: mediaTools.binaries.ffmpeg.path,
+          ffprobe: mediaTools.binaries.ffprobe.path,
           pipeline,
           signal: controller.signal,
           log: (line) => console.error(line),
