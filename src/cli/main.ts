@@ -9,6 +9,7 @@ const commands: Record<string, () => Promise<CliCommand>> = {
   migrate: async () => (await import('./commands/run.command.js')).migrateCommand,
   analyze: async () => (await import('./commands/analyze.command.js')).analyzeCommand,
   eval: async () => (await import('./commands/eval.command.js')).evalCommand,
+  calibrate: async () => (await import('./commands/calibrate.command.js')).calibrateCommand,
   org: async () => (await import('./commands/manage.command.js')).orgCommand,
   apikey: async () => (await import('./commands/manage.command.js')).apiKeyCommand,
   user: async () => (await import('./commands/user.command.js')).userCommand,
@@ -25,6 +26,8 @@ const usage = `usage: guardian <command>
   analyze FILE [--json]                   analyse a file without any server; --json prints the report
   eval [--source-dir DIR] [--out DIR] [--kinds K,...] [--quick] [--seed N] [--json]
                                           ROC-AUC per manipulation kind on synthetic manipulations of face photos
+  calibrate --authentic DIR [--manipulated DIR] [--method platt|isotonic] [--out FILE]
+                                          detector scores on known media, written as a CALIBRATION_FILE
   org create NAME                         create an organisation
   org list                                list organisations
   apikey create --org NAME --name LABEL [--role admin|analyst|viewer|auditor] [--expires-days N]

@@ -125,6 +125,10 @@ export const configFields = {
     schema: integer(30, 1, 3600),
     doc: 'Wall-clock budget in seconds of the decode spot-check (first, middle and last present keyframes) run on every media at upload and before analysis.',
   },
+  CALIBRATION_FILE: {
+    schema: optionalString,
+    doc: "Calibration file written by `guardian calibrate`: detector scores on authentic media (and optionally labelled manipulated media). Set: each detector entry of a report gains `percentile` (its score is higher than that share of the authentic reference) and, with labelled data, `probability`, and `versions.calibration` records the file's sha256. Unset: no percentile or probability is shown.",
+  },
   TLS_CERT_FILE: {
     schema: optionalString,
     doc: 'PEM certificate chain; with TLS_KEY_FILE the server speaks HTTPS.',

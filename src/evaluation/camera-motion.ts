@@ -1,4 +1,11 @@
-import { createImage, gaussianBlur, resizeImage, sampleBilinear, type Rect, type RgbImage } from './rgb-image.js';
+import {
+  createImage,
+  gaussianBlur,
+  resizeImage,
+  sampleBilinear,
+  type Rect,
+  type RgbImage,
+} from './rgb-image.js';
 import type { SeededRandom } from './seeded-random.js';
 
 /** Output pixel (u, v) shows source point (x + (u + 0.5)·scale − 0.5, y + (v + 0.5)·scale − 0.5). */
@@ -122,18 +129,20 @@ interface Padding {
 }
 
 /** How far the camera's view reaches past the picture on each side, over the whole clip. */
-function scenePadding(
-  windowAt: (index: number) => CameraWindow,
-  shot: CameraShot,
-  image: RgbImage,
-): Padding {
+function scenePadding(windowAt: (index: number) => CameraWindow, shot: CameraShot, image: RgbImage): Padding {
   const padding = { left: 0, top: 0, right: 0, bottom: 0 };
   for (let index = 0; index < shot.frameCount; index++) {
     const window = windowAt(index);
     padding.left = Math.max(padding.left, Math.ceil(-window.x) + 2);
     padding.top = Math.max(padding.top, Math.ceil(-window.y) + 2);
-    padding.right = Math.max(padding.right, Math.ceil(window.x + shot.width * window.scale - image.width) + 2);
-    padding.bottom = Math.max(padding.bottom, Math.ceil(window.y + shot.height * window.scale - image.height) + 2);
+    padding.right = Math.max(
+      padding.right,
+      Math.ceil(window.x + shot.width * window.scale - image.width) + 2,
+    );
+    padding.bottom = Math.max(
+      padding.bottom,
+      Math.ceil(window.y + shot.height * window.scale - image.height) + 2,
+    );
   }
   return padding;
 }
@@ -175,7 +184,8 @@ function extendScene(image: RgbImage, padding: Padding): { image: RgbImage; left
       const weight = Math.min(1, Math.max(0, edgeDistance(x, y) / seamPixels));
       const at = (y * width + x) * 3;
       for (let channel = 0; channel < 3; channel++)
-        canvas.data[at + channel] = canvas.data[at + channel]! * weight + blurred.data[at + channel]! * (1 - weight);
+        canvas.data[at + channel] =
+          canvas.data[at + channel]! * weight + blurred.data[at + channel]! * (1 - weight);
     }
   }
   return { image: canvas, left: padding.left, top: padding.top };

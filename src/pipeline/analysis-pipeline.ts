@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MediaInput, MediaProbe, MediaTools } from '../media/media-probe.js';
+import type { Calibration } from './calibration.js';
 import type { Detector } from './detector.js';
 import { runDetector } from './detector-runner.js';
 import { primaryVideoStream } from './detectors/video-stream.js';
@@ -21,6 +22,8 @@ export interface AnalysisPipelineDeps {
   faceFinder: FaceFinder;
   clock?: () => Date;
   fusionPolicy?: FusionPolicy;
+  /** Reference scores for percentiles (and probabilities); null or absent: none shown. */
+  calibration?: Calibration | null;
 }
 
 export interface AnalysisRunRequest {
@@ -97,7 +100,10 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
       reasons: [...(intake.result?.notes ?? []), ...fusion.reasons],
       media: mediaSummary(request, intake.result?.probe ?? request.probe ?? null),
       integrity,
-      detectors,
+      detectors: detectors.map((detector) => ({
+        ...detector,
+        ...(deps.calibration?.assess(detector) ?? { percentile: null, probability: null }),
+      })),
       coverage: Number((fusion.coverage * presentShare).toFixed(3)),
       versions: {
         pipeline: version,
@@ -105,6 +111,9 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
         ffmpeg: tools.ffmpeg,
         ffprobe: tools.ffprobe,
         detectors: detectorVersions,
+        calibration: deps.calibration
+          ? { sha256: deps.calibration.sha256, source: deps.calibration.source }
+          : null,
       },
       disclaimer: reportDisclaimer,
     };

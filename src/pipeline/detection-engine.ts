@@ -1,6 +1,7 @@
 import type { MediaLimits } from '../media/media-limits.js';
 import type { MediaTools } from '../media/media-probe.js';
 import { createAnalysisPipeline, type AnalysisPipeline } from './analysis-pipeline.js';
+import type { Calibration } from './calibration.js';
 import { defaultDetectors } from './default-detectors.js';
 import { createMediaIntakeCheck, type MediaIntakeCheck } from './media-intake.js';
 import type { FaceFinder, FrameSampler } from './run-inputs.js';
@@ -8,6 +9,8 @@ import type { FaceFinder, FrameSampler } from './run-inputs.js';
 export interface DetectionEngineDeps {
   mediaTools: MediaTools;
   limits: MediaLimits;
+  /** CALIBRATION_FILE, loaded (`calibrationFromConfig`); absent: reports carry no percentiles. */
+  calibration?: Calibration | null;
 }
 
 /** The analysis pipeline every entry point runs (server workers and `guardian analyze`), built one way. */
@@ -31,6 +34,7 @@ export async function createDetectionEngine(deps: DetectionEngineDeps): Promise<
     intake,
     frameSampler,
     faceFinder,
+    calibration: deps.calibration ?? null,
   });
   return { pipeline, intake };
 }

@@ -19,6 +19,13 @@ export interface DetectorReport {
   measurements: Record<string, number | string | boolean | null>;
   perFrame?: { timeSeconds: number; score: number }[];
   durationMs: number;
+  /**
+   * 0–100: the score is higher than this share of the authentic reference scores of this detector
+   * version (CALIBRATION_FILE); null without a reference or a score. Set by the pipeline.
+   */
+  percentile?: number | null;
+  /** Calibrated probability of manipulation, only with labelled calibration data for this detector version; else null. */
+  probability?: number | null;
 }
 
 export interface AnalysisReport {
@@ -58,6 +65,8 @@ export interface AnalysisReport {
     ffmpeg: string;
     ffprobe: string;
     detectors: Record<string, string>;
+    /** The calibration file behind percentiles and probabilities; null when none is configured. */
+    calibration: { sha256: string; source: string } | null;
   };
   disclaimer: string;
 }
