@@ -4,6 +4,7 @@ import { createEventBus } from '../events/create-event-bus.js';
 import type { HealthCheck } from '../http/routes/health.routes.js';
 import { createFfmpegMediaTools } from '../media/ffmpeg.media-tools.js';
 import { mediaLimitsFromConfig } from '../media/media-limits.js';
+import { calibrationFromConfig } from '../pipeline/calibration.js';
 import { createDetectionEngine } from '../pipeline/detection-engine.js';
 import { createJobQueue } from '../queue/create-job-queue.js';
 import { createAnalysisRepository } from '../repositories/analysis.repository.js';
@@ -80,6 +81,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       mediaTools,
       limits: mediaLimits,
       modelCards: config.MODEL_CARDS,
+      calibration: await calibrationFromConfig(config),
     });
     const queue = await createJobQueue({
       redisUrl: config.REDIS_URL,

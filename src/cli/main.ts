@@ -8,6 +8,8 @@ const commands: Record<string, () => Promise<CliCommand>> = {
   worker: async () => (await import('./commands/run.command.js')).workerCommand,
   migrate: async () => (await import('./commands/run.command.js')).migrateCommand,
   analyze: async () => (await import('./commands/analyze.command.js')).analyzeCommand,
+  eval: async () => (await import('./commands/eval.command.js')).evalCommand,
+  calibrate: async () => (await import('./commands/calibrate.command.js')).calibrateCommand,
   org: async () => (await import('./commands/manage.command.js')).orgCommand,
   apikey: async () => (await import('./commands/manage.command.js')).apiKeyCommand,
   user: async () => (await import('./commands/user.command.js')).userCommand,
@@ -22,6 +24,10 @@ const usage = `usage: guardian <command>
   worker                                  analysis workers only (needs DATABASE_URL and REDIS_URL)
   migrate                                 apply database migrations
   analyze FILE [--json]                   analyse a file without any server; --json prints the report
+  eval [--source-dir DIR] [--out DIR] [--kinds K,...] [--quick] [--seed N] [--json]
+                                          ROC-AUC per manipulation kind on synthetic manipulations of face photos
+  calibrate --authentic DIR [--manipulated DIR] [--method platt|isotonic] [--out FILE]
+                                          detector scores on known media, written as a CALIBRATION_FILE
   org create NAME                         create an organisation
   org list                                list organisations
   apikey create --org NAME --name LABEL [--role admin|analyst|viewer|auditor] [--expires-days N]

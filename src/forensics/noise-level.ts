@@ -80,7 +80,10 @@ export function matchedNoiseRatio(
 ): { ratio: number; inside: number; around: number; matchedBands: number } | null {
   const bin = (block: BlockNoise) => Math.floor(block.meanLuma / lumaBinWidth);
   const bands = new Map<number, { face: BlockNoise[]; surround: BlockNoise[] }>();
-  for (const [side, blocks] of [['face', face], ['surround', surround]] as const) {
+  for (const [side, blocks] of [
+    ['face', face],
+    ['surround', surround],
+  ] as const) {
     for (const block of blocks) {
       const key = bin(block);
       const band = bands.get(key) ?? { face: [], surround: [] };

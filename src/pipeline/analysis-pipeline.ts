@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MediaInput, MediaProbe, MediaTools } from '../media/media-probe.js';
+import type { Calibration } from './calibration.js';
 import type { Detector } from './detector.js';
 import { runDetector } from './detector-runner.js';
 import { primaryVideoStream } from './detectors/video-stream.js';
@@ -22,6 +23,8 @@ export interface AnalysisPipelineDeps {
   faceFinder: FaceFinder;
   clock?: () => Date;
   fusionPolicy?: FusionPolicy;
+  /** Reference scores for percentiles (and probabilities); null or absent: none shown. */
+  calibration?: Calibration | null;
 }
 
 export interface AnalysisRunRequest {
@@ -101,7 +104,10 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
       integrity,
       sampling: found.plan,
       faces: found.faces ? faceTrackReports(found.faces) : null,
-      detectors,
+      detectors: detectors.map((detector) => ({
+        ...detector,
+        ...(deps.calibration?.assess(detector) ?? { percentile: null, probability: null }),
+      })),
       coverage: Number((fusion.coverage * presentShare).toFixed(3)),
       versions: {
         pipeline: version,
@@ -110,6 +116,9 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
         ffprobe: tools.ffprobe,
         detectors: detectorVersions,
         faceModels: found.faces?.models ?? null,
+        calibration: deps.calibration
+          ? { sha256: deps.calibration.sha256, source: deps.calibration.source }
+          : null,
       },
       disclaimer: reportDisclaimer,
     };

@@ -1,6 +1,7 @@
 import type { MediaLimits } from '../media/media-limits.js';
 import type { MediaTools } from '../media/media-probe.js';
 import { createAnalysisPipeline, type AnalysisPipeline } from './analysis-pipeline.js';
+import type { Calibration } from './calibration.js';
 import { defaultDetectors } from './default-detectors.js';
 import { createMediaIntakeCheck, type MediaIntakeCheck } from './media-intake.js';
 import { createHumanFaceFinder } from '../faces/human-face-finder.js';
@@ -14,6 +15,8 @@ export interface DetectionEngineDeps {
   faceFinder?: FaceFinder;
   /** Model card paths (MODEL_CARDS); each model is verified here and runs as one more detector. */
   modelCards?: readonly string[];
+  /** CALIBRATION_FILE, loaded (`calibrationFromConfig`); absent: reports carry no percentiles. */
+  calibration?: Calibration | null;
 }
 
 /** The analysis pipeline every entry point runs (server workers and `guardian analyze`), built one way. */
@@ -39,6 +42,7 @@ export async function createDetectionEngine(deps: DetectionEngineDeps): Promise<
     intake,
     frameSampler,
     faceFinder,
+    calibration: deps.calibration ?? null,
   });
   return { pipeline, intake };
 }

@@ -21,6 +21,13 @@ export interface DetectorReport {
   measurements: Record<string, number | string | boolean | null>;
   perFrame?: { timeSeconds: number; score: number }[];
   durationMs: number;
+  /**
+   * 0–100: the score is higher than this share of the authentic reference scores of this detector
+   * version (CALIBRATION_FILE); null without a reference or a score. Set by the pipeline.
+   */
+  percentile?: number | null;
+  /** Calibrated probability of manipulation, only with labelled calibration data for this detector version; else null. */
+  probability?: number | null;
 }
 
 export interface AnalysisReport {
@@ -66,6 +73,8 @@ export interface AnalysisReport {
     detectors: Record<string, string>;
     /** Face model versions and sha256 of their weights, when faces were searched. */
     faceModels: Record<string, string> | null;
+    /** The calibration file behind percentiles and probabilities; null when none is configured. */
+    calibration: { sha256: string; source: string } | null;
   };
   disclaimer: string;
 }

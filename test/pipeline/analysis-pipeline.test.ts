@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { MediaProbe, MediaTools } from '../../src/media/media-probe.js';
 import type { PacketTable } from '../../src/media/packet-scan.js';
 import { createAnalysisPipeline, reportDisclaimer } from '../../src/pipeline/analysis-pipeline.js';
+import { createCalibration } from '../../src/pipeline/calibration.js';
 import type { Detector, DetectorContext, DetectorFinding } from '../../src/pipeline/detector.js';
 import {
   MediaIntakeRefusal,
@@ -123,6 +124,47 @@ describe('createAnalysisPipeline', () => {
     expect(version([a])).not.toBe(version([a, b]));
   });
 
+  it('gives each score its percentile among the authentic reference, and records the calibration file', async () => {
+    const calibration = createCalibration(
+      {
+        format: 'guardian-calibration',
+        formatVersion: 1,
+        createdAt: '2025-01-01T00:00:00.000Z',
+        pipelineVersion: 'p1-test',
+        inputs: { authentic: 20, manipulated: 0, notAnalyzable: 0, skipped: 0 },
+        detectors: [
+          {
+            id: 'low-a',
+            version: '1.0.0',
+            authenticScores: Array.from({ length: 20 }, (_, i) => i / 100),
+            authenticUnscored: 0,
+            labelled: null,
+          },
+        ],
+      },
+      { sha256: 'cd'.repeat(32), source: '/etc/guardian/calibration.json' },
+    );
+    const report = await createAnalysisPipeline({
+      ...noFrames,
+      intake: intactIntake,
+      mediaTools: fakeMediaTools({}),
+      detectors: [
+        fakeDetector('low-a', async () => finding(0.1)),
+        fakeDetector('low-b', async () => finding(0.2)),
+      ],
+      calibration,
+    }).run({ ...request, probe, signal: signal() });
+    // 0.10 is above 0.00–0.09 of the 20 references; low-b has no reference.
+    expect(report.detectors.map((entry) => [entry.id, entry.percentile, entry.probability])).toEqual([
+      ['low-a', 50, null],
+      ['low-b', null, null],
+    ]);
+    expect(report.versions.calibration).toEqual({
+      sha256: 'cd'.repeat(32),
+      source: '/etc/guardian/calibration.json',
+    });
+  });
+
   it('reuses a given probe, runs each detector and writes a complete report', async () => {
     const stages: [string, number][] = [];
     const pipeline = createAnalysisPipeline({
@@ -161,6 +203,7 @@ describe('createAnalysisPipeline', () => {
         ffmpeg: '5.1-test',
         ffprobe: '5.1-test',
         detectors: { 'low-a': '1.0.0', 'low-b': '1.0.0' },
+        calibration: null,
       },
       disclaimer: reportDisclaimer,
     });

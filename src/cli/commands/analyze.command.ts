@@ -15,7 +15,7 @@ export const analyzeCommand: CliCommand = {
     const config = loadConfig();
     // The ffmpeg/ffprobe version checks (child processes) run while the pipeline's modules load.
     const limits = mediaLimitsFromConfig(config);
-    const [mediaTools, { analyzeFile }, { createDetectionEngine }] = await Promise.all([
+    const [mediaTools, { analyzeFile }, { createDetectionEngine }, calibration] = await Promise.all([
       createFfmpegMediaTools({
         ffmpegPath: config.FFMPEG_PATH,
         ffprobePath: config.FFPROBE_PATH,
@@ -24,8 +24,14 @@ export const analyzeCommand: CliCommand = {
       }),
       import('../../pipeline/analyze-file.js'),
       import('../../pipeline/detection-engine.js'),
+      import('../../pipeline/calibration.js').then((module) => module.calibrationFromConfig(config)),
     ]);
-    const { pipeline } = await createDetectionEngine({ mediaTools, limits, modelCards: config.MODEL_CARDS });
+    const { pipeline } = await createDetectionEngine({
+      mediaTools,
+      limits,
+      modelCards: config.MODEL_CARDS,
+      calibration,
+    });
     const controller = new AbortController();
     const abort = () => controller.abort(new Error('interrupted'));
     process.once('SIGINT', abort);
@@ -42,7 +48,11 @@ export const analyzeCommand: CliCommand = {
 function summarise(report: AnalysisReport): string {
   const lines = [`band: ${report.band}`, ...report.reasons.map((reason) => `  - ${reason}`), 'detectors:'];
   for (const detector of report.detectors) {
-    const score = detector.score === null ? 'no score' : `score ${detector.score.toFixed(2)}`;
+    const percentile =
+      typeof detector.percentile === 'number'
+        ? `, above ${detector.percentile}% of authentic reference scores`
+        : '';
+    const score = detector.score === null ? 'no score' : `score ${detector.score.toFixed(2)}${percentile}`;
     lines.push(
       `  ${detector.id}@${detector.version}: ${detector.applicable ? score : `not applicable (${detector.reason})`}`,
     );
