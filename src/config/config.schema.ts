@@ -138,6 +138,7 @@ export const configFields = {
         return paths.length > 0 ? paths : undefined;
       }),
     doc: "Comma-separated paths of model cards (JSON, see docs/models.md): the organisation's own ONNX classifiers, each run as detector `model:<name>`. At start-up (`serve`, `worker`, `analyze`) each model file's sha256 and reference outputs are checked against its card; a card that fails stops start-up (exit code 2) naming the card and the reason. Unset: no model runs.",
+  },
   CALIBRATION_FILE: {
     schema: optionalString,
     doc: "Calibration file written by `guardian calibrate`: detector scores on authentic media (and optionally labelled manipulated media). Set: each detector entry of a report gains `percentile` (its score is higher than that share of the authentic reference) and, with labelled data, `probability`, and `versions.calibration` records the file's sha256. Unset: no percentile or probability is shown.",
