@@ -50,6 +50,8 @@ describe('analyzeFile', () => {
     expect(report.detectors.map((detector) => detector.id)).toEqual([
       'gop-double-compression',
       'metadata-traces',
+      'face-noise-mismatch',
+      'face-temporal',
     ]);
     expect(report.band).toBe('no_indicators');
     expect(report.versions.ffmpeg).toBe(tools.binaries.ffmpeg.version);
