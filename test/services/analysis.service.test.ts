@@ -169,6 +169,20 @@ function gateway() {
   return { fake, handles };
 }
 
+/** Artifact blobs by analysis id, as the service stores and discards them. */
+function artifactStore() {
+  const stored = new Map<string, { report: AnalysisReport; data: Map<string, Buffer> }>();
+  const fake = log.fake<AnalysisServiceDeps['artifacts']>('artifacts', {
+    async save(analysisId, report, delivered) {
+      stored.set(analysisId, { report, data: new Map(delivered) });
+    },
+    async discard(analysisId) {
+      stored.delete(analysisId);
+    },
+  });
+  return { fake, stored };
+}
+
 function auditLog() {
   const appended: AuditEvent[] = [];
   const fake = log.fake<AuditLog>('audit', {
@@ -199,6 +213,7 @@ function service(deps: Partial<AnalysisServiceDeps>) {
     media: log.fake<MediaRepository>('media', {}),
     blobGateway: log.fake<BlobGateway>('blobGateway', {}),
     pipeline: log.fake<AnalysisPipeline>('pipeline', {}),
+    artifacts: artifactStore().fake,
     queue: log.fake<JobQueue>('queue', {}),
     events: log.fake<EventBus>('events', {}),
     audit: log.fake<AuditLog>('audit', {}),
@@ -458,6 +473,7 @@ describe('AnalysisService.run', () => {
       'analyses.findByIdUnscoped',
       'analyses.markRunning',
       'analyses.fail',
+      'artifacts.discard',
       'events.publish',
     ]);
     expect(events.types()).toEqual(['analysis.failed']);
