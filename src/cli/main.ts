@@ -21,7 +21,8 @@ const usage = `usage: guardian <command>
   serve                                   API server with in-process workers (npm start)
   worker                                  analysis workers only (needs DATABASE_URL and REDIS_URL)
   migrate                                 apply database migrations
-  analyze FILE [--json]                   analyse a file without any server; --json prints the report
+  analyze FILE [--json] [--artifacts DIR] analyse a file without any server; --json prints the report,
+                                          --artifacts writes what the detectors computed to DIR/<detector>/
   org create NAME                         create an organisation
   org list                                list organisations
   apikey create --org NAME --name LABEL [--role admin|analyst|viewer|auditor] [--expires-days N]
