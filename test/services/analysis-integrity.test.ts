@@ -167,11 +167,15 @@ describeEachImplementation('an analysis of a stored blob tampered with at rest',
         report: null,
         attempts: 1,
       });
-      const job = await database.db
-        .selectFrom('jobs')
-        .selectAll()
-        .where('dedupe_key', '=', analysis.id)
-        .executeTakeFirstOrThrow();
+      const jobRow = () =>
+        database.db
+          .selectFrom('jobs')
+          .selectAll()
+          .where('dedupe_key', '=', analysis.id)
+          .executeTakeFirstOrThrow();
+      // The row fails first; the handler then discards artifacts and audits before the queue records the job.
+      await waitFor('the job to fail', async () => (await jobRow()).status !== 'active');
+      const job = await jobRow();
       // Permanent: the queue does not retry it.
       expect(job).toMatchObject({ status: 'failed', attempts: 1 });
       expect(job.last_error).toMatch(/blob failed authentication/);
