@@ -20,6 +20,7 @@ import { createRedisThrottleStore } from '../repositories/redis.throttle-store.j
 import { createSessionRepository } from '../repositories/session.repository.js';
 import { createTotpRepository } from '../repositories/totp.repository.js';
 import { createUserRepository } from '../repositories/user.repository.js';
+import { createAnalysisArtifactsService } from '../services/analysis-artifacts.service.js';
 import { createAnalysisService } from '../services/analysis.service.js';
 import { createApiKeyService } from '../services/api-key.service.js';
 import { createAuditLogService } from '../services/audit-log.service.js';
@@ -212,10 +213,17 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
       log,
     });
+    const analysisArtifacts = createAnalysisArtifactsService({
+      blobStore,
+      analyses: repositories.analyses,
+      media: repositories.media,
+      log,
+    });
     const storedMediaService = createStoredMediaService({
       db: database.db,
       media: repositories.media,
       blobStore,
+      artifacts: analysisArtifacts,
       audit: auditLog,
       log,
     });
@@ -224,6 +232,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       media: repositories.media,
       blobGateway,
       pipeline,
+      artifacts: analysisArtifacts,
       queue,
       events,
       audit: auditLog,
@@ -272,6 +281,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
         mediaService,
         storedMediaService,
         analysisService,
+        analysisArtifacts,
       },
       managementCommands: createManagementCommands({
         organisations: organisationService,

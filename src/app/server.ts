@@ -37,6 +37,7 @@ export async function buildPlatformApp(platform: Platform) {
     mediaService: platform.services.mediaService,
     storedMedia: platform.services.storedMediaService,
     analysisService: platform.services.analysisService,
+    analysisArtifacts: platform.services.analysisArtifacts,
     analyses: platform.repositories.analyses,
     audit: platform.auditLog,
     events: platform.events,

@@ -23,7 +23,8 @@ const usage = `usage: guardian <command>
   serve                                   API server with in-process workers (npm start)
   worker                                  analysis workers only (needs DATABASE_URL and REDIS_URL)
   migrate                                 apply database migrations
-  analyze FILE [--json]                   analyse a file without any server; --json prints the report
+  analyze FILE [--json] [--artifacts DIR] analyse a file without any server; --json prints the report,
+                                          --artifacts writes what the detectors computed to DIR/<detector>/
   eval [--source-dir DIR] [--out DIR] [--kinds K,...] [--quick] [--seed N] [--json]
                                           ROC-AUC per manipulation kind on synthetic manipulations of face photos
   calibrate --authentic DIR [--manipulated DIR] [--method platt|isotonic] [--out FILE]

@@ -9,6 +9,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import type { Logger } from 'pino';
 import type { EventBus } from '../events/event-bus.js';
 import type { AnalysisRepository } from '../repositories/analysis.repository.js';
+import type { AnalysisArtifactsService } from '../services/analysis-artifacts.service.js';
 import type { AnalysisService } from '../services/analysis.service.js';
 import type { ApiKeyService } from '../services/api-key.service.js';
 import type { AuditLogService } from '../services/audit-log.service.js';
@@ -85,6 +86,8 @@ export interface AppDeps {
   /** Downloading and deleting stored media. */
   storedMedia: StoredMediaService;
   analysisService: AnalysisService;
+  /** Listing and serving the artifacts detectors computed. */
+  analysisArtifacts: AnalysisArtifactsService;
   analyses: AnalysisRepository;
   audit: AuditLogService;
   events: EventBus;
@@ -164,7 +167,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     analyses: deps.analyses,
     maxUploadBytes: deps.maxUploadBytes,
   });
-  await app.register(analysesRoutes, { analysisService: deps.analysisService });
+  await app.register(analysesRoutes, {
+    analysisService: deps.analysisService,
+    artifacts: deps.analysisArtifacts,
+  });
   await app.register(authRoutes, {
     auth: deps.accounts?.auth ?? accountsNotWired,
     sessions: deps.accounts?.sessions ?? accountsNotWired,

@@ -18,6 +18,7 @@ export async function renderOpenApi(): Promise<string> {
     mediaService: inert,
     storedMedia: inert,
     analysisService: inert,
+    analysisArtifacts: inert,
     analyses: inert,
     audit: inert,
     accountSecurity: {

@@ -77,3 +77,23 @@ export const errorResponses = {
   500: problemSchema,
   503: problemSchema,
 } as const;
+
+export const artifactSchema = z.object({
+  detector: z.string().describe('id of the detector that computed it'),
+  name: z.string().describe('file name, unique within the detector'),
+  contentType: z.string().describe('as the detector declared it'),
+  description: z.string(),
+  sizeBytes: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  href: z.string().nullable().describe('where to fetch the bytes; null when they are not available'),
+  unavailableReason: z
+    .string()
+    .optional()
+    .describe('why the bytes are not available (dropped at analysis time, shredded with the media)'),
+});
+
+export const analysisArtifactsSchema = z.object({
+  analysisId: z.uuid(),
+  status: z.enum(['queued', 'running', 'done', 'failed']),
+  artifacts: z.array(artifactSchema).describe('in report order; empty until the analysis is done'),
+});

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { MediaInput, MediaProbe, MediaTools } from '../media/media-probe.js';
+import { createArtifactCollector, type ArtifactSink } from './artifact-collector.js';
 import type { Calibration } from './calibration.js';
 import type { Detector } from './detector.js';
-import { runDetector } from './detector-runner.js';
+import { createDetectorRunner } from './detector-runner.js';
 import { primaryVideoStream } from './detectors/video-stream.js';
 import { defaultFusionPolicy, fuseDetectorReports, type FusionPolicy } from './fusion.js';
 import { MediaIntakeRefusal, type IntakeResult, type MediaIntakeCheck } from './media-intake.js';
@@ -36,6 +37,11 @@ export interface AnalysisRunRequest {
   signal: AbortSignal;
   /** Called at the start of each stage with the share of stages done (0–1); awaited. */
   onProgress?: (stage: string, progress: number) => void | Promise<void>;
+  /**
+   * Receives the bytes of each artifact the report lists as kept, in report order (awaited); the report
+   * itself carries only their listing. Without it the bytes are discarded.
+   */
+  onArtifact?: ArtifactSink;
 }
 
 export interface AnalysisPipeline {
@@ -71,6 +77,8 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
         })
       : null;
     const detectors: DetectorReport[] = [];
+    // One collector per run: the artifact limits are over the whole analysis.
+    const runDetector = createDetectorRunner(createArtifactCollector({ sink: request.onArtifact }));
     for (const [index, detector] of deps.detectors.entries()) {
       await progress(`detector:${detector.id}`, index + 1);
       detectors.push(

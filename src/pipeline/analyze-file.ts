@@ -9,6 +9,8 @@ export interface AnalyzeFileDeps {
   pipeline: AnalysisPipeline;
   signal: AbortSignal;
   onProgress?: AnalysisRunRequest['onProgress'];
+  /** Receives the bytes of each artifact the report lists as kept. */
+  onArtifact?: AnalysisRunRequest['onArtifact'];
 }
 
 /** A local file through the whole pipeline without a server: hash, sniff, then the pipeline (intake check, detectors). */
@@ -25,7 +27,14 @@ export async function analyzeFile(path: string, deps: AnalyzeFileDeps): Promise<
     );
   }
   // Unreadable, cut or undecodable media comes back as a not_analyzable report with the reason.
-  return deps.pipeline.run({ input: path, sha256, sizeBytes, signal, onProgress: deps.onProgress });
+  return deps.pipeline.run({
+    input: path,
+    sha256,
+    sizeBytes,
+    signal,
+    onProgress: deps.onProgress,
+    onArtifact: deps.onArtifact,
+  });
 }
 
 /** Streaming SHA-256 (constant memory for any size), keeping the first bytes for sniffing. */

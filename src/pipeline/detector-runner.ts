@@ -1,11 +1,28 @@
-import type { Detector, DetectorContext } from './detector.js';
+import type { ArtifactCollector } from './artifact-collector.js';
+import type { Detector, DetectorArtifact, DetectorContext } from './detector.js';
 import type { DetectorReport } from './report.js';
 
+export type DetectorRunner = (detector: Detector, context: DetectorContext) => Promise<DetectorReport>;
+
 /**
- * One detector's report entry. A detector that throws becomes an applicable entry without a score
- * ("detector failed: ..."), which fusion can never read as clean; aborts propagate.
+ * Runs detectors into report entries. A detector that throws becomes an applicable entry without a score
+ * ("detector failed: ..."), which fusion can never read as clean; aborts propagate. The artifacts of a
+ * finding go to `artifacts` (kept, or listed as dropped with the reason) and the entry lists them.
  */
-export async function runDetector(detector: Detector, context: DetectorContext): Promise<DetectorReport> {
+export function createDetectorRunner(artifacts: ArtifactCollector): DetectorRunner {
+  return async (detector, context) => {
+    const { report, computed } = await evaluate(detector, context);
+    // Outside evaluate(): a failure to keep an artifact is not the detector's failure.
+    if (computed.length > 0) report.artifacts = await artifacts.accept(detector.id, computed);
+    return report;
+  };
+}
+
+async function evaluate(
+  detector: Detector,
+  context: DetectorContext,
+): Promise<{ report: DetectorReport; computed: readonly DetectorArtifact[] }> {
+  const none: readonly DetectorArtifact[] = [];
   const started = performance.now();
   const entry = {
     id: detector.id,
@@ -19,7 +36,7 @@ export async function runDetector(detector: Detector, context: DetectorContext):
     const applicability = detector.applicable(context);
     if (!applicability.applicable) {
       const { reason } = applicability;
-      return {
+      const report: DetectorReport = {
         ...entry,
         applicable: false,
         reason,
@@ -28,10 +45,12 @@ export async function runDetector(detector: Detector, context: DetectorContext):
         explanation: `Not applicable: ${reason}.`,
         durationMs: elapsed(),
       };
+      return { report, computed: none };
     }
     const finding = await detector.analyze(context);
+    const computed = finding.artifacts ?? none;
     if (finding.notApplicableReason !== undefined) {
-      return {
+      const report: DetectorReport = {
         ...entry,
         applicable: false,
         reason: finding.notApplicableReason,
@@ -40,6 +59,7 @@ export async function runDetector(detector: Detector, context: DetectorContext):
         explanation: `Not applicable: ${finding.notApplicableReason}.`,
         durationMs: elapsed(),
       };
+      return { report, computed };
     }
     if (finding.score !== null && !(finding.score >= 0 && finding.score <= 1)) {
       throw new Error(`score ${finding.score} is outside 0–1`);
@@ -59,11 +79,11 @@ export async function runDetector(detector: Detector, context: DetectorContext):
     if (finding.score === null)
       report.reason = finding.abstainReason ?? 'the detector abstained without a reason';
     if (finding.perFrame) report.perFrame = finding.perFrame;
-    return report;
+    return { report, computed };
   } catch (error) {
     if (context.signal.aborted) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    return {
+    const report: DetectorReport = {
       ...entry,
       applicable: true,
       reason: `detector failed: ${message}`,
@@ -72,5 +92,6 @@ export async function runDetector(detector: Detector, context: DetectorContext):
       explanation: 'The detector failed, so this check gave no result.',
       durationMs: elapsed(),
     };
+    return { report, computed: none };
   }
 }

@@ -1,3 +1,4 @@
+import type { ArtifactListing } from './artifact-collector.js';
 import type { Coverage, DetectorStrength, Evidence } from './detector.js';
 import type { Box } from '../faces/face-types.js';
 import type { SamplingPlan } from './frames/frame-sample.js';
@@ -20,6 +21,11 @@ export interface DetectorReport {
   evidence: Evidence[];
   measurements: Record<string, number | string | boolean | null>;
   perFrame?: { timeSeconds: number; score: number }[];
+  /**
+   * What the detector computed besides its score (timelines, crops, residual maps, spectra), present when
+   * it computed any: listed here, the bytes stored beside the report (`GET .../artifacts`).
+   */
+  artifacts?: ArtifactListing[];
   durationMs: number;
   /**
    * 0–100: the score is higher than this share of the authentic reference scores of this detector

@@ -16,6 +16,8 @@ export interface AnalysisRepository {
   ): Promise<Analysis>;
   findById(orgId: string, id: string): Promise<Analysis | null>;
   findLatestForMedia(orgId: string, mediaId: string): Promise<Analysis | null>;
+  /** Ids of every analysis of the media, whatever its state (to shred what they stored with it). */
+  findIdsForMedia(orgId: string, mediaId: string): Promise<string[]>;
   /** For workers only: the job carries the org id and the worker checks it against the row. */
   findByIdUnscoped(id: string): Promise<Analysis | null>;
   /** queued|running → running with one more attempt (attempts counts every run started); null when it is done or failed. */
@@ -84,6 +86,18 @@ export function createAnalysisRepository(deps: { db: Kysely<Database> }): Analys
         .orderBy('id', 'desc')
         .executeTakeFirst();
       return found ?? null;
+    },
+
+    async findIdsForMedia(orgId, mediaId) {
+      if (!isUuid(mediaId)) return [];
+      const rows = await db
+        .selectFrom('analyses')
+        .select('id')
+        .where('media_id', '=', mediaId)
+        .where('org_id', '=', orgId)
+        .orderBy('id')
+        .execute();
+      return rows.map((row) => row.id);
     },
 
     async markRunning(id) {

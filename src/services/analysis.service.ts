@@ -15,6 +15,7 @@ import type { AnalysisRepository } from '../repositories/analysis.repository.js'
 import type { MediaRepository } from '../repositories/media.repository.js';
 import type { BlobGateway, BlobGatewayHandle } from '../storage/blob-gateway.js';
 import { BlobIntegrityError } from '../storage/segmented-aead.js';
+import type { AnalysisArtifactsService } from './analysis-artifacts.service.js';
 import type { AuditLog } from './audit-log.js';
 import { notFound } from './errors.js';
 
@@ -23,6 +24,8 @@ export interface AnalysisServiceDeps {
   media: MediaRepository;
   blobGateway: BlobGateway;
   pipeline: AnalysisPipeline;
+  /** Where the artifacts detectors computed are stored, encrypted, beside the report. */
+  artifacts: Pick<AnalysisArtifactsService, 'save' | 'discard'>;
   queue: JobQueue;
   events: EventBus;
   audit: AuditLog;
@@ -75,8 +78,15 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
     progress = 0,
   ): Promise<boolean> {
     const wrote = await analyses.fail(analysis.id, failure);
-    if (wrote) await publish(analysis, { status: 'failed', stage: null, progress });
-    return wrote;
+    if (!wrote) return false;
+    // An attempt may have stored artifacts and died before its report: a failed analysis keeps none.
+    await deps.artifacts
+      .discard(analysis.id)
+      .catch((error: unknown) =>
+        log.warn({ err: error, analysisId: analysis.id }, 'artifacts not discarded'),
+      );
+    await publish(analysis, { status: 'failed', stage: null, progress });
+    return true;
   }
 
   /** Tampered or damaged ciphertext: permanent, a security event, and nothing read before it counts. */
@@ -130,6 +140,8 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
       await publish(analysis, { status: 'running', stage: 'start', progress: 0 });
       let lastProgress = 0;
       let handle: BlobGatewayHandle | null = null;
+      // Held in memory until the report is written (the pipeline caps them per analysis).
+      const artifacts = new Map<string, Buffer>();
       try {
         handle = await deps.blobGateway.open(mediaRow.blob_key);
         const report: AnalysisReport = await deps.pipeline.run({
@@ -146,10 +158,20 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
             await context.reportProgress(Math.round(progress * 100));
             await publish(analysis, { status: 'running', stage, progress });
           },
+          onArtifact: (fullName, artifact) => void artifacts.set(fullName, artifact.data),
         });
         // ffmpeg may take a cut connection for end of file and report on the bytes before it: never written.
         const tampered = handle.integrityFailure();
         if (tampered) throw tampered;
+        // A run whose lock lapsed must not overwrite the artifacts of the run that now owns the analysis.
+        if (context.signal.reason instanceof JobLockLostError) throw context.signal.reason;
+        // Artifacts first, then the report: a crash between them leaves a blob the retry overwrites or the
+        // final failure discards, never a report listing artifacts that were not stored.
+        await deps.artifacts.save(analysis.id, report, artifacts);
+        // The media deleted meanwhile: its deletion shreds artifacts once more after marking the row, so
+        // either it saw these or this sees the row deleted.
+        const media = await deps.media.findById(analysis.org_id, analysis.media_id);
+        if (media?.status !== 'stored') await deps.artifacts.discard(analysis.id);
         const wrote = await analyses.complete(analysis.id, { band: report.band, report });
         if (wrote)
           await publish(analysis, { status: 'done', stage: 'report', progress: 1, band: report.band });

@@ -5,6 +5,7 @@ import type { Database, Media } from '../db/schema.js';
 import type { Principal } from '../http/access-control.js';
 import type { MediaRepository } from '../repositories/media.repository.js';
 import type { BlobStore, ByteRange } from '../storage/blob-store.js';
+import type { AnalysisArtifactsService } from './analysis-artifacts.service.js';
 import type { AuditLogService } from './audit-log.service.js';
 import { AppError, notFound } from './errors.js';
 import type { ClientInfo } from './session.service.js';
@@ -14,6 +15,8 @@ export interface StoredMediaServiceDeps {
   db: Kysely<Database>;
   media: MediaRepository;
   blobStore: BlobStore;
+  /** Artifacts of the media's analyses (face crops, residual maps) show its content: shredded with it. */
+  artifacts: Pick<AnalysisArtifactsService, 'shredForMedia'>;
   audit: AuditLogService;
   log: Logger;
 }
@@ -55,13 +58,15 @@ export function createStoredMediaService(deps: StoredMediaServiceDeps) {
     },
 
     /**
-     * Shreds the blob first (its wrapped data key goes with it), then marks the row deleted and appends
-     * `media.delete` in one transaction: a failure after the shredding leaves the row `stored`, so a retry
-     * finishes the job instead of leaving an orphaned blob. A queued analysis later fails `media-missing`.
+     * Shreds the blob first (its wrapped data key goes with it) and its analyses' artifacts, then marks the
+     * row deleted and appends `media.delete` in one transaction: a failure after the shredding leaves the row
+     * `stored`, so a retry finishes the job instead of leaving an orphaned blob. A queued analysis later fails
+     * `media-missing`; the reports stay, their artifacts answer 404.
      */
     async delete(principal: Principal, id: string, client: ClientInfo): Promise<void> {
       const found = await findStored(principal.orgId, id);
       await blobStore.delete(found.blob_key);
+      await deps.artifacts.shredForMedia(principal.orgId, id);
       const marked = await deps.db.transaction().execute(async (trx) => {
         const row = await media.markDeleted(trx, principal.orgId, id);
         if (!row) return null;
@@ -82,6 +87,10 @@ export function createStoredMediaService(deps: StoredMediaServiceDeps) {
       });
       // Another request deleted it in the meantime: that one answered 204 and wrote the audit event.
       if (!marked) throw notFound('media');
+      // Again now the row says deleted: an analysis that saved artifacts meanwhile saw the media still stored.
+      await deps.artifacts
+        .shredForMedia(principal.orgId, id)
+        .catch((error: unknown) => log.error({ err: error, mediaId: id }, 'artifacts not shredded'));
       log.info({ mediaId: id, orgId: principal.orgId }, 'media deleted and its blob shredded');
     },
   };

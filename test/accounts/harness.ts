@@ -138,6 +138,7 @@ export async function openAccountsHarness(
     mediaService: inert,
     storedMedia: inert,
     analysisService: inert,
+    analysisArtifacts: inert,
     analyses: inert,
     events: inert,
     healthChecks: [],

@@ -80,6 +80,7 @@ describeEachImplementation('GET /api/v1/audit-events', databaseImplementations()
       mediaService: inert,
       storedMedia: inert,
       analysisService: inert,
+      analysisArtifacts: inert,
       analyses: inert,
       audit: auditLog,
       events: inert,

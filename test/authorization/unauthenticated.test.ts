@@ -19,6 +19,8 @@ describe('every route that is not public refuses requests without valid credenti
         'GET /api/v1/media/:id',
         'HEAD /api/v1/media/:id',
         'GET /api/v1/analyses/:id',
+        'GET /api/v1/analyses/:id/artifacts',
+        'GET /api/v1/analyses/:id/artifacts/:detector/:name',
         'POST /api/v1/api-keys',
         'DELETE /api/v1/api-keys/:id',
         'PATCH /api/v1/uploads/:uploadId',

@@ -233,6 +233,22 @@ describeEachImplementation('repositories', databaseImplementations(), (implement
       expect((await analyses.findLatestForMedia(org.id, stored.id))?.id).toBe(next.id);
     });
 
+    it("lists the ids of every analysis of a media, whatever its state, only in the media's organisation", async () => {
+      const first = await newAnalysis();
+      const second = await analyses.createOrGet(database.db, {
+        orgId: first.org_id,
+        mediaId: first.media_id,
+        pipelineVersion: '2.0.0',
+      });
+      await analyses.fail(second.id, { code: 'analysis-failed', detail: 'x' });
+      await newAnalysis();
+      expect(await analyses.findIdsForMedia(first.org_id, first.media_id)).toEqual(
+        [first.id, second.id].sort(),
+      );
+      expect(await analyses.findIdsForMedia((await newOrg()).id, first.media_id)).toEqual([]);
+      expect(await analyses.findIdsForMedia(first.org_id, 'not-a-uuid')).toEqual([]);
+    });
+
     it('scopes reads to the organisation; the unscoped read is for workers', async () => {
       const analysis = await newAnalysis();
       const other = await newOrg();

@@ -7,6 +7,7 @@ import type { Authenticator, Principal } from '../../src/http/access-control.js'
 import { buildApp, type AppDeps } from '../../src/http/build-app.js';
 import type { ResumableUploadHandler } from '../../src/http/routes/uploads.routes.js';
 import type { AnalysisRepository } from '../../src/repositories/analysis.repository.js';
+import type { AnalysisArtifactsService } from '../../src/services/analysis-artifacts.service.js';
 import type { AnalysisService } from '../../src/services/analysis.service.js';
 import type { ApiKeyService } from '../../src/services/api-key.service.js';
 import type { AuditLogService } from '../../src/services/audit-log.service.js';
@@ -33,6 +34,7 @@ export interface FakeCollaborators {
   mediaService?: Partial<MediaService>;
   storedMedia?: Partial<StoredMediaService>;
   analysisService?: Partial<AnalysisService>;
+  analysisArtifacts?: Partial<AnalysisArtifactsService>;
   analyses?: Partial<AnalysisRepository>;
   events?: Partial<EventBus>;
   uploads?: Partial<ResumableUploadHandler>;
@@ -49,6 +51,7 @@ export async function buildFakeApp(log: CallLog, fakes: FakeCollaborators = {}):
     mediaService: log.fake<MediaService>('mediaService', fakes.mediaService ?? {}),
     storedMedia: log.fake<StoredMediaService>('storedMedia', fakes.storedMedia ?? {}),
     analysisService: log.fake<AnalysisService>('analysisService', fakes.analysisService ?? {}),
+    analysisArtifacts: log.fake<AnalysisArtifactsService>('analysisArtifacts', fakes.analysisArtifacts ?? {}),
     analyses: log.fake<AnalysisRepository>('analyses', fakes.analyses ?? {}),
     events: log.fake<EventBus>('events', fakes.events ?? {}),
     healthChecks: [],

@@ -42,6 +42,8 @@ describe('openapi.json', () => {
         '/api/v1/media',
         '/api/v1/media/{id}',
         '/api/v1/analyses/{id}',
+        '/api/v1/analyses/{id}/artifacts',
+        '/api/v1/analyses/{id}/artifacts/{detector}/{name}',
         '/api/v1/events',
         '/api/v1/uploads',
         '/api/v1/uploads/{uploadId}',

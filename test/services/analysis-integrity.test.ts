@@ -13,6 +13,7 @@ import { createAnalysisRepository } from '../../src/repositories/analysis.reposi
 import { createAuditRepository } from '../../src/repositories/audit.repository.js';
 import { createMediaRepository } from '../../src/repositories/media.repository.js';
 import { createOrganisationRepository } from '../../src/repositories/organisation.repository.js';
+import { createAnalysisArtifactsService } from '../../src/services/analysis-artifacts.service.js';
 import { createAnalysisService } from '../../src/services/analysis.service.js';
 import { createAuditLogService } from '../../src/services/audit-log.service.js';
 import { createBlobGateway } from '../../src/storage/blob-gateway.js';
@@ -57,6 +58,7 @@ describeEachImplementation('an analysis of a stored blob tampered with at rest',
       media: mediaRows,
       blobGateway,
       pipeline,
+      artifacts: createAnalysisArtifactsService({ blobStore, analyses, media: mediaRows, log }),
       queue,
       events: new InMemoryEventBus({ log }),
       audit,
@@ -165,11 +167,15 @@ describeEachImplementation('an analysis of a stored blob tampered with at rest',
         report: null,
         attempts: 1,
       });
-      const job = await database.db
-        .selectFrom('jobs')
-        .selectAll()
-        .where('dedupe_key', '=', analysis.id)
-        .executeTakeFirstOrThrow();
+      const jobRow = () =>
+        database.db
+          .selectFrom('jobs')
+          .selectAll()
+          .where('dedupe_key', '=', analysis.id)
+          .executeTakeFirstOrThrow();
+      // The row fails first; the handler then discards artifacts and audits before the queue records the job.
+      await waitFor('the job to fail', async () => (await jobRow()).status !== 'active');
+      const job = await jobRow();
       // Permanent: the queue does not retry it.
       expect(job).toMatchObject({ status: 'failed', attempts: 1 });
       expect(job.last_error).toMatch(/blob failed authentication/);

@@ -169,6 +169,20 @@ function gateway() {
   return { fake, handles };
 }
 
+/** Artifact blobs by analysis id, as the service stores and discards them. */
+function artifactStore() {
+  const stored = new Map<string, { report: AnalysisReport; data: Map<string, Buffer> }>();
+  const fake = log.fake<AnalysisServiceDeps['artifacts']>('artifacts', {
+    async save(analysisId, report, delivered) {
+      stored.set(analysisId, { report, data: new Map(delivered) });
+    },
+    async discard(analysisId) {
+      stored.delete(analysisId);
+    },
+  });
+  return { fake, stored };
+}
+
 function auditLog() {
   const appended: AuditEvent[] = [];
   const fake = log.fake<AuditLog>('audit', {
@@ -199,6 +213,7 @@ function service(deps: Partial<AnalysisServiceDeps>) {
     media: log.fake<MediaRepository>('media', {}),
     blobGateway: log.fake<BlobGateway>('blobGateway', {}),
     pipeline: log.fake<AnalysisPipeline>('pipeline', {}),
+    artifacts: artifactStore().fake,
     queue: log.fake<JobQueue>('queue', {}),
     events: log.fake<EventBus>('events', {}),
     audit: log.fake<AuditLog>('audit', {}),
@@ -409,6 +424,60 @@ describe('AnalysisService.run', () => {
     expect(table.row(analysis.id)).toMatchObject({ status: 'running', attempts: maxAttempts });
   });
 
+  it('stores the artifacts the pipeline handed over, before the report', async () => {
+    const analysis = analysisRow();
+    const table = analysesTable([analysis]);
+    const store = artifactStore();
+    const crop = Buffer.from([1, 2, 3]);
+    await service({
+      analyses: table.repository,
+      media: mediaLookup(mediaRow(analysis)),
+      blobGateway: gateway().fake,
+      artifacts: store.fake,
+      pipeline: pipelineReturning(async (request) => {
+        await request.onArtifact?.('face-noise/crop.pgm', {
+          name: 'crop.pgm',
+          contentType: 'image/x-portable-graymap',
+          description: 'crop',
+          data: crop,
+        });
+        return doneReport;
+      }),
+      events: eventBus().fake,
+    }).run({ analysisId: analysis.id, orgId }, jobContext(1));
+
+    expect(store.stored.get(analysis.id)).toEqual({
+      report: doneReport,
+      data: new Map([['face-noise/crop.pgm', crop]]),
+    });
+    const names = log.names();
+    expect(names.indexOf('artifacts.save')).toBeGreaterThan(-1);
+    expect(names.indexOf('artifacts.save')).toBeLessThan(names.indexOf('analyses.complete'));
+  });
+
+  it('stores nothing when the lock lapsed after the pipeline finished (another worker owns the analysis)', async () => {
+    const analysis = analysisRow();
+    const table = analysesTable([analysis]);
+    const controller = new AbortController();
+    const lost = new JobLockLostError();
+    const run = service({
+      analyses: table.repository,
+      media: mediaLookup(mediaRow(analysis)),
+      blobGateway: gateway().fake,
+      pipeline: pipelineReturning(async () => {
+        controller.abort(lost);
+        return doneReport;
+      }),
+      events: eventBus().fake,
+    }).run;
+
+    await expect(run({ analysisId: analysis.id, orgId }, jobContext(1, controller.signal))).rejects.toBe(
+      lost,
+    );
+    expect(log.callsTo('artifacts.save')).toEqual([]);
+    expect(log.callsTo('analyses.complete')).toEqual([]);
+  });
+
   it('retries a timed-out attempt, and fails the analysis with analysis-timeout when the last one times out', async () => {
     const analysis = analysisRow();
     const table = analysesTable([analysis]);
@@ -458,6 +527,7 @@ describe('AnalysisService.run', () => {
       'analyses.findByIdUnscoped',
       'analyses.markRunning',
       'analyses.fail',
+      'artifacts.discard',
       'events.publish',
     ]);
     expect(events.types()).toEqual(['analysis.failed']);

@@ -1,15 +1,22 @@
 import { createFfmpegMediaTools } from '../../media/ffmpeg.media-tools.js';
 import { mediaLimitsFromConfig } from '../../media/media-limits.js';
 import type { AnalysisReport } from '../../pipeline/report.js';
+import { collectArtifactFiles } from '../artifact-files.js';
 import type { CliCommand } from '../cli-command.js';
 
-/** `guardian analyze FILE [--json]`: the pipeline with no server, database or queue. */
+const usage = 'usage: guardian analyze FILE [--json] [--artifacts DIR]';
+
+/**
+ * `guardian analyze FILE [--json] [--artifacts DIR]`: the pipeline with no server, database or queue;
+ * `--artifacts` writes what the detectors computed to DIR/<detector>/<name> once the analysis ends.
+ */
 export const analyzeCommand: CliCommand = {
-  options: { json: { type: 'boolean', default: false } },
+  options: { json: { type: 'boolean', default: false }, artifacts: { type: 'string' } },
   async run({ positionals, values, loadConfig }) {
     const [file] = positionals;
-    if (!file || positionals.length !== 1) {
-      console.error('usage: guardian analyze FILE [--json]');
+    const artifactsDir = typeof values.artifacts === 'string' ? values.artifacts : undefined;
+    if (!file || positionals.length !== 1 || (values.artifacts !== undefined && !artifactsDir)) {
+      console.error(usage);
       return 2;
     }
     const config = loadConfig();
@@ -36,7 +43,16 @@ export const analyzeCommand: CliCommand = {
     const abort = () => controller.abort(new Error('interrupted'));
     process.once('SIGINT', abort);
     try {
-      const report = await analyzeFile(file, { pipeline, signal: controller.signal });
+      const artifacts = artifactsDir ? collectArtifactFiles() : null;
+      const report = await analyzeFile(file, {
+        pipeline,
+        signal: controller.signal,
+        onArtifact: artifacts?.sink,
+      });
+      if (artifacts && artifactsDir) {
+        const written = await artifacts.write(artifactsDir);
+        console.error(`wrote ${written.length} artifact file(s) to ${artifactsDir}`);
+      }
       console.log(values.json ? JSON.stringify(report, null, 2) : summarise(report));
       return 0;
     } finally {
@@ -56,6 +72,8 @@ function summarise(report: AnalysisReport): string {
     lines.push(
       `  ${detector.id}@${detector.version}: ${detector.applicable ? score : `not applicable (${detector.reason})`}`,
     );
+    for (const artifact of detector.artifacts ?? [])
+      lines.push(`    artifact ${artifact.name}${artifact.dropped ? ` (dropped: ${artifact.dropped})` : ''}`);
   }
   lines.push(`sha256: ${report.media.sha256}`, report.disclaimer);
   return lines.join('\n');

@@ -1,13 +1,40 @@
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type {
+  AnalysisArtifactsService,
+  ArtifactContent,
+  ArtifactEntry,
+} from '../../services/analysis-artifacts.service.js';
 import type { AnalysisService } from '../../services/analysis.service.js';
 import { readers, requirePrincipal } from '../access-control.js';
-import { analysisSchema, errorResponses, idParams } from '../schemas.js';
+import { analysisArtifactsSchema, analysisSchema, errorResponses, idParams } from '../schemas.js';
 import { analysisView } from '../views.js';
 
-export const analysesRoutes: FastifyPluginAsyncZod<{ analysisService: AnalysisService }> = async (
-  app,
-  deps,
-) => {
+export interface AnalysesRoutesDeps {
+  analysisService: AnalysisService;
+  artifacts: AnalysisArtifactsService;
+}
+
+// Served under their own type; anything else a detector declares goes out as bytes.
+const servedArtifactTypes = new Set([
+  'application/json',
+  'image/png',
+  'image/jpeg',
+  'image/x-portable-graymap',
+  'image/x-portable-pixmap',
+  'text/csv',
+]);
+
+const artifactParams = z.strictObject({
+  id: z.uuid(),
+  detector: z.string().min(1).max(120).describe('detector id, percent-encoded (`model:x` → `model%3Ax`)'),
+  name: z.string().min(1).max(120),
+});
+
+const artifactBytes = z.string().meta({ format: 'binary' });
+
+export const analysesRoutes: FastifyPluginAsyncZod<AnalysesRoutesDeps> = async (app, deps) => {
   app.get(
     '/api/v1/analyses/:id',
     {
@@ -24,4 +51,94 @@ export const analysesRoutes: FastifyPluginAsyncZod<{ analysisService: AnalysisSe
       return analysisView(await deps.analysisService.get(principal.orgId, request.params.id));
     },
   );
+
+  app.get(
+    '/api/v1/analyses/:id/artifacts',
+    {
+      config: { access: readers },
+      schema: {
+        summary: 'What the detectors computed besides their scores (timelines, crops, maps, spectra)',
+        description:
+          'Listed in report order with size and SHA-256; `href` fetches the bytes, exactly as the detector computed them. Bytes over the per-analysis limit were dropped at analysis time and bytes of deleted media are shredded: those have `href: null` and `unavailableReason`.',
+        tags: ['analyses'],
+        params: idParams,
+        response: { 200: analysisArtifactsSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const principal = requirePrincipal(request);
+      const { analysis, entries } = await deps.artifacts.list(principal.orgId, request.params.id);
+      return {
+        analysisId: analysis.id,
+        status: analysis.status,
+        artifacts: entries.map((entry) => artifactView(analysis.id, entry)),
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/analyses/:id/artifacts/:detector/:name',
+    {
+      config: { access: readers },
+      schema: {
+        summary: 'One artifact, decrypted: the bytes the detector computed',
+        description:
+          'Checked against the SHA-256 the report lists before anything is sent. Served with its declared type when it is JSON, PNG, JPEG, PGM/PPM or CSV (else application/octet-stream), `nosniff`, a sandboxing CSP, and `Content-Disposition: attachment` for anything but JSON. Unknown or unavailable artifacts answer 404 `artifact-not-found`.',
+        tags: ['analyses'],
+        params: artifactParams,
+        response: {
+          200: {
+            description: 'the artifact',
+            content: {
+              'application/json': { schema: artifactBytes },
+              'application/octet-stream': { schema: artifactBytes },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const principal = requirePrincipal(request);
+      const { id, detector, name } = request.params;
+      return sendArtifact(reply, await deps.artifacts.read(principal.orgId, id, detector, name));
+    },
+  );
 };
+
+/** The bytes as a download that no browser renders or sniffs into something active. */
+function sendArtifact(reply: FastifyReply, { entry, data }: ArtifactContent): FastifyReply {
+  const { contentType, sha256, name } = entry.listing;
+  const served = servedArtifactTypes.has(contentType) ? contentType : 'application/octet-stream';
+  reply.headers({
+    'content-type': served,
+    'content-length': String(data.length),
+    etag: `"${sha256}"`,
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': "default-src 'none'; sandbox",
+  });
+  // Names are [a-z0-9.-] (checked when the analysis ran), so the plain quoted form is exact.
+  if (served !== 'application/json') reply.header('content-disposition', `attachment; filename="${name}"`);
+  return reply.send(data);
+}
+
+function artifactView(
+  analysisId: string,
+  entry: ArtifactEntry,
+): z.infer<typeof analysisArtifactsSchema>['artifacts'][number] {
+  const { listing, detector } = entry;
+  return {
+    detector,
+    name: listing.name,
+    contentType: listing.contentType,
+    description: listing.description,
+    sizeBytes: listing.sizeBytes,
+    sha256: listing.sha256,
+    href:
+      entry.unavailable === null
+        ? `/api/v1/analyses/${analysisId}/artifacts/${encodeURIComponent(detector)}/${encodeURIComponent(listing.name)}`
+        : null,
+    ...(entry.unavailable === null ? {} : { unavailableReason: entry.unavailable }),
+  };
+}
