@@ -1,11 +1,17 @@
 import type { Detector } from './detector.js';
 import { createGopDoubleCompressionDetector } from './detectors/gop-double-compression.detector.js';
 import { createMetadataTracesDetector } from './detectors/metadata-traces.detector.js';
+import { createC2paProvenanceDetector } from './detectors/c2pa-provenance.detector.js';
+import { createImageMetadataDetector } from './detectors/image-metadata.detector.js';
+import { createJpegCompressionDetector } from './detectors/jpeg-compression.detector.js';
 
 /** The detectors every deployment runs, in report order. */
 export function defaultDetectors(deps: { now?: () => Date } = {}): Detector[] {
   return [
     createGopDoubleCompressionDetector(),
     createMetadataTracesDetector({ now: deps.now ?? (() => new Date()) }),
+    createJpegCompressionDetector(),
+    createImageMetadataDetector({ now: deps.now ?? (() => new Date()) }),
+    createC2paProvenanceDetector(),
   ];
 }
