@@ -7,6 +7,7 @@ import {
   type ValidationStatusEntry,
 } from '@trustnxt/c2pa-ts/manifest';
 import { readMetadataBlocks } from '../../media/image-metadata/metadata-blocks.js';
+import { readJpegStructure } from '../../media/jpeg/jpeg-structure.js';
 import { openByteReader, WindowedReader } from '../../media/media-bytes.js';
 import type { Detector, DetectorContext, DetectorFinding, Evidence } from '../detector.js';
 import { readAllBytes } from '../../media/read-all-bytes.js';
@@ -83,7 +84,12 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
   } catch (error) {
     return invalidManifest('the file structure around the manifest could not be read', error);
   }
-  if (!jumbf) return abstain('no C2PA manifest: provenance unknown');
+  if (!jumbf) {
+    // c2pa-ts skips JUMBF it cannot assemble: C2PA data the library does not see is a damaged manifest.
+    return embedsC2paData(format === 'png' ? 'png' : 'jpeg', bytes)
+      ? invalidManifest('its JUMBF boxes cannot be assembled into a manifest store', null)
+      : abstain('no C2PA manifest: provenance unknown');
+  }
   let store: ManifestStore;
   let result: ValidationResult;
   try {
@@ -95,9 +101,33 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
   return judge(store, result);
 }
 
+/** APP11 JPEG XT segments naming C2PA, or PNG caBX chunks, whatever c2pa-ts made of them. */
+function embedsC2paData(format: 'jpeg' | 'png', bytes: Buffer): boolean {
+  if (format === 'png') {
+    for (let offset = 8, count = 0; offset + 8 <= bytes.length && count < 100_000; count += 1) {
+      if (bytes.toString('latin1', offset + 4, offset + 8) === 'caBX') return true;
+      offset += 12 + bytes.readUInt32BE(offset);
+    }
+    return false;
+  }
+  try {
+    return readJpegStructure(bytes).segments.some(
+      (segment) =>
+        segment.marker === 0xeb &&
+        segment.data.toString('latin1', 0, 2) === 'JP' &&
+        segment.data.includes('c2pa', 0, 'latin1'),
+    );
+  } catch {
+    return false;
+  }
+}
+
 function invalidManifest(what: string, error: unknown): DetectorFinding {
-  const result = ValidationResult.fromError(error instanceof Error ? error : new Error(String(error)));
-  const codes = result.statusEntries.map((entry) => entry.code);
+  const result =
+    error === null
+      ? null
+      : ValidationResult.fromError(error instanceof Error ? error : new Error(String(error)));
+  const codes = result?.statusEntries.map((entry) => entry.code) ?? [];
   return {
     score: invalidScore,
     coverage: { unit: 'manifests', analysed: 1, total: 1, fraction: 1 },
