@@ -135,6 +135,38 @@ describe('image-metadata on JPEG', () => {
   });
 });
 
+describe('image-metadata on damaged metadata', () => {
+  it('reads what it can from nonsense EXIF, ICC and XMP without failing', async () => {
+    let state = 99;
+    const noise = (length: number) =>
+      Buffer.from(
+        Array.from({ length }, () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) >>> 24),
+      );
+    // A TIFF header pointing into noise, an ICC header with an absurd tag table, XMP cut mid-attribute.
+    const tiff = Buffer.concat([
+      Buffer.from([0x4d, 0x4d, 0, 42, 0, 0, 0, 8]),
+      Buffer.from([0xff, 0xff]),
+      noise(600),
+    ]);
+    const icc = iccProfile({ cmm: 'lcms', description: 'x' });
+    icc.writeUInt32BE(0xffffffff, 128);
+    const xmp = xmpPacket({ 'xmp:CreatorTool': 'GIMP 2.10' }).slice(0, 400);
+    const finding = await analyse(
+      'damaged.jpg',
+      encodeJpeg(grey(64, 48), {
+        segments: [
+          jpegSegments.exif(tiff),
+          jpegSegments.icc(icc),
+          jpegSegments.xmp(xmp),
+          jpegSegments.exif(noise(300)),
+        ],
+      }),
+    );
+    expect(finding.score).not.toBeNull();
+    expect(finding.measurements.structures).toBe('JFIF, Exif, ICC, XMP, Exif');
+  });
+});
+
 describe('image-metadata on PNG and WebP', () => {
   it('reports generator records and a declared AI source in a PNG', async () => {
     const png = await readFile(await generateStill(temp.dir, { format: 'png', name: 'generated' }));

@@ -65,7 +65,7 @@ function description(bytes: Buffer): string | null {
       return clean(tag.toString('latin1', 12, 12 + length));
     }
     if (type === 'mluc' && tag.length >= 28) {
-      const length = tag.readUInt32BE(20);
+      const length = tag.readUInt32BE(20) & ~1; // UTF-16: whole code units only
       const start = tag.readUInt32BE(24);
       if (start + length > tag.length) return null;
       const utf16 = Buffer.from(tag.subarray(start, start + length));

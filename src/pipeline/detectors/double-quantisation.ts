@@ -44,7 +44,7 @@ export interface DoubleQuantisation {
 export const maxValue = 60;
 const binsPerUnit = 4;
 const calibrationRange = 1024;
-const maxCalibrationBlocks = 65_536;
+const maxCalibrationBlocks = 32_768;
 const noiseLevels = [0.3, 0.6, 1.1];
 const maxZigzag = 27;
 /** Largest earlier step tried. */
@@ -179,7 +179,8 @@ function massBetween(cumulative: Float64Array, low: number, high: number): numbe
 /** Saved with q1, decoded (rounding noise σ), saved with q2: P(v) for v ≠ 0, normalised. */
 function doubleModel(cumulative: Float64Array, q1: number, q2: number, sigma: number): Float64Array {
   const model = new Float64Array(2 * maxValue + 1);
-  const levels = Math.ceil(calibrationRange / q1);
+  // Levels whose values land beyond ±maxValue steps of q2 are outside the modelled range anyway.
+  const levels = Math.ceil(Math.min(calibrationRange, (maxValue + 1) * q2 + 4 * sigma) / q1);
   for (let level = -levels; level <= levels; level += 1) {
     const weight = massBetween(cumulative, (level - 0.5) * q1, (level + 0.5) * q1);
     if (weight < 1e-9) continue;
