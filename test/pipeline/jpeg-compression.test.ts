@@ -221,6 +221,20 @@ describe('jpeg-compression abstains honestly', () => {
     expect(tiny.evidence[0]?.kind).toMatch(/quantisation-tables/);
   });
 
+  it('does not judge graphics (flat squares, hard edges) whose histograms follow neither model', async () => {
+    const pixels = new Uint8Array(width * height * 3);
+    for (let y = 0; y < height; y += 1)
+      for (let x = 0; x < width; x += 1) {
+        const value = (Math.floor((x + 5) / 37) + Math.floor((y + 3) / 37)) % 2 ? 230 : 25;
+        pixels.set([value, value, (value + 60) & 255], (y * width + x) * 3);
+      }
+    const finding = await analyse(
+      await save('chessboard.jpg', encodeJpeg({ width, height, channels: 3, pixels }, { quality: 90 })),
+    );
+    expect(finding.score).toBeNull();
+    expect(finding.abstainReason).toMatch(/neither a single nor a double save/);
+  });
+
   it('reads a progressive JPEG', async () => {
     const finding = await analyse(
       await save('progressive.jpg', Buffer.from(progressiveJpegBase64, 'base64')),

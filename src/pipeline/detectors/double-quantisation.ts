@@ -29,6 +29,8 @@ export interface FrequencyFit {
   separation: number;
   /** Coefficients with 1 ≤ |value| ≤ maxValue (the ones that carry the trace). */
   nonZero: number;
+  /** Deviance of the best model per coefficient: large when the histogram follows neither model. */
+  misfit: number;
   /** Best gain for each candidate earlier step (index q1; 0 where not tried). */
   gainByStep: Float64Array;
   /** Per value v (index v + maxValue), log(double / single) for block-level scoring; 0 where uninformative. */
@@ -223,6 +225,15 @@ function fitFrequency(
       if (gain > best.gain) best = { q1, alpha, gain, separation: totalVariation(single, model), model };
     }
   }
+  // How far the histogram is from the best mixture: natural pictures fit; graphics, text and renders do not.
+  let deviance = 0;
+  for (let index = 0; index < counts.length; index += 1) {
+    const count = counts[index] as number;
+    if (count === 0) continue;
+    const expected =
+      nonZero * (best.alpha * (best.model[index] as number) + (1 - best.alpha) * (single[index] as number));
+    deviance += 2 * count * Math.log(count / Math.max(expected, 1e-9));
+  }
   const logRatio = new Float64Array(2 * maxValue + 1);
   if (best.q1 !== null)
     for (let index = 0; index < logRatio.length; index += 1) {
@@ -238,6 +249,7 @@ function fitFrequency(
     gain: best.gain,
     separation: best.separation,
     nonZero,
+    misfit: deviance / nonZero,
     gainByStep,
     logRatio,
   };
@@ -319,6 +331,8 @@ export interface DoubleQuantisationSummary {
   tableStatistic: number;
   tableScale: number | null;
   nonZero: number;
+  /** Mean deviance per coefficient of the best models (coefficient-weighted over frequencies). */
+  misfit: number;
 }
 
 // Penalties for choosing the best of many models: a free step per frequency (~48 × 3 candidates), or one
@@ -332,7 +346,9 @@ export function summariseDoubleQuantisation(
   luminanceBase: Uint16Array,
 ): DoubleQuantisationSummary {
   const nonZero = fits.reduce((sum, fit) => sum + fit.nonZero, 0);
-  if (nonZero === 0) return { statistic: 0, freeStatistic: 0, tableStatistic: 0, tableScale: null, nonZero };
+  if (nonZero === 0)
+    return { statistic: 0, freeStatistic: 0, tableStatistic: 0, tableScale: null, nonZero, misfit: 0 };
+  const misfit = fits.reduce((sum, fit) => sum + fit.misfit * fit.nonZero, 0) / nonZero;
   const free = fits.reduce((sum, fit) => sum + Math.max(0, fit.gain - freePenalty), 0) / nonZero;
   let table = { gain: 0, scale: null as number | null };
   for (let scale = 1; scale <= 300; scale += 1) {
@@ -355,5 +371,6 @@ export function summariseDoubleQuantisation(
     tableStatistic,
     tableScale: table.scale,
     nonZero,
+    misfit,
   };
 }

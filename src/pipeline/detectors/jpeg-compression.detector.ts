@@ -35,6 +35,11 @@ const strongTrace = 0.1;
 // Below this much texture the histograms cannot show a trace either way.
 const minNonZero = 3000;
 const minFrequencies = 4;
+// Natural pictures fit one of the models to within ~0.3 nats of deviance per coefficient (measured);
+// graphics with flat areas and hard edges (charts, chessboards, renders) go far beyond. A misfit is
+// tolerated while the double model explains more than is left unexplained (encoders that round with a
+// dead zone, like FFmpeg's, fit less well but leave a strong trace).
+const maxMisfit = 0.6;
 // A region only counts where the whole-picture trace is clear enough to map.
 const mappableTrace = 0.05;
 
@@ -134,6 +139,7 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
     doubleCompressionStatistic: round(summary.statistic, 4),
     freeFitStatistic: round(summary.freeStatistic, 4),
     tableFitStatistic: round(summary.tableStatistic, 4),
+    modelMisfit: round(summary.misfit, 3),
   };
   if (summary.nonZero < minNonZero || analysis.fits.length < minFrequencies)
     return abstain(
@@ -146,6 +152,16 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
       },
     );
 
+  if (summary.misfit > maxMisfit && summary.misfit > summary.statistic)
+    return abstain(
+      `the DCT histograms follow neither a single nor a double save (misfit ${round(summary.misfit, 2)} per coefficient): graphics, text, screenshots or renders, whose statistics the model does not describe`,
+      {
+        ...base,
+        coverage,
+        measurements,
+        explanation: `${tableEvidence.sentence} Double compression was not judged: the picture does not have natural-image DCT statistics.`,
+      },
+    );
   const picture = { width: frame.width, height: frame.height };
   const mapped =
     summary.statistic >= mappableTrace
