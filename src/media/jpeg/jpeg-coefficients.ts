@@ -64,6 +64,15 @@ export function decodeComponentCoefficients(
   structure: JpegStructure,
   componentIndex = 0,
 ): ComponentCoefficients {
+  return decodeCoefficients(bytes, structure, [componentIndex])[0] as ComponentCoefficients;
+}
+
+/** As decodeComponentCoefficients, for several components in one pass over the data. */
+export function decodeCoefficients(
+  bytes: Buffer,
+  structure: JpegStructure,
+  componentIndices: readonly number[],
+): ComponentCoefficients[] {
   const frame = structure.frame;
   if (!frame) throw new JpegFormatError('the JPEG has no frame header');
   if (frame.coding === 'arithmetic' || frame.coding === 'lossless' || frame.coding === 'hierarchical')
@@ -71,18 +80,20 @@ export function decodeComponentCoefficients(
   if (frame.precision !== 8) throw new UnsupportedJpegError(`${frame.precision}-bit JPEG is not decoded`);
   if (frame.width === 0 || frame.height === 0) throw new UnsupportedJpegError('the frame has no size');
   const geometry = geometryOf(frame);
-  const component = frame.components[componentIndex];
-  if (!component) throw new JpegFormatError(`the frame has no component ${componentIndex}`);
-  const stride = geometry.mcusWide * component.horizontalSampling;
-  const rows = geometry.mcusHigh * component.verticalSampling;
-  const result: ComponentCoefficients = {
-    componentIndex,
-    blocksWide: Math.ceil(Math.ceil((frame.width * component.horizontalSampling) / geometry.maxH) / 8),
-    blocksHigh: Math.ceil(Math.ceil((frame.height * component.verticalSampling) / geometry.maxV) / 8),
-    stride,
-    data: new Int16Array(stride * rows * 64),
-    truncatedScans: 0,
-  };
+  const results = componentIndices.map((componentIndex): ComponentCoefficients => {
+    const component = frame.components[componentIndex];
+    if (!component) throw new JpegFormatError(`the frame has no component ${componentIndex}`);
+    const stride = geometry.mcusWide * component.horizontalSampling;
+    const rows = geometry.mcusHigh * component.verticalSampling;
+    return {
+      componentIndex,
+      blocksWide: Math.ceil(Math.ceil((frame.width * component.horizontalSampling) / geometry.maxH) / 8),
+      blocksHigh: Math.ceil(Math.ceil((frame.height * component.verticalSampling) / geometry.maxV) / 8),
+      stride,
+      data: new Int16Array(stride * rows * 64),
+      truncatedScans: 0,
+    };
+  });
   if (structure.scans.length === 0) throw new JpegFormatError('the JPEG has no scan');
   const lookups = new Map<HuffmanTableSpec, HuffmanLookup>();
   const lookup = (spec: HuffmanTableSpec | null): HuffmanLookup => {
@@ -93,15 +104,18 @@ export function decodeComponentCoefficients(
   };
   for (const scan of structure.scans) {
     const progressive = frame.coding === 'progressive';
-    const wanted = scan.components.some((entry) => entry.componentIndex === componentIndex);
-    // Non-interleaved scans of other components hold nothing we keep; interleaved ones must be walked.
-    if (!wanted) continue;
+    // Per scan slot, where its blocks go (undefined: decoded and dropped).
+    const kept = scan.components.map((entry) =>
+      results.find((result) => result.componentIndex === entry.componentIndex),
+    );
+    // Scans holding nothing we keep are skipped: their data ends at the next marker.
+    if (kept.every((result) => result === undefined)) continue;
     const reader = new JpegBitReader(bytes, scan.dataStart, scan.dataEnd);
-    if (!progressive) decodeSequentialScan(reader, frame, geometry, scan, result, lookup);
-    else decodeProgressiveScan(reader, frame, geometry, scan, result, lookup);
-    if (reader.overrun) result.truncatedScans += 1;
+    if (!progressive) decodeSequentialScan(reader, frame, geometry, scan, kept, lookup);
+    else decodeProgressiveScan(reader, frame, geometry, scan, kept, lookup);
+    if (reader.overrun) for (const result of kept) if (result) result.truncatedScans += 1;
   }
-  return result;
+  return results;
 }
 
 type LookupOf = (spec: HuffmanTableSpec | null) => HuffmanLookup;
@@ -152,14 +166,13 @@ function decodeSequentialScan(
   frame: JpegFrame,
   geometry: Geometry,
   scan: JpegScan,
-  result: ComponentCoefficients,
+  kept: (ComponentCoefficients | undefined)[],
   lookup: LookupOf,
 ): void {
   const dc = scan.components.map((entry) => lookup(entry.dcTable));
   const ac = scan.components.map((entry) => lookup(entry.acTable));
   const predictions = new Int32Array(scan.components.length);
   const scratch = new Int16Array(64);
-  const kept = scan.components.findIndex((entry) => entry.componentIndex === result.componentIndex);
   walkScan(
     reader,
     frame,
@@ -167,9 +180,9 @@ function decodeSequentialScan(
     scan,
     () => predictions.fill(0),
     (slot, blockX, blockY) => {
-      const keep = slot === kept;
-      const block = keep ? result.data : scratch;
-      const base = keep ? (blockY * result.stride + blockX) * 64 : 0;
+      const result = kept[slot];
+      const block = result ? result.data : scratch;
+      const base = result ? (blockY * result.stride + blockX) * 64 : 0;
       const dcSize = reader.decode(dc[slot] as HuffmanLookup);
       predictions[slot] = (predictions[slot] as number) + reader.receiveExtend(dcSize);
       block[base] = predictions[slot] as number;
@@ -197,13 +210,12 @@ function decodeProgressiveScan(
   frame: JpegFrame,
   geometry: Geometry,
   scan: JpegScan,
-  result: ComponentCoefficients,
+  kept: (ComponentCoefficients | undefined)[],
   lookup: LookupOf,
 ): void {
   const { spectralStart: start, spectralEnd: end, approximationHigh: high, approximationLow: low } = scan;
   if (start > end || end > 63 || (start === 0 && end !== 0) || (start > 0 && scan.components.length !== 1))
     throw new JpegFormatError('invalid progressive scan parameters');
-  const kept = scan.components.findIndex((entry) => entry.componentIndex === result.componentIndex);
   const predictions = new Int32Array(scan.components.length);
   const scratch = new Int16Array(64);
   let endOfBandRun = 0;
@@ -217,9 +229,9 @@ function decodeProgressiveScan(
   const minus = -1 << low;
 
   walkScan(reader, frame, geometry, scan, onRestart, (slot, blockX, blockY) => {
-    const keep = slot === kept;
-    const block = keep ? result.data : scratch;
-    const base = keep ? (blockY * result.stride + blockX) * 64 : 0;
+    const result = kept[slot];
+    const block = result ? result.data : scratch;
+    const base = result ? (blockY * result.stride + blockX) * 64 : 0;
     if (start === 0) {
       if (high === 0) {
         predictions[slot] =

@@ -16,7 +16,7 @@ import { stillImageFormat } from './still-image.js';
 /** Manifests are validated in memory: larger files are not loaded. */
 export const maxProvenanceBytes = 64 * 1024 * 1024;
 
-// A manifest that declares generation is reported, never scored as fake: provenance is the maker's own statement.
+// Weak-strength scores: listed as cues, never setting the band. A declaration is the maker's own statement.
 const generatedScore = 0.5;
 const editedScore = 0.3;
 const invalidScore = 0.5;

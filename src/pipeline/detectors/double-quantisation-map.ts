@@ -1,4 +1,5 @@
 import type { ComponentCoefficients } from '../../media/jpeg/jpeg-coefficients.js';
+import { BlockDecoder } from '../../media/jpeg/jpeg-pixels.js';
 import { zigzagToNatural } from '../../media/jpeg/jpeg-structure.js';
 import { maxValue, type FrequencyFit } from './double-quantisation.js';
 
@@ -19,6 +20,8 @@ export interface DoubleQuantisationMap {
   /** Blocks whose window favours double compression / a single save, by more than the threshold. */
   doubleBlocks: number;
   singleBlocks: number;
+  /** Blocks left out because their samples are clipped to black or white. */
+  clippedBlocks: number;
   /** The largest connected region that favours a single save, when it qualifies as inconsistent. */
   region: InconsistentRegion | null;
 }
@@ -36,18 +39,106 @@ export interface InconsistentRegion {
 /** Window sums beyond ±this many nats decide a block (a likelihood ratio of about 150). */
 export const decisiveEvidence = 5;
 const minConsistencyOutside = 0.6;
+const clipMargin = 4;
+const maxClippedSamples = 8;
 const maxRegionShare = 0.5;
 
+/** A decoded component with its table and its sampling relative to the luminance (1 or ½...). */
+export interface DecodedComponent {
+  coefficients: ComponentCoefficients;
+  table: Uint16Array;
+  scaleX: number;
+  scaleY: number;
+}
+
+/**
+ * Blocks whose pixels were clipped (black, blown out, or a saturated colour out of RGB range) lost the
+ * earlier grid's multiples when the first decode clipped them: they look single-saved whatever
+ * happened, so they give no evidence.
+ */
+class ClippedBlocks {
+  private readonly luma: BlockDecoder;
+  private readonly chroma: { decoder: BlockDecoder; component: DecodedComponent; block: Float64Array }[];
+  private readonly y = new Float64Array(64);
+  private readonly cb = new Float64Array(64);
+  private readonly cr = new Float64Array(64);
+
+  constructor(luma: DecodedComponent, chroma: DecodedComponent[]) {
+    this.luma = new BlockDecoder(luma.coefficients, luma.table);
+    this.chroma = chroma.map((component) => ({
+      decoder: new BlockDecoder(component.coefficients, component.table),
+      component,
+      block: new Float64Array(64),
+    }));
+  }
+
+  isClipped(blockX: number, blockY: number): boolean {
+    this.luma.decode(blockX, blockY, this.y);
+    if (this.chroma.length === 2) {
+      const [cb, cr] = this.chroma as [ClippedBlocks['chroma'][number], ClippedBlocks['chroma'][number]];
+      this.chromaSamples(cb, blockX, blockY, this.cb);
+      this.chromaSamples(cr, blockX, blockY, this.cr);
+    }
+    let extreme = 0;
+    const outside = (value: number) => value <= clipMargin || value >= 255 - clipMargin;
+    for (let index = 0; index < 64; index += 1) {
+      const y = this.y[index] as number;
+      if (this.chroma.length !== 2) {
+        if (outside(y)) extreme += 1;
+        continue;
+      }
+      const cb = (this.cb[index] as number) - 128;
+      const cr = (this.cr[index] as number) - 128;
+      if (
+        outside(y) ||
+        outside(y + 1.402 * cr) ||
+        outside(y - 0.344136 * cb - 0.714136 * cr) ||
+        outside(y + 1.772 * cb)
+      )
+        extreme += 1;
+    }
+    return extreme > maxClippedSamples;
+  }
+
+  /** The chroma samples under each of the luminance block's 64 pixels (nearest sample). */
+  private chromaSamples(
+    { decoder, component, block }: ClippedBlocks['chroma'][number],
+    blockX: number,
+    blockY: number,
+    out: Float64Array,
+  ): void {
+    let decoded = -1;
+    for (let y = 0; y < 8; y += 1)
+      for (let x = 0; x < 8; x += 1) {
+        const cx = Math.floor((blockX * 8 + x) * component.scaleX);
+        const cy = Math.floor((blockY * 8 + y) * component.scaleY);
+        const key = (cy >> 3) * component.coefficients.stride + (cx >> 3);
+        if (key !== decoded) {
+          decoder.decode(cx >> 3, cy >> 3, block);
+          decoded = key;
+        }
+        out[y * 8 + x] = block[(cy & 7) * 8 + (cx & 7)] as number;
+      }
+  }
+}
+
 export function mapDoubleQuantisation(
-  coefficients: ComponentCoefficients,
+  luma: DecodedComponent,
+  chroma: DecodedComponent[],
   fits: readonly FrequencyFit[],
   picture: { width: number; height: number },
 ): DoubleQuantisationMap {
-  const { blocksWide, blocksHigh, stride, data } = coefficients;
+  const { blocksWide, blocksHigh, stride, data } = luma.coefficients;
   const perBlock = new Float64Array(blocksWide * blocksHigh);
   const naturals = fits.map((fit) => zigzagToNatural[fit.zigzag] as number);
+  const clipped = new ClippedBlocks(luma, chroma);
+  let clippedBlocks = 0;
   for (let by = 0; by < blocksHigh; by += 1)
     for (let bx = 0; bx < blocksWide; bx += 1) {
+      if (clipped.isClipped(bx, by)) {
+        clippedBlocks += 1;
+        continue;
+      }
       const base = (by * stride + bx) * 64;
       let sum = 0;
       fits.forEach((fit, index) => {
@@ -74,7 +165,16 @@ export function mapDoubleQuantisation(
     doubleBlocks,
     singleBlocks,
   );
-  return { blocksWide, blocksHigh, window, windowEvidence, doubleBlocks, singleBlocks, region };
+  return {
+    blocksWide,
+    blocksHigh,
+    window,
+    windowEvidence,
+    doubleBlocks,
+    singleBlocks,
+    clippedBlocks,
+    region,
+  };
 }
 
 /** Sum over the window×window blocks centred on each block (clipped at the edges), by an integral image. */
@@ -143,7 +243,7 @@ function largestSingleRegion(
   if (!best) return null;
   const decided = doubleBlocks + singleBlocks;
   const outsideDecided = decided - best.blocks.length;
-  const consistencyOutside = outsideDecided > 0 ? (doubleBlocks - 0) / outsideDecided : 0;
+  const consistencyOutside = outsideDecided > 0 ? doubleBlocks / outsideDecided : 0;
   // One window's worth of blocks at least, never most of the picture, and a picture that is double elsewhere.
   if (
     best.blocks.length < window * window ||

@@ -1,10 +1,17 @@
 import { standardLuminanceTable } from '../../media/jpeg/ijg-tables.js';
 import {
   componentBlockCount,
-  decodeComponentCoefficients,
+  decodeCoefficients,
   UnsupportedJpegError,
+  type ComponentCoefficients,
 } from '../../media/jpeg/jpeg-coefficients.js';
-import { JpegFormatError, readJpegStructure, type JpegStructure } from '../../media/jpeg/jpeg-structure.js';
+import {
+  JpegFormatError,
+  readJpegStructure,
+  type JpegComponent,
+  type JpegFrame,
+  type JpegStructure,
+} from '../../media/jpeg/jpeg-structure.js';
 import { openByteReader } from '../../media/media-bytes.js';
 import { readAllBytes } from '../../media/read-all-bytes.js';
 import type { Detector, DetectorArtifact, DetectorContext, DetectorFinding, Evidence } from '../detector.js';
@@ -17,6 +24,7 @@ import {
 import {
   evidenceMapPgm,
   mapDoubleQuantisation,
+  type DecodedComponent,
   type DoubleQuantisationMap,
 } from './double-quantisation-map.js';
 import { qualityOfScale, quantisationTraces, type QuantisationTraces } from './jpeg-quantisation-tables.js';
@@ -27,6 +35,8 @@ import { stillImageFormat } from './still-image.js';
 export const maxJpegBytes = 64 * 1024 * 1024;
 /** Luminance samples decoded at most (2 bytes each as coefficients). */
 export const maxLuminancePixels = 40_000_000;
+/** Coefficients of all components kept at most (2 bytes each): beyond it only the luminance is decoded. */
+const maxCoefficientSamples = 80_000_000;
 
 // Measured on 70 textured pictures per class (docs/detectors-images.md): single saves stay below 0.02
 // nats per coefficient; a coarser earlier save (q75 → q90, q85 → q95) gives 0.6–1.4.
@@ -111,9 +121,14 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
     );
   const luminanceTable = structure.quantTables.get(frame.components[0]?.quantTableId ?? -1)?.values;
   if (!luminanceTable) return abstain('the luminance quantisation table is missing', base);
-  let coefficients;
+  // Colour is decoded too (to tell clipped colours), when the memory budget allows.
+  const colour =
+    frame.components.length === 3 &&
+    [0, 1, 2].reduce((sum, index) => sum + componentBlockCount(frame, index) * 64, 0) <=
+      maxCoefficientSamples;
+  let decoded: ComponentCoefficients[];
   try {
-    coefficients = decodeComponentCoefficients(bytes, structure, 0);
+    decoded = decodeCoefficients(bytes, structure, colour ? [0, 1, 2] : [0]);
   } catch (error) {
     if (error instanceof UnsupportedJpegError || error instanceof JpegFormatError)
       return abstain(`the JPEG data cannot be decoded here: ${error.message}`, {
@@ -122,6 +137,7 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
       });
     throw error;
   }
+  const coefficients = decoded[0] as ComponentCoefficients;
   if (coefficients.truncatedScans > 0)
     return abstain(
       'the entropy-coded data ends before the last blocks: the coefficients are incomplete',
@@ -165,8 +181,14 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
   const picture = { width: frame.width, height: frame.height };
   const mapped =
     summary.statistic >= mappableTrace
-      ? mapDoubleQuantisation(coefficients, strongFits(analysis.fits), picture)
+      ? mapDoubleQuantisation(
+          { coefficients, table: luminanceTable, scaleX: 1, scaleY: 1 },
+          colour ? chromaComponents(structure, decoded) : [],
+          strongFits(analysis.fits),
+          picture,
+        )
       : null;
+
   const judged = judge(summary, analysis.fits, mapped, tables);
   return {
     score: judged.score,
@@ -181,12 +203,32 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
             mapWindowBlocks: mapped.window,
             blocksFavouringDouble: mapped.doubleBlocks,
             blocksFavouringSingle: mapped.singleBlocks,
+            clippedBlocks: mapped.clippedBlocks,
           }
         : {}),
       score: judged.score,
     },
     artifacts: mapped ? artifacts(mapped, analysis.fits, summary) : undefined,
   };
+}
+
+function chromaComponents(structure: JpegStructure, decoded: ComponentCoefficients[]): DecodedComponent[] {
+  const frame = structure.frame as JpegFrame;
+  const luma = frame.components[0] as JpegComponent;
+  return [1, 2].flatMap((index) => {
+    const component = frame.components[index] as JpegComponent;
+    const table = structure.quantTables.get(component.quantTableId)?.values;
+    const coefficients = decoded[index];
+    if (!table || !coefficients) return [];
+    return [
+      {
+        coefficients,
+        table,
+        scaleX: component.horizontalSampling / luma.horizontalSampling,
+        scaleY: component.verticalSampling / luma.verticalSampling,
+      },
+    ];
+  });
 }
 
 /** Frequencies whose fit clearly prefers an earlier step: the ones that can tell blocks apart. */
