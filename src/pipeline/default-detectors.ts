@@ -3,6 +3,9 @@ import { createGopDoubleCompressionDetector } from './detectors/gop-double-compr
 import { createFaceNoiseMismatchDetector } from './detectors/face-noise-mismatch.detector.js';
 import { createFaceTemporalDetector } from './detectors/face-temporal.detector.js';
 import { createMetadataTracesDetector } from './detectors/metadata-traces.detector.js';
+import { createC2paProvenanceDetector } from './detectors/c2pa-provenance.detector.js';
+import { createImageMetadataDetector } from './detectors/image-metadata.detector.js';
+import { createJpegCompressionDetector } from './detectors/jpeg-compression.detector.js';
 
 /** The detectors every deployment runs, in report order. */
 export function defaultDetectors(deps: { now?: () => Date } = {}): Detector[] {
@@ -11,5 +14,8 @@ export function defaultDetectors(deps: { now?: () => Date } = {}): Detector[] {
     createMetadataTracesDetector({ now: deps.now ?? (() => new Date()) }),
     createFaceNoiseMismatchDetector(),
     createFaceTemporalDetector(),
+    createJpegCompressionDetector(),
+    createImageMetadataDetector({ now: deps.now ?? (() => new Date()) }),
+    createC2paProvenanceDetector(),
   ];
 }

@@ -52,6 +52,9 @@ describe('analyzeFile', () => {
       'metadata-traces',
       'face-noise-mismatch',
       'face-temporal',
+      'jpeg-compression',
+      'image-metadata',
+      'c2pa-provenance',
     ]);
     expect(report.band).toBe('no_indicators');
     expect(report.versions.ffmpeg).toBe(tools.binaries.ffmpeg.version);

@@ -8,6 +8,7 @@ import {
   type MetadataFinding,
 } from './metadata-checks.js';
 import { round } from './statistics.js';
+import { stillImageFormat } from './still-image.js';
 
 /** Metadata is trivially edited and often stripped: on its own it may raise doubt, never reach the strong band. */
 export const metadataScoreCap = 0.6;
@@ -15,15 +16,20 @@ export const metadataScoreCap = 0.6;
 export function createMetadataTracesDetector(deps: { now: () => Date }): Detector {
   return {
     id: 'metadata-traces',
-    version: '1.1.0',
+    version: '1.2.0',
     needs: ['probe'],
     strength: 'weak',
     description:
       'Container and encoder traces: editing or re-encoding tools named in tags, implausible dates, a container brand the claimed device does not write, disagreeing track lengths.',
     applicable({ probe }) {
-      return probe.streams.length > 0
-        ? { applicable: true }
-        : { applicable: false, reason: 'the probe found no streams' };
+      if (probe.streams.length === 0) return { applicable: false, reason: 'the probe found no streams' };
+      // An image file has no container tags to speak of; image-metadata reads its EXIF, XMP and ICC.
+      if (stillImageFormat(probe) !== null)
+        return {
+          applicable: false,
+          reason: 'a still image has no container tags (image-metadata reads its EXIF and XMP)',
+        };
+      return { applicable: true };
     },
     analyze: async (context) => analyze(context, deps.now()),
   };
