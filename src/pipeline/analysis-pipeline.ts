@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { MediaInput, MediaProbe, MediaTools } from '../media/media-probe.js';
 import { createArtifactCollector, type ArtifactSink } from './artifact-collector.js';
 import type { Calibration } from './calibration.js';
+import { compressionProfile } from './compression-profile.js';
 import type { Detector } from './detector.js';
 import { createDetectorRunner } from './detector-runner.js';
 import { primaryVideoStream } from './detectors/video-stream.js';
@@ -106,6 +107,7 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
       schemaVersion: 1,
       pipelineVersion: version,
       createdAt: clock().toISOString(),
+      compression: intake.result ? compressionOf(intake.result, detectors) : null,
       band: fusion.band,
       reasons: [...(intake.result?.notes ?? []), ...fusion.reasons],
       media: mediaSummary(request, intake.result?.probe ?? request.probe ?? null),
@@ -180,6 +182,16 @@ async function checkIntake(
       return { result: null, refusal: error };
     throw error;
   }
+}
+
+function compressionOf(
+  intake: IntakeResult,
+  detectors: readonly DetectorReport[],
+): AnalysisReport['compression'] {
+  const video = primaryVideoStream(intake.probe);
+  const packets = intake.packets && intake.packets.streamIndex === video?.index ? intake.packets.table : null;
+  const gopReport = detectors.find((detector) => detector.id === 'gop-double-compression') ?? null;
+  return compressionProfile({ probe: intake.probe, packets, gopReport });
 }
 
 function notAnalysed(detector: Detector, failure: string): DetectorReport {

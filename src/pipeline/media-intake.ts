@@ -52,6 +52,8 @@ export interface IntakeResult {
   integrity: MediaIntegrity;
   /** Plain-words notes for the report (partly present, partly decodable). */
   notes: string[];
+  /** The packet table read for the check (of the stream named), for the report's compression profile. */
+  packets?: { streamIndex: number; table: PacketTable };
 }
 
 export interface MediaIntakeCheck {
@@ -177,7 +179,7 @@ export function createMediaIntakeCheck(deps: { limits: Limits; now?: () => numbe
         integrity,
       );
     }
-    return { probe, integrity, notes: notesOn(integrity) };
+    return { probe, integrity, notes: notesOn(integrity), packets: { streamIndex: stream.index, table } };
   }
 
   return { check };

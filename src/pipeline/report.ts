@@ -1,4 +1,5 @@
 import type { ArtifactListing } from './artifact-collector.js';
+import type { CompressionProfile } from './compression-profile.js';
 import type { Coverage, DetectorStrength, Evidence } from './detector.js';
 import type { Box } from '../faces/face-types.js';
 import type { SamplingPlan } from './frames/frame-sample.js';
@@ -40,6 +41,11 @@ export interface AnalysisReport {
   schemaVersion: 1;
   pipelineVersion: string;
   createdAt: string;
+  /**
+   * How the media is compressed and how much forensic signal that leaves (read it before the band: a
+   * clean result on heavily compressed media says less); null for media without a picture.
+   */
+  compression: CompressionProfile | null;
   band: Band;
   /** Plain-words reasons for the band. */
   reasons: string[];

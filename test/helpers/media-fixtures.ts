@@ -13,7 +13,7 @@ import { resolveFfmpegBinaries } from '../../src/media/ffmpeg-binaries.js';
 const execFileAsync = promisify(execFile);
 
 // lavfi's `gradients` is left out: it differs from run to run even with a seed.
-export type ClipSource = 'testsrc2' | 'mandelbrot' | 'life';
+export type ClipSource = 'testsrc2' | 'mandelbrot' | 'life' | 'cellauto' | 'smptebars';
 export type VideoCodec = 'libx264' | 'mpeg4' | 'mpeg2video' | 'mjpeg';
 export type Container = 'mp4' | 'mov' | 'mkv' | 'avi' | 'ts';
 
@@ -23,6 +23,10 @@ export interface EncodeOptions {
   gop?: number;
   /** libx264 constant rate factor (lower is better quality). */
   crf?: number;
+  /** libx264 constant quantiser instead of a rate factor (0 lossless – 51 worst). */
+  qp?: number;
+  /** libx264 speed preset; veryfast when omitted. */
+  preset?: X264Preset;
   /** Fixed quantiser for mpeg4, mpeg2video and mjpeg (2 best – 31 worst). */
   quality?: number;
   /** B-frames between references; the encoder default when omitted. */
@@ -37,6 +41,9 @@ export interface EncodeOptions {
   /** File name without extension; derived from the options when omitted. */
   name?: string;
 }
+
+export type X264Preset =
+  'ultrafast' | 'superfast' | 'veryfast' | 'faster' | 'fast' | 'medium' | 'slow' | 'slower' | 'veryslow';
 
 export interface ClipOptions extends EncodeOptions {
   seconds?: number;
@@ -103,19 +110,24 @@ export async function generateClip(dir: string, options: ClipOptions = {}): Prom
 export async function doubleEncode(dir: string, first: ClipOptions, second: EncodeOptions): Promise<string> {
   const firstName = first.name ?? clipName(withClipDefaults(first), first);
   const original = await generateClip(dir, { ...first, name: `${firstName}-first` });
-  const output = join(
-    dir,
-    `${second.name ?? `${firstName}-then-${encodeName(second)}`}.${containerOf(second)}`,
-  );
+  return encodeFile(dir, original, {
+    ...second,
+    name: second.name ?? `${firstName}-then-${encodeName(second)}`,
+  });
+}
+
+/** An existing media file decoded and encoded with `options` (its audio copied). */
+export async function encodeFile(dir: string, input: string, options: EncodeOptions): Promise<string> {
+  const output = join(dir, `${options.name ?? `encoded-${encodeName(options)}`}.${containerOf(options)}`);
   await runFfmpeg([
     '-i',
-    original,
+    input,
     '-vf',
-    pixelFormatFilter(second),
-    ...encoderArgs(second),
+    pixelFormatFilter(options),
+    ...encoderArgs(options),
     '-c:a',
     'copy',
-    ...muxArgs(second),
+    ...muxArgs(options),
     output,
   ]);
   return output;
@@ -207,6 +219,10 @@ function sourceGraph(clip: ClipSettings, size: string): string {
       return `mandelbrot=size=${size}:rate=${fps},trim=duration=${seconds}`;
     case 'life':
       return `life=size=${size}:rate=${fps}:seed=${seed}:ratio=0.3:mold=10:life_color=#e0e0d0:death_color=#203040,trim=duration=${seconds}`;
+    case 'cellauto':
+      return `cellauto=size=${size}:rate=${fps}:seed=${seed},trim=duration=${seconds}`;
+    case 'smptebars':
+      return `smptebars=size=${size}:rate=${fps}:duration=${seconds}`;
   }
 }
 
@@ -218,13 +234,14 @@ function encoderArgs(options: EncodeOptions): string[] {
   switch (codec) {
     case 'libx264': {
       const keyframes = options.sceneCut ? [] : ['-keyint_min', gop, '-sc_threshold', '0'];
+      const rate =
+        options.qp === undefined ? ['-crf', String(options.crf ?? 23)] : ['-qp', String(options.qp)];
       return [
         '-c:v',
         'libx264',
         '-preset',
-        'veryfast',
-        '-crf',
-        String(options.crf ?? 23),
+        options.preset ?? 'veryfast',
+        ...rate,
         '-g',
         gop,
         ...keyframes,
@@ -266,5 +283,6 @@ function clipName(clip: ClipSettings, encoding: EncodeOptions): string {
 }
 
 function encodeName(options: EncodeOptions): string {
-  return `${options.codec ?? 'libx264'}-g${options.gop ?? 25}-q${options.crf ?? options.quality ?? 'd'}`;
+  const preset = options.preset ? `-${options.preset}` : '';
+  return `${options.codec ?? 'libx264'}${preset}-g${options.gop ?? 25}-q${options.qp ?? options.crf ?? options.quality ?? 'd'}`;
 }

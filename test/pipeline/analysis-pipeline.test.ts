@@ -10,6 +10,7 @@ import {
   type MediaIntegrity,
 } from '../../src/pipeline/media-intake.js';
 import { wholeMediaIntegrity as wholeMedia } from '../helpers/media-integrity.js';
+import { syntheticPackets } from './synthetic-packets.js';
 
 const probe: MediaProbe = {
   formatName: 'mov,mp4,m4a,3gp,3g2,mj2',
@@ -220,6 +221,42 @@ describe('createAnalysisPipeline', () => {
       'report',
     ]);
     expect(stages.map(([, progress]) => progress)).toEqual([0, 0.25, 0.5, 0.75, 1]);
+  });
+
+  it('profiles the compression from the intake’s packet table, ahead of the band', async () => {
+    const packets = syntheticPackets({ frames: 100, gop: 25, bFrames: 0, size: () => 960 });
+    const table: PacketTable = {
+      packets,
+      listedPackets: 100,
+      presentPackets: 100,
+      presentBytes: 96_000,
+      presentKeyframes: 4,
+      keyframeTimes: [0, 1, 2, 3],
+      firstTimeSeconds: 0,
+      lastTimeSeconds: 3.96,
+      meanFrameSeconds: 0.04,
+    };
+    const pipeline = createAnalysisPipeline({
+      ...noFrames,
+      intake: {
+        check: async () => ({ probe, integrity: wholeMedia, notes: [], packets: { streamIndex: 0, table } }),
+      },
+      mediaTools: fakeMediaTools({}),
+      detectors: [fakeDetector('low', async () => finding(0.1))],
+    });
+    const report = await pipeline.run({ ...request, probe, signal: signal() });
+    expect(report.compression).toMatchObject({
+      kind: 'video',
+      codec: 'h264',
+      bitrate: 192_000,
+      bitRatePerPixelPerFrame: 0.1,
+      gopLength: 25,
+      bFrames: false,
+      reencodeEvidence: null,
+      forensicSignal: 'medium',
+    });
+    const keys = Object.keys(report);
+    expect(keys.indexOf('compression')).toBe(keys.indexOf('band') - 1);
   });
 
   it('turns a detector failure into an entry without a score, never a clean band', async () => {

@@ -9,6 +9,9 @@ import {
   analysePredictionPeriodicity,
   type PeriodicityOptions,
 } from '../../src/pipeline/detectors/prediction-periodicity.js';
+import { chanceScore, periodicityFindings } from '../../src/pipeline/detectors/periodicity-findings.js';
+import type { RefreshJudgement } from '../../src/pipeline/detectors/picture-refresh.js';
+import { seededRandom } from '../../src/pipeline/detectors/statistics.js';
 import { noisySizes, syntheticPackets } from './synthetic-packets.js';
 
 const search = (currentGop: number | null): PeriodicityOptions => ({
@@ -120,6 +123,24 @@ describe('analysePredictionPeriodicity', () => {
     expect(result?.steady.relativeZ).toBeLessThan(3);
   });
 
+  it('does not mistake a large first P-frame per GOP for an earlier GOP when adaptive B-frames move it', () => {
+    for (const seed of [41, 42, 43]) {
+      const packets = adaptiveBFramePackets(seed, { frames: 600, gop: 30 });
+      const result = analysePredictionPeriodicity(framesInDisplayOrder(packets), search(30));
+      expect(result?.steady.relativeZ).toBeLessThan(3);
+    }
+  });
+
+  it('measures how much the P-frames on the grid exceed their neighbours', () => {
+    const planted = plantPeriod(
+      syntheticPackets({ frames: 300, gop: 25, bFrames: 0, size: noisySizes(6, 0.02) }),
+      30,
+      1.7,
+    );
+    const result = analysePredictionPeriodicity(framesInDisplayOrder(planted), search(25));
+    expect(result?.steady.spikeSize).toBeCloseTo(Math.log(1.7), 1);
+  });
+
   it('finds where the grid of an earlier encoding jumps (footage joined before the re-encode)', () => {
     for (const seed of [31, 32, 33]) {
       const packets = syntheticPackets({ frames: 300, gop: 25, bFrames: 3, size: noisySizes(seed) });
@@ -193,5 +214,87 @@ describe('analyseGopCadence', () => {
     const result = analyseGopCadence(frames(250, (position) => position % 25 === 0, time));
     expect(result.findings.map((finding) => finding.kind)).toEqual(['timestamp-gap']);
     expect(result.findings[0]?.timeSeconds).toBeCloseTo(99 / 25, 6);
+  });
+});
+
+/** GOPs whose runs of B-frames vary (0–3, as an encoder's adaptive B-frame decision), the first P-frame after each keyframe three times the others. */
+function adaptiveBFramePackets(seed: number, options: { frames: number; gop: number }): PacketInfo[] {
+  const random = seededRandom(seed);
+  const noise = noisySizes(seed);
+  const packets: PacketInfo[] = [];
+  for (let gopStart = 0; gopStart < options.frames; gopStart += options.gop) {
+    const gopEnd = Math.min(gopStart + options.gop, options.frames);
+    packets.push({
+      ptsTime: gopStart / 25,
+      dtsTime: null,
+      sizeBytes: Math.round(noise(gopStart, 'I')),
+      keyframe: true,
+    });
+    let first = true;
+    for (let previous = gopStart; previous < gopEnd - 1;) {
+      const anchor = Math.min(previous + 1 + Math.floor(random() * 4), gopEnd - 1);
+      const size = noise(anchor, 'P') * (first ? 3 : 1);
+      packets.push({ ptsTime: anchor / 25, dtsTime: null, sizeBytes: Math.round(size), keyframe: false });
+      for (let b = previous + 1; b < anchor; b++)
+        packets.push({
+          ptsTime: b / 25,
+          dtsTime: null,
+          sizeBytes: Math.round(noise(b, 'B')),
+          keyframe: false,
+        });
+      previous = anchor;
+      first = false;
+    }
+  }
+  return packets;
+}
+
+describe('periodicityFindings', () => {
+  const judgement = (verdict: RefreshJudgement['verdict']): RefreshJudgement => ({
+    verdict,
+    teethShare: 0.3,
+    keyframeShare: 0.4,
+    ordinaryShare: 0.03,
+    teethJudged: 10,
+    reason: verdict === 'whole-picture' ? 'seen' : 'not seen',
+  });
+  const planted = (factor: number, spread = 0.12) => {
+    const packets = plantPeriod(
+      syntheticPackets({ frames: 300, gop: 25, bFrames: 0, size: noisySizes(8, spread) }),
+      30,
+      factor,
+    );
+    const frames = framesInDisplayOrder(packets);
+    return { frames, result: analysePredictionPeriodicity(frames, search(25)) };
+  };
+
+  it('scores a grid the pictures confirm in full, and one they do not as a weak indication', () => {
+    const { frames, result } = planted(1.7);
+    const confirmed = periodicityFindings(result, frames, 25, {
+      steady: judgement('whole-picture'),
+      shifted: null,
+    });
+    expect(confirmed.reencodeScore).toBe(chanceScore(result!.steady));
+    expect(confirmed.reencodeScore).toBeGreaterThan(0.5);
+    expect(confirmed.summary).toMatch(/decoded pictures confirm it \(seen\)/);
+    const unconfirmed = periodicityFindings(result, frames, 25, {
+      steady: judgement('unconfirmed'),
+      shifted: null,
+    });
+    expect(unconfirmed.reencodeScore).toBe(0.5);
+    expect(unconfirmed.summary).toMatch(/do not confirm an earlier encoding \(not seen\)/);
+    expect(periodicityFindings(result, frames, 25).reencodeScore).toBe(0.5);
+  });
+
+  it('does not count spikes too small to be whole pictures coded afresh, however regular', () => {
+    const { frames, result } = planted(1.02, 0.002);
+    expect(result?.steady.relativeZ).toBeGreaterThan(5);
+    const findings = periodicityFindings(result, frames, 25, {
+      steady: judgement('whole-picture'),
+      shifted: null,
+    });
+    expect(findings.reencodeScore).toBe(0);
+    expect(findings.evidence).toEqual([]);
+    expect(findings.summary).toMatch(/by only 1.8%: too little for a whole picture coded afresh/);
   });
 });

@@ -62,7 +62,12 @@ export const analyzeCommand: CliCommand = {
 };
 
 function summarise(report: AnalysisReport): string {
-  const lines = [`band: ${report.band}`, ...report.reasons.map((reason) => `  - ${reason}`), 'detectors:'];
+  const lines = [
+    ...compressionLines(report.compression),
+    `band: ${report.band}`,
+    ...report.reasons.map((reason) => `  - ${reason}`),
+    'detectors:',
+  ];
   for (const detector of report.detectors) {
     const percentile =
       typeof detector.percentile === 'number'
@@ -77,4 +82,25 @@ function summarise(report: AnalysisReport): string {
   }
   lines.push(`sha256: ${report.media.sha256}`, report.disclaimer);
   return lines.join('\n');
+}
+
+/** Shown ahead of the band: how much the compression left to judge. */
+function compressionLines(profile: AnalysisReport['compression']): string[] {
+  if (!profile) return [];
+  const size = profile.width && profile.height ? ` ${profile.width}x${profile.height}` : '';
+  if (profile.kind === 'image') return [`compression: ${profile.codec ?? 'unknown'} image${size}`];
+  const facts = [
+    profile.bitrate === null ? null : `${Math.round(profile.bitrate / 1000)} kbit/s`,
+    profile.bitRatePerPixelPerFrame === null ? null : `${profile.bitRatePerPixelPerFrame} bits/pixel`,
+    profile.gopLength === null ? null : `GOP ${profile.gopLength}`,
+    profile.bFrames === null ? null : profile.bFrames ? 'B-frames' : 'no B-frames',
+    profile.reencodeEvidence === null ? null : `re-encode evidence: ${profile.reencodeEvidence}`,
+  ].filter(Boolean);
+  const codec = [profile.codec ?? 'unknown', profile.profile].filter(Boolean).join(' ');
+  return [
+    `compression: ${codec}${size}, ${facts.join(', ')}`,
+    ...(profile.forensicSignal
+      ? [`  forensic signal ${profile.forensicSignal}: ${profile.forensicSignalReason}`]
+      : []),
+  ];
 }

@@ -1,9 +1,19 @@
 import { maxKeptPackets } from '../../media/packet-scan.js';
 import type { Detector, DetectorContext, DetectorFinding } from '../detector.js';
-import { framesInDisplayOrder } from './display-order-frames.js';
+import { framesInDisplayOrder, keyframePositions, type DisplayFrame } from './display-order-frames.js';
 import { analyseGopCadence } from './gop-cadence.js';
-import { periodicityFindings } from './periodicity-findings.js';
-import { analysePredictionPeriodicity } from './prediction-periodicity.js';
+import { judgeRefresh, measureRefresh } from './picture-refresh.js';
+import {
+  packetScores,
+  periodicityFindings,
+  worthPictures,
+  type PictureChecks,
+} from './periodicity-findings.js';
+import {
+  analysePredictionPeriodicity,
+  type CombTest,
+  type PeriodicityResult,
+} from './prediction-periodicity.js';
 import { round } from './statistics.js';
 import { expectedFrameCount, intraOnlyCodecs, isStillImage, primaryVideoStream } from './video-stream.js';
 
@@ -15,15 +25,21 @@ const permutations = 32;
 const permutationSeed = 0x9e3779b9;
 const minPeriod = 6;
 const maxPeriod = 300;
+/** Grid frames decoded to check a comb in the pictures; the decode runs from the start and stops at… */
+const pictureTeeth = 16;
+/** …at most this many frames (about 20 s of 1080p at 640 px wide). */
+const maxPictureFrames = 1500;
+/** Keyframes of the file decoded as the positive control, when they come early enough. */
+const pictureKeyframes = 3;
 
 export function createGopDoubleCompressionDetector(): Detector {
   return {
     id: 'gop-double-compression',
-    version: '1.0.0',
+    version: '1.1.0',
     needs: ['probe', 'packets'],
     strength: 'standard',
     description:
-      'Re-encoding and joins from the packet table without decoding: P-frame size spikes on the grid of an earlier GOP (steady, or jumping where footage was joined), and breaks in the keyframe cadence.',
+      'Re-encoding and joins from the packet table: P-frame size spikes on the grid of an earlier GOP (steady, or jumping where footage was joined), checked in the decoded pictures, and breaks in the keyframe cadence.',
     applicable({ probe }) {
       const video = primaryVideoStream(probe);
       if (!video) return { applicable: false, reason: 'no video stream' };
@@ -90,7 +106,8 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
     permutations,
     seed: permutationSeed,
   });
-  const prediction = periodicityFindings(periodicity, analysed, regular);
+  const pictures = await checkPictures(context, video.index, analysed, periodicity);
+  const prediction = periodicityFindings(periodicity, analysed, regular, pictures);
   // Independent footprints of different processing: any one is enough, together they reinforce.
   const score = 1 - (1 - prediction.reencodeScore) * (1 - prediction.editScore) * (1 - cadence.score);
   const joins = cadence.findings.length
@@ -118,4 +135,75 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
       score: round(score),
     },
   };
+}
+
+/**
+ * Decodes the start of the stream when a comb stands out in the packet sizes, to see whether its frames
+ * were whole pictures coded afresh (an earlier encoding) or content changing in a rhythm.
+ */
+async function checkPictures(
+  context: DetectorContext,
+  streamIndex: number,
+  frames: readonly DisplayFrame[],
+  result: PeriodicityResult | null,
+): Promise<PictureChecks> {
+  if (!result) return { steady: null, shifted: null };
+  const packet = packetScores(result);
+  const combs = {
+    steady: worthPictures(result.steady, packet.reencode) ? result.steady : null,
+    shifted: result.shifted && worthPictures(result.shifted, packet.edit) ? result.shifted : null,
+  };
+  if (!combs.steady && !combs.shifted) return { steady: null, shifted: null };
+  const keyframes = keyframePositions(frames);
+  const anchors = referenceAnchors(frames);
+  const margin = 1 + longestReorderedRun(frames);
+  const wanted = (comb: CombTest | null) => comb?.positions[pictureTeeth - 1] ?? comb?.positions.at(-1) ?? 0;
+  const end = Math.min(
+    frames.length - 1,
+    maxPictureFrames,
+    Math.max(
+      wanted(combs.steady),
+      wanted(combs.shifted),
+      keyframes[Math.min(pictureKeyframes, keyframes.length - 1)] ?? 0,
+    ) +
+      margin +
+      2,
+  );
+  const shares = await measureRefresh(context.mediaTools, context.input, {
+    streamIndex,
+    frames,
+    end,
+    signal: context.signal,
+  });
+  const judge = (comb: CombTest | null) =>
+    comb && shares
+      ? judgeRefresh(shares, {
+          teeth: comb.positions.filter((position) => position < end),
+          keyframes,
+          anchors,
+          margin,
+        })
+      : null;
+  return { steady: judge(combs.steady), shifted: judge(combs.shifted) };
+}
+
+/** Per position, the next position (or itself) that is not a B-frame: the P-frame whose size carries a change there. */
+function referenceAnchors(frames: readonly DisplayFrame[]): Int32Array {
+  const anchors = new Int32Array(frames.length);
+  let anchor = frames.length - 1;
+  for (let position = frames.length - 1; position >= 0; position--) {
+    if (frames[position]?.role !== 'reordered') anchor = position;
+    anchors[position] = anchor;
+  }
+  return anchors;
+}
+
+/** Most B-frames in a row: how far after a grid position the picture it names may lie. */
+function longestReorderedRun(frames: readonly DisplayFrame[]): number {
+  let [longest, run] = [0, 0];
+  for (const frame of frames) {
+    run = frame.role === 'reordered' ? run + 1 : 0;
+    longest = Math.max(longest, run);
+  }
+  return Math.min(longest, 4);
 }

@@ -1,6 +1,6 @@
 import type { DisplayFrame } from './display-order-frames.js';
 import { minTeeth, searchCombs, type CombSearch } from './comb-search.js';
-import { mean, seededRandom, shuffleInPlace, standardDeviation } from './statistics.js';
+import { mean, median, seededRandom, shuffleInPlace, standardDeviation } from './statistics.js';
 
 /**
  * Variation-of-prediction footprint (after Vázquez-Padín et al., WIFS 2012, and the B-frame-aware
@@ -43,6 +43,11 @@ export interface CombTest extends ChanceComparison {
   phase: number;
   /** Presentation positions on the comb (candidate I-frame positions of the earlier encoding). */
   positions: number[];
+  /**
+   * Median of how much the P-frames on the comb exceed the mean of their neighbouring P-frames, in log
+   * size (0.1 ≈ 10% larger): how many bits a spike costs, where relativeZ says how sure it is.
+   */
+  spikeSize: number;
 }
 
 export interface ShiftedCombTest extends CombTest {
@@ -72,13 +77,14 @@ export function analysePredictionPeriodicity(
 ): PeriodicityResult | null {
   const forward = frames.filter((frame) => frame.role === 'forward');
   if (forward.length < minForwardFrames) return null;
-  const peaks = localPeaks(forward.map((frame) => Math.log(frame.sizeBytes)));
+  const logSizes = forward.map((frame) => Math.log(frame.sizeBytes));
+  const peaks = localPeaks(logSizes);
   const owners = coveringForwardFrame(frames);
   const periods = candidatePeriods(frames.length, options);
   if (periods.length === 0 || standardDeviation(peaks) === 0) return null;
 
   const observed = searchCombs(peaks, owners, periods);
-  const strata = strataByKeyframeOffset(frames, forward);
+  const strata = strataByPlaceInGop(frames, forward);
   const random = seededRandom(options.seed);
   const shuffled: CombSearch[] = [];
   for (let i = 0; i < options.permutations; i++) {
@@ -89,12 +95,14 @@ export function analysePredictionPeriodicity(
   const { shifted } = observed;
   const shiftedNull = shuffled.flatMap((search) => (search.shifted ? [search.shifted] : []));
   const steadyZ = (search: CombSearch) => search.steady.z;
+  const steadyPositions = gridPositions(owners, steady.period, steady.phase, 0, frames.length);
   return {
     steady: {
       period: steady.period,
       phase: steady.phase,
       ...againstChance(observed.steady.z, shuffled.map(steadyZ)),
-      positions: gridPositions(owners, steady.period, steady.phase, 0, frames.length),
+      positions: steadyPositions,
+      spikeSize: spikeSize(logSizes, owners, steadyPositions),
     },
     shifted:
       shifted && shiftedNull.length === shuffled.length
@@ -111,10 +119,7 @@ export function analysePredictionPeriodicity(
               shifted.z - observed.steady.z,
               shuffled.map((search) => (search.shifted?.z ?? 0) - search.steady.z),
             ),
-            positions: [
-              ...gridPositions(owners, shifted.period, shifted.phase, 0, shifted.shiftAt),
-              ...gridPositions(owners, shifted.period, shifted.phaseAfter, shifted.shiftAt, frames.length),
-            ],
+            ...shiftedTeeth(logSizes, owners, shifted, frames.length),
           }
         : null,
     permutations: options.permutations,
@@ -132,6 +137,31 @@ function againstChance(observed: number, nullValues: number[]): ChanceComparison
     relativeZ: nullSd > 0 ? (observed - nullMean) / nullSd : 0,
     exceedances: nullValues.filter((value) => value >= observed).length,
   };
+}
+
+function shiftedTeeth(
+  logSizes: readonly number[],
+  owners: Int32Array,
+  shifted: { period: number; phase: number; phaseAfter: number; shiftAt: number },
+  frameCount: number,
+): { positions: number[]; spikeSize: number } {
+  const positions = [
+    ...gridPositions(owners, shifted.period, shifted.phase, 0, shifted.shiftAt),
+    ...gridPositions(owners, shifted.period, shifted.phaseAfter, shifted.shiftAt, frameCount),
+  ];
+  return { positions, spikeSize: spikeSize(logSizes, owners, positions) };
+}
+
+/** Median excess (log size) of the P-frames covering the positions over the mean of their neighbouring P-frames. */
+function spikeSize(logSizes: readonly number[], owners: Int32Array, positions: readonly number[]): number {
+  const slots = new Set(positions.map((position) => owners[position] as number));
+  const excess: number[] = [];
+  for (const slot of slots) {
+    const [before, size, after] = [logSizes[slot - 1], logSizes[slot] as number, logSizes[slot + 1]];
+    if (before === undefined || after === undefined) continue;
+    excess.push(size - (before + after) / 2);
+  }
+  return excess.length ? median(excess) : 0;
 }
 
 /** Covered positions of the grid phase + k·period within [from, to). */
@@ -160,14 +190,12 @@ function localPeaks(logSizes: number[]): number[] {
 }
 
 /**
- * Forward frames grouped by their distance from the last keyframe. Shuffling only within a group keeps
- * whatever the current encoder does at fixed places in its own GOP (the first P-frame after an I-frame
- * is special) in the chance model, so only a rhythm foreign to the current GOP stands out.
+ * Forward frames grouped by their place in the current GOP: the first one after each keyframe on its
+ * own (the encoder spends on it whatever B-frames precede it), the others by their distance from the
+ * keyframe. Shuffling only within a group keeps what the current encoder does at fixed places in its
+ * own GOP in the chance model, so only a rhythm foreign to the current GOP stands out.
  */
-function strataByKeyframeOffset(
-  frames: readonly DisplayFrame[],
-  forward: readonly DisplayFrame[],
-): number[][] {
+function strataByPlaceInGop(frames: readonly DisplayFrame[], forward: readonly DisplayFrame[]): number[][] {
   const lastKeyframe = new Int32Array(frames.length).fill(-1);
   let latest = -1;
   for (const frame of frames) {
@@ -175,12 +203,16 @@ function strataByKeyframeOffset(
     lastKeyframe[frame.index] = latest;
   }
   const strata = new Map<number, number[]>();
+  let previousAnchor = -2;
   forward.forEach((frame, slot) => {
     const anchor = lastKeyframe[frame.index] as number;
-    const offset = anchor < 0 ? -1 : frame.index - anchor;
-    const stratum = strata.get(offset);
+    const first = anchor >= 0 && anchor !== previousAnchor;
+    previousAnchor = anchor;
+    // Offset 0 is the keyframe itself, never a forward frame: free for the first one.
+    const key = anchor < 0 ? -1 : first ? 0 : frame.index - anchor;
+    const stratum = strata.get(key);
     if (stratum) stratum.push(slot);
-    else strata.set(offset, [slot]);
+    else strata.set(key, [slot]);
   });
   return [...strata.values()];
 }
@@ -213,6 +245,12 @@ function coveringForwardFrame(frames: readonly DisplayFrame[]): Int32Array {
   return owners;
 }
 
+/**
+ * Multiples of the current GOP are left out (they are its own rhythm). Its divisors stay: an earlier
+ * GOP of 15 under a GOP of 30 shows wherever the two grids are not aligned, and the encoder's own
+ * rhythm at fixed places in its GOP is in the chance model through the strata (which also hide an
+ * earlier grid aligned with the current one).
+ */
 function candidatePeriods(frameCount: number, options: PeriodicityOptions): number[] {
   const periods: number[] = [];
   const longest = Math.min(options.maxPeriod, Math.floor(frameCount / minTeeth));
