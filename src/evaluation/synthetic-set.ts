@@ -274,6 +274,7 @@ async function generateStills(context: SourceContext): Promise<void> {
           join(context.dir, item.file),
           join(context.dir, `${id}.${extension}`),
           format,
+          variant.image,
           tools,
         );
         context.add({
