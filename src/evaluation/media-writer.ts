@@ -1,5 +1,7 @@
+import { writeFile } from 'node:fs/promises';
 import { openFrameSink, runTool, type FrameSink } from './ffmpeg-process.js';
-import type { RgbImage } from './rgb-image.js';
+import { encodeJpeg } from './jpeg-encoder.js';
+import { imageFromBytes, resizeImage, type RgbImage } from './rgb-image.js';
 
 export interface WriterTools {
   ffmpeg: string;
@@ -56,37 +58,25 @@ export function openVideoWriter(path: string, format: VideoFormat, tools: Writer
 
 export type StillFormat = 'jpeg-q90' | 'jpeg-q75' | 'png';
 
-/** ffmpeg's mjpeg quantiser scale standing in for libjpeg quality 90 and 75. */
-const jpegScale: Record<Exclude<StillFormat, 'png'>, number> = { 'jpeg-q90': 2, 'jpeg-q75': 4 };
+const jpegQuality: Record<Exclude<StillFormat, 'png'>, number> = { 'jpeg-q90': 90, 'jpeg-q75': 75 };
 
+/** JPEG through our libjpeg-style encoder (IJG quality), PNG through ffmpeg. */
 export async function writeStill(
   path: string,
   image: RgbImage,
   format: StillFormat,
   tools: WriterTools,
 ): Promise<void> {
-  const codec =
-    format === 'png'
-      ? ['-c:v', 'png', '-pix_fmt', 'rgb24']
-      : ['-c:v', 'mjpeg', '-q:v', String(jpegScale[format]), '-pix_fmt', 'yuvj420p'];
+  if (format !== 'png') {
+    await writeFile(path, encodeJpeg(image, jpegQuality[format]));
+    return;
+  }
   const sink = openFrameSink(
     tools.ffmpeg,
     [
       ...quiet,
-      '-f',
-      'rawvideo',
-      '-pix_fmt',
-      'rgb24',
-      '-s',
-      `${image.width}x${image.height}`,
-      '-i',
-      'pipe:0',
-      '-frames:v',
-      '1',
-      ...codec,
-      '-f',
-      'image2',
-      path,
+      ...['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${image.width}x${image.height}`, '-i', 'pipe:0'],
+      ...['-frames:v', '1', '-c:v', 'png', '-pix_fmt', 'rgb24', '-f', 'image2', path],
     ],
     tools.signal,
   );
@@ -97,6 +87,28 @@ export async function writeStill(
     sink.kill();
     throw error;
   }
+}
+
+/** The saved still decoded, halved in size (area averaging) and saved again in its own format. */
+export async function resizeStill(
+  input: string,
+  output: string,
+  format: StillFormat,
+  size: { width: number; height: number },
+  tools: WriterTools,
+): Promise<void> {
+  const decoded = await runTool(
+    tools.ffmpeg,
+    [...quiet, '-i', input, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
+    tools.signal,
+  );
+  const image = imageFromBytes(size.width, size.height, decoded);
+  const half = resizeImage(
+    image,
+    Math.max(1, Math.round(size.width / 2)),
+    Math.max(1, Math.round(size.height / 2)),
+  );
+  await writeStill(output, half, format, tools);
 }
 
 export type VideoPost = 'crf23' | 'crf28' | 'resize-0.5';
@@ -115,36 +127,6 @@ export async function postProcessVideo(
   await runTool(
     tools.ffmpeg,
     [...quiet, '-i', input, '-map', '0', ...video, '-c:a', 'copy', '-movflags', '+faststart', output],
-    tools.signal,
-  );
-}
-
-/** Halved in size and saved again in its own format. */
-export async function resizeStill(
-  input: string,
-  output: string,
-  format: StillFormat,
-  tools: WriterTools,
-): Promise<void> {
-  const codec =
-    format === 'png'
-      ? ['-c:v', 'png', '-pix_fmt', 'rgb24']
-      : ['-c:v', 'mjpeg', '-q:v', String(jpegScale[format]), '-pix_fmt', 'yuvj420p'];
-  await runTool(
-    tools.ffmpeg,
-    [
-      ...quiet,
-      '-i',
-      input,
-      '-vf',
-      'scale=trunc(iw/4)*2:trunc(ih/4)*2:flags=bicubic',
-      '-frames:v',
-      '1',
-      ...codec,
-      '-f',
-      'image2',
-      output,
-    ],
     tools.signal,
   );
 }

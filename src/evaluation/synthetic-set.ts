@@ -140,7 +140,7 @@ async function generateVideos(context: SourceContext): Promise<void> {
     format: 'h264-crf20',
     post: 'none',
     noise,
-    faceBox: roundRect(twins.frame(0).faceBox),
+    faceBox: roundRect(twins.faceBox(0)),
     parameters: twins.parameters,
     ...fields,
   });
@@ -274,6 +274,7 @@ async function generateStills(context: SourceContext): Promise<void> {
           join(context.dir, item.file),
           join(context.dir, `${id}.${extension}`),
           format,
+          variant.image,
           tools,
         );
         context.add({

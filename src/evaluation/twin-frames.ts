@@ -22,6 +22,8 @@ export interface TwinRenderer {
   manipulations: FaceManipulation[];
   /** Camera and noise parameters, recorded with the items. */
   parameters: Record<string, number | string>;
+  /** Where the face is in a frame, without rendering it. */
+  faceBox(index: number): Rect;
   frame(index: number): TwinFrame;
 }
 
@@ -45,25 +47,30 @@ export function createVideoTwins(request: TwinRequest, shot: CameraShot): TwinRe
     shot,
     request.random.fork('camera'),
   );
-  return twins(request, false, camera.parameters, (index) => ({
-    image: camera.frame(index),
-    face: camera.faceBox(index),
-  }));
+  return twins(request, false, camera.parameters, {
+    image: (index) => camera.frame(index),
+    face: (index) => camera.faceBox(index),
+  });
 }
 
 /** A still: the source image at its own size, with sensor noise, and its manipulated copies. */
 export function createStillTwins(request: TwinRequest): TwinRenderer {
-  return twins(request, true, {}, () => ({
-    image: cloneImage(request.source.image),
-    face: request.source.face,
-  }));
+  return twins(
+    request,
+    true,
+    {},
+    {
+      image: () => cloneImage(request.source.image),
+      face: () => request.source.face,
+    },
+  );
 }
 
 function twins(
   request: TwinRequest,
   still: boolean,
   cameraParameters: Record<string, number>,
-  capture: (index: number) => { image: RgbImage; face: Rect },
+  capture: { image: (index: number) => RgbImage; face: (index: number) => Rect },
 ): TwinRenderer {
   const noise = createSensorNoise(request.noise, request.random.fork('noise'));
   const donor: DonorFace | null = request.donor
@@ -75,8 +82,10 @@ function twins(
   return {
     manipulations,
     parameters: { ...cameraParameters, noise: request.noise },
+    faceBox: capture.face,
     frame(index) {
-      const { image, face } = capture(index);
+      const image = capture.image(index);
+      const face = capture.face(index);
       noise.apply(image, index);
       const manipulated = new Map<FaceManipulationKind, RgbImage>();
       for (const manipulation of manipulations) {

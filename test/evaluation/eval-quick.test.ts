@@ -182,6 +182,7 @@ describe('guardian eval --quick through the real pipeline', () => {
           height?: number;
           start_time?: string;
           nb_frames?: string;
+          duration?: string;
         }[];
       };
     const clip = outcome.set.items.find((item) => item.media === 'video' && item.label === 'authentic')!;
@@ -193,11 +194,15 @@ describe('guardian eval --quick through the real pipeline', () => {
     ]);
     expect(Number(video.nb_frames)).toBe(quickPlan.video.seconds * quickPlan.video.fps);
     const shifted = outcome.set.items.find((item) => item.kind === 'audio-shift')!;
-    const audioStart = async (file: string) =>
-      Number((await probe(file)).streams.find((stream) => stream.codec_type === 'audio')!.start_time);
-    // Against its twin: both carry the AAC encoder's priming offset.
+    const audio = async (file: string) => {
+      const stream = (await probe(file)).streams.find((entry) => entry.codec_type === 'audio')!;
+      return { start: Number(stream.start_time), duration: Number(stream.duration) };
+    };
     const twin = outcome.set.items.find((item) => item.id === shifted.twinOf)!;
-    const delay = (await audioStart(shifted.file)) - (await audioStart(twin.file));
+    const [moved, original] = [await audio(shifted.file), await audio(twin.file)];
+    // The twin's edit list hides the AAC encoder priming (1024 samples); the re-timed copy plays it before
+    // the sound, so the sound itself starts that much (the extra duration) after the stream does.
+    const delay = moved.start + (moved.duration - original.duration) - original.start;
     expect(delay * 1000).toBeCloseTo(Number(shifted.parameters.audioDelayMs), -1);
   });
 
