@@ -78,17 +78,12 @@ describe('computeMetrics', () => {
 });
 
 describe('faceFound', () => {
-  const report = (extra: Record<string, unknown>, measurements: Record<string, number> = {}) =>
-    ({
-      ...extra,
-      detectors: [{ id: 'd', measurements }],
-    }) as unknown as AnalysisReport;
+  const report = (faces: unknown) => ({ faces, detectors: [] }) as unknown as AnalysisReport;
 
-  it('reads a faces summary, else face counts among measurements, else says it does not know', () => {
-    expect(faceFound(report({ faces: { tracks: [{}] } }))).toBe(true);
-    expect(faceFound(report({ faces: { count: 0 } }))).toBe(false);
-    expect(faceFound(report({}, { faceCount: 2 }))).toBe(true);
-    expect(faceFound(report({}, { faces: 0 }))).toBe(false);
-    expect(faceFound(report({}, { packets: 10 }))).toBeNull();
+  it('reads the report face tracks: an analysed track is a face found, no search is unknown', () => {
+    expect(faceFound(report([{ analysed: true }]))).toBe(true);
+    expect(faceFound(report([{ analysed: false, reason: 'too small' }]))).toBe(false);
+    expect(faceFound(report([]))).toBe(false);
+    expect(faceFound(report(null))).toBeNull();
   });
 });
