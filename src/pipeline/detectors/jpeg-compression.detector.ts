@@ -38,7 +38,7 @@ export const maxLuminancePixels = 40_000_000;
 /** Coefficients of all components kept at most (2 bytes each): beyond it only the luminance is decoded. */
 const maxCoefficientSamples = 80_000_000;
 
-// Measured on 70 textured pictures per class (docs/detectors-images.md): single saves stay below 0.02
+// Measured on 70 textured pictures per class (docs/detectors.md): single saves stay below 0.02
 // nats per coefficient; a coarser earlier save (q75 → q90, q85 → q95) gives 0.6–1.4.
 const weakTrace = 0.02;
 const strongTrace = 0.1;
