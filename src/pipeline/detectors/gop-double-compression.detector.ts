@@ -27,7 +27,7 @@ const minPeriod = 6;
 const maxPeriod = 300;
 /** Grid frames decoded to check a comb in the pictures; the decode runs from the start and stops at… */
 const pictureTeeth = 16;
-/** …at most this many frames (about 20 s of 1080p at 640 px wide). */
+/** …at most this many frames (a minute at 25 fps), grey at 640 px wide. */
 const maxPictureFrames = 1500;
 /** Keyframes of the file decoded as the positive control, when they come early enough. */
 const pictureKeyframes = 3;
