@@ -1,8 +1,7 @@
-import { createFfmpegMediaTools } from '../../media/ffmpeg.media-tools.js';
-import { mediaLimitsFromConfig } from '../../media/media-limits.js';
 import type { AnalysisReport } from '../../pipeline/report.js';
 import { collectArtifactFiles } from '../artifact-files.js';
 import type { CliCommand } from '../cli-command.js';
+import { interruptible, openLocalEngine } from '../local-engine.js';
 
 const usage = 'usage: guardian analyze FILE [--json] [--artifacts DIR]';
 
@@ -19,45 +18,20 @@ export const analyzeCommand: CliCommand = {
       console.error(usage);
       return 2;
     }
-    const config = loadConfig();
-    // The ffmpeg/ffprobe version checks (child processes) run while the pipeline's modules load.
-    const limits = mediaLimitsFromConfig(config);
-    const [mediaTools, { analyzeFile }, { createDetectionEngine }, calibration] = await Promise.all([
-      createFfmpegMediaTools({
-        ffmpegPath: config.FFMPEG_PATH,
-        ffprobePath: config.FFPROBE_PATH,
-        limits,
-        notice: (message) => console.error(`warning: ${message}`),
-      }),
+    const [{ pipeline }, { analyzeFile }] = await Promise.all([
+      openLocalEngine(loadConfig(), { configured: true }),
       import('../../pipeline/analyze-file.js'),
-      import('../../pipeline/detection-engine.js'),
-      import('../../pipeline/calibration.js').then((module) => module.calibrationFromConfig(config)),
     ]);
-    const { pipeline } = await createDetectionEngine({
-      mediaTools,
-      limits,
-      modelCards: config.MODEL_CARDS,
-      calibration,
-    });
-    const controller = new AbortController();
-    const abort = () => controller.abort(new Error('interrupted'));
-    process.once('SIGINT', abort);
-    try {
-      const artifacts = artifactsDir ? collectArtifactFiles() : null;
-      const report = await analyzeFile(file, {
-        pipeline,
-        signal: controller.signal,
-        onArtifact: artifacts?.sink,
-      });
-      if (artifacts && artifactsDir) {
-        const written = await artifacts.write(artifactsDir);
-        console.error(`wrote ${written.length} artifact file(s) to ${artifactsDir}`);
-      }
-      console.log(values.json ? JSON.stringify(report, null, 2) : summarise(report));
-      return 0;
-    } finally {
-      process.off('SIGINT', abort);
+    const artifacts = artifactsDir ? collectArtifactFiles() : null;
+    const report = await interruptible((signal) =>
+      analyzeFile(file, { pipeline, signal, onArtifact: artifacts?.sink }),
+    );
+    if (artifacts && artifactsDir) {
+      const written = await artifacts.write(artifactsDir);
+      console.error(`wrote ${written.length} artifact file(s) to ${artifactsDir}`);
     }
+    console.log(values.json ? JSON.stringify(report, null, 2) : summarise(report));
+    return 0;
   },
 };
 

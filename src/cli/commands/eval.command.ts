@@ -1,6 +1,5 @@
-import { createFfmpegMediaTools } from '../../media/ffmpeg.media-tools.js';
-import { mediaLimitsFromConfig } from '../../media/media-limits.js';
 import type { CliCommand } from '../cli-command.js';
+import { interruptible, openLocalEngine } from '../local-engine.js';
 
 const usage =
   'usage: guardian eval [--source-dir DIR] [--out DIR] [--kinds KIND,...] [--quick] [--seed N] [--json]';
@@ -27,25 +26,13 @@ export const evalCommand: CliCommand = {
       console.error(usage);
       return 2;
     }
-    const config = loadConfig();
-    const limits = mediaLimitsFromConfig(config);
-    const [mediaTools, { createDetectionEngine }, { runEvaluation }, { formatMetrics }] = await Promise.all([
-      createFfmpegMediaTools({
-        ffmpegPath: config.FFMPEG_PATH,
-        ffprobePath: config.FFPROBE_PATH,
-        limits,
-        notice: (message) => console.error(`warning: ${message}`),
-      }),
-      import('../../pipeline/detection-engine.js'),
+    const [{ mediaTools, pipeline }, { runEvaluation }, { formatMetrics }] = await Promise.all([
+      openLocalEngine(loadConfig(), { configured: false }),
       import('../../evaluation/eval-command-run.js'),
       import('../../evaluation/eval-summary.js'),
     ]);
-    const { pipeline } = await createDetectionEngine({ mediaTools, limits });
-    const controller = new AbortController();
-    const abort = () => controller.abort(new Error('interrupted'));
-    process.once('SIGINT', abort);
-    try {
-      const outcome = await runEvaluation(
+    const outcome = await interruptible((signal) =>
+      runEvaluation(
         {
           sourceDir: typeof values['source-dir'] === 'string' ? values['source-dir'] : null,
           outDir: typeof values.out === 'string' ? values.out : null,
@@ -57,28 +44,26 @@ export const evalCommand: CliCommand = {
           ffmpeg: mediaTools.binaries.ffmpeg.path,
           ffprobe: mediaTools.binaries.ffprobe.path,
           pipeline,
-          signal: controller.signal,
+          signal,
           log: (line) => console.error(line),
         },
-      );
-      const context = { seed, sources: outcome.sources, quick: values.quick === true };
-      console.log(
-        values.json
-          ? JSON.stringify(
-              {
-                ...context,
-                pipelineVersion: pipeline.version,
-                metrics: outcome.metrics,
-                results: outcome.results,
-              },
-              null,
-              2,
-            )
-          : formatMetrics(outcome.metrics, context),
-      );
-      return 0;
-    } finally {
-      process.off('SIGINT', abort);
-    }
+      ),
+    );
+    const context = { seed, sources: outcome.sources, quick: values.quick === true };
+    console.log(
+      values.json
+        ? JSON.stringify(
+            {
+              ...context,
+              pipelineVersion: pipeline.version,
+              metrics: outcome.metrics,
+              results: outcome.results,
+            },
+            null,
+            2,
+          )
+        : formatMetrics(outcome.metrics, context),
+    );
+    return 0;
   },
 };
