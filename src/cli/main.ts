@@ -25,7 +25,7 @@ const usage = `usage: guardian <command>
   migrate                                 apply database migrations
   analyze FILE [--json] [--artifacts DIR] analyse a file without any server; --json prints the report,
                                           --artifacts writes what the detectors computed to DIR/<detector>/
-  eval [--source-dir DIR] [--out DIR] [--kinds K,...] [--quick] [--seed N] [--json]
+  eval [--source-dir DIR] [--out DIR] [--kinds K,...] [--plan quick|core|full] [--quick] [--seed N] [--json]
                                           ROC-AUC per manipulation kind on synthetic manipulations of face photos
   calibrate --authentic DIR [--manipulated DIR] [--method platt|isotonic] [--out FILE]
                                           detector scores on known media, written as a CALIBRATION_FILE

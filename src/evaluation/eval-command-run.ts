@@ -7,10 +7,10 @@ import { computeMetrics, type EvalMetrics } from './eval-metrics.js';
 import { analyzeSet, type ItemResult } from './eval-run.js';
 import { loadDebianSources, loadSourceDir, SourceImagesError } from './source-images.js';
 import {
-  fullPlan,
   generateSyntheticSet,
-  quickPlan,
+  setPlans,
   type ItemKind,
+  type SetPlanName,
   type SyntheticSet,
 } from './synthetic-set.js';
 
@@ -19,7 +19,7 @@ export interface EvalOptions {
   /** Keeps the set and the results here; null: a temporary directory removed afterwards. */
   outDir: string | null;
   kinds: readonly ItemKind[];
-  quick: boolean;
+  plan: SetPlanName;
   seed: number;
   /** Where the Debian sample images are looked for (normally `/`). */
   debianRoot?: string;
@@ -53,7 +53,7 @@ export async function runEvaluation(options: EvalOptions, deps: EvalDeps): Promi
     );
   const dir = options.outDir ? resolve(options.outDir) : await mkdtemp(join(tmpdir(), 'guardian-eval-'));
   try {
-    const plan = options.quick ? quickPlan : fullPlan;
+    const plan = setPlans[options.plan];
     const used = sources.slice(0, plan.maxSources);
     deps.log(
       `generating synthetic manipulations from ${used.map((source) => source.name).join(', ')} into ${dir}`,

@@ -3,10 +3,10 @@ import type { AucEntry, EvalMetrics } from './eval-metrics.js';
 /** The eval's figures as plain text, labelled as measured on synthetic manipulations. */
 export function formatMetrics(
   metrics: EvalMetrics,
-  context: { seed: number; sources: string[]; quick: boolean },
+  context: { seed: number; sources: string[]; plan: string },
 ): string {
   const lines = [
-    `guardian eval: ${metrics.label} (${context.quick ? 'quick set, ' : ''}seed ${context.seed}, ${metrics.items} items from ${context.sources.join(', ')})`,
+    `guardian eval: ${metrics.label} (${context.plan} set, seed ${context.seed}, ${metrics.items} items from ${context.sources.join(', ')})`,
     'Measured on synthetic manipulations of a few sample photos, not on real-world media. AUC: chance that a manipulated item ranks above its authentic twin (0.5 = no separation).',
     '',
   ];

@@ -62,6 +62,16 @@ export const quickPlan: SetPlan = {
   maxSources: 2,
 };
 
+/** The full set's originals only: 6 s 720p30 CRF 20 clips and JPEG q90/PNG stills, without post-processing. */
+export const corePlan: SetPlan = {
+  video: { ...fullPlan.video, posts: [] },
+  stills: { formats: ['jpeg-q90', 'png'], resize: false },
+  maxSources: Number.POSITIVE_INFINITY,
+};
+
+export const setPlans = { quick: quickPlan, core: corePlan, full: fullPlan } as const;
+export type SetPlanName = keyof typeof setPlans;
+
 export interface SetRequest {
   sources: readonly SourceImage[];
   dir: string;

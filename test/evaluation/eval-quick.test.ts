@@ -127,7 +127,7 @@ describe('guardian eval --quick through the real pipeline', () => {
     const pipeline = (await createDetectionEngine({ mediaTools: tools, limits: defaultMediaLimits }))
       .pipeline;
     outcome = await runEvaluation(
-      { sourceDir: null, outDir: outDir(), kinds: itemKinds, quick: true, seed: 1, debianRoot },
+      { sourceDir: null, outDir: outDir(), kinds: itemKinds, plan: 'quick', seed: 1, debianRoot },
       {
         ffmpeg: tools.binaries.ffmpeg.path,
         ffprobe: tools.binaries.ffprobe.path,
