@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FrameSample, SampledFrame } from '../pipeline/frames/frame-sample.js';
 import type { FaceFinder } from '../pipeline/run-inputs.js';
-import type { FaceAnalysis, FaceObservation } from './face-types.js';
+import { faceOvalIndexes, type FaceAnalysis, type FaceObservation } from './face-types.js';
 import { trackFaces } from './face-tracker.js';
 import { createFileModelRouter, type TfIo } from './file-model-router.js';
 
@@ -142,7 +142,7 @@ async function detectFaces(human: HumanInstance, frame: SampledFrame): Promise<F
     return result.face.map((face) => ({
       frameIndex: frame.index,
       timeSeconds: frame.timeSeconds,
-      box: face.box.map(round2) as FaceObservation['box'],
+      box: faceBox(face.box, face.mesh).map(round2) as FaceObservation['box'],
       score: round2(face.score),
       mesh: face.mesh.map(([x, y, z]) => [round2(x), round2(y), round2(z)]),
       rotation: face.rotation?.angle
@@ -157,6 +157,18 @@ async function detectFaces(human: HumanInstance, frame: SampledFrame): Promise<F
   } finally {
     tensor.dispose();
   }
+}
+
+/**
+ * The face itself (forehead to chin, ear to ear) from the mesh's face oval; Human's own box is the enlarged
+ * crop its mesh model reads, about twice the face.
+ */
+function faceBox(detectorBox: readonly number[], mesh: readonly (readonly number[])[]): number[] {
+  if (mesh.length < 468) return [...detectorBox];
+  const xs = faceOvalIndexes.map((index) => mesh[index]![0]!);
+  const ys = faceOvalIndexes.map((index) => mesh[index]![1]!);
+  const [left, top] = [Math.min(...xs), Math.min(...ys)];
+  return [left, top, Math.max(...xs) - left, Math.max(...ys) - top];
 }
 
 const round2 = (value: number) => Math.round(value * 100) / 100;

@@ -16,21 +16,25 @@ let temp: MediaTempDir;
 let pipeline: AnalysisPipeline;
 
 /**
- * A 3 s 640×360 clip of the face on a blurred backdrop made from the same photo, drifting slowly, with camera-like noise over the whole
- * picture; `pastedAfterNoise` puts a resampled face in after the noise, as a face swap would.
+ * A 3 s 640×360 clip of the face photo drifting slowly over a faceless textured backdrop, with camera-like
+ * noise over the whole picture; `pastedAfterNoise` puts a resampled face in after the noise, as a face swap would.
  */
-// Textured like a real scene: over a flat backdrop x264 drops the noise and no camera trace is left to compare.
-const backdrop = '[0:v]scale=640:360,gblur=sigma=6[bg]';
+// Textured like a real scene (over a flat backdrop x264 drops the noise and no camera trace is left to
+// compare) and without a face of its own, so the only face is the photo.
+const backdrop = '[0:v]gblur=sigma=2,format=rgb24[bg]';
+const backdropSource = ['-f', 'lavfi', '-i', 'cellauto=s=640x360:rule=110:rate=30'];
 
 async function faceClip(name: string, pastedAfterNoise = false): Promise<string> {
   const path = join(temp.dir, name);
   const graph = pastedAfterNoise
     ? `${backdrop};[1:v]scale=100:110,scale=200:220[face];[bg]noise=alls=8:allf=t[noisy];[noisy][face]overlay=x='200+t*6':y=60,format=yuv420p`
     : `${backdrop};[bg][1:v]overlay=x='200+t*6':y=60,noise=alls=8:allf=t,format=yuv420p`;
-  const photo = ['-loop', '1', '-i', faceImage];
   await runFfmpeg([
-    ...photo,
-    ...photo,
+    ...backdropSource,
+    '-loop',
+    '1',
+    '-i',
+    faceImage,
     '-filter_complex',
     graph,
     '-t',
@@ -62,6 +66,19 @@ describe('face analysis through the whole pipeline', () => {
     expect(report.faces).toHaveLength(1);
     expect(report.faces![0]).toMatchObject({ id: 1, analysed: true });
     expect(report.faces![0]!.framesSeen).toBe(report.sampling!.framesDecoded);
+    // The box is the face itself (inside the 200×220 photo overlaid at x 200–218, y 60), not the detector's enlarged crop.
+    for (const { box } of report.faces![0]!.boxes) {
+      const [x, y, width, height] = box;
+      expect(x).toBeGreaterThanOrEqual(195);
+      expect(y).toBeGreaterThanOrEqual(55);
+      expect(x + width).toBeLessThanOrEqual(425);
+      expect(y + height).toBeLessThanOrEqual(285);
+      // The photo's face measures about 100×117 px, ear to ear and hairline to chin.
+      expect(width).toBeGreaterThan(70);
+      expect(width).toBeLessThan(140);
+      expect(height).toBeGreaterThan(85);
+      expect(height).toBeLessThan(160);
+    }
     expect(report.sampling).toMatchObject({ kind: 'video', windows: [{ frames: 30 }, { frames: 30 }] });
     expect(report.versions.faceModels).toMatchObject({
       human: '3.3.6',
