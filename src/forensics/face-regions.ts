@@ -18,19 +18,23 @@ export function polygonBox(polygon: readonly Point[]): Box {
 }
 
 /**
- * Inside the face (the oval shrunk to 80%, clear of its boundary) and the frame around it (everything
- * outside twice the oval's box, so that a pasted region reaching well past the face is still left out):
- * the two regions whose camera traces should agree.
+ * Inside the face (the oval shrunk to 80%, clear of its boundary), the head ring just around it (between
+ * 1.2 and 1.7 times the oval: hair, ears, neck and what is right behind the head, which a face swap leaves
+ * alone and which the encoder treats like the face) and the frame further out (outside twice the oval's
+ * box): the regions whose camera traces should agree.
  */
 export function faceAndSurround(face: FaceObservation) {
   const outline = faceOutline(face);
   const inner = scalePolygon(outline, 0.8);
+  const ringInner = scalePolygon(outline, 1.2);
+  const ringOuter = scalePolygon(outline, 1.7);
   const box = polygonBox(outline);
   const clearOfFace = scaleBox(box, 2);
   return {
     outline,
     box,
     insideFace: (x: number, y: number) => insidePolygon(x, y, inner),
+    inRing: (x: number, y: number) => insidePolygon(x, y, ringOuter) && !insidePolygon(x, y, ringInner),
     inSurround: (x: number, y: number) => !insideBox(x, y, clearOfFace),
   };
 }

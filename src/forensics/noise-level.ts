@@ -10,6 +10,12 @@ export interface BlockNoise {
   /** Noise standard deviation estimate in grey levels. */
   sigma: number;
   meanLuma: number;
+  /**
+   * Coarse texture around the block: spread of the 4×4-pixel means over the 16×16 pixels centred on it.
+   * Resampling and denoising leave it alone while they remove the fine noise; the encoder keeps more noise
+   * where there is more of it, so noise is compared between blocks of like texture.
+   */
+  activity: number;
 }
 
 /**
@@ -48,10 +54,42 @@ export function blockNoise(plane: Plane, include: (x: number, y: number) => bool
         }
       }
       const count = size * size;
-      blocks.push({ x: cx, y: cy, sigma: (factor * absolute) / count, meanLuma: luma / count });
+      blocks.push({
+        x: cx,
+        y: cy,
+        sigma: (factor * absolute) / count,
+        meanLuma: luma / count,
+        activity: coarseActivity(plane, cx, cy),
+      });
     }
   }
   return blocks;
+}
+
+const activityCell = 4;
+const activityCells = 4;
+
+function coarseActivity({ width, height, data }: Plane, cx: number, cy: number): number {
+  const half = (activityCell * activityCells) / 2;
+  const left = Math.max(0, Math.min(width - 2 * half, Math.round(cx - half)));
+  const top = Math.max(0, Math.min(height - 2 * half, Math.round(cy - half)));
+  let sum = 0;
+  let squares = 0;
+  for (let row = 0; row < activityCells; row++) {
+    for (let column = 0; column < activityCells; column++) {
+      let cell = 0;
+      for (let y = 0; y < activityCell; y++) {
+        const at = (top + row * activityCell + y) * width + left + column * activityCell;
+        for (let x = 0; x < activityCell; x++) cell += data[at + x]!;
+      }
+      cell /= activityCell * activityCell;
+      sum += cell;
+      squares += cell * cell;
+    }
+  }
+  const n = activityCells * activityCells;
+  const mean = sum / n;
+  return Math.sqrt(Math.max(0, squares / n - mean * mean));
 }
 
 /**
@@ -66,45 +104,80 @@ export function noiseFloor(blocks: readonly BlockNoise[], quantile = 0.3): numbe
   return usable[Math.min(usable.length - 1, Math.floor(quantile * usable.length))]!;
 }
 
-const lumaBinWidth = 24;
+const lumaBinWidth = 32;
+
+/** Texture classes by coarse activity, doubling from 1 grey level. */
+const activityClass = (block: BlockNoise) =>
+  block.activity < 1 ? 0 : Math.min(6, 1 + Math.floor(Math.log2(block.activity)));
+
+export interface NoiseComparison {
+  /** Face noise over reference noise, combined over the matched classes (1: the same noise). */
+  ratio: number;
+  /** Noise floors of the whole face and reference regions, unmatched, for the reader. */
+  inside: number;
+  around: number;
+  /** Classes (brightness × texture, or texture alone) measured on both sides. */
+  matchedBands: number;
+  matching: 'brightness-and-texture' | 'texture' | 'brightness' | 'none';
+}
 
 /**
- * Face-to-surround noise ratio compared at equal brightness: sensor noise grows with the signal, so each
- * brightness band of the face is set against the same band around it, and the bands' ratios are combined
- * weighted by the face's blocks. Falls back to the overall floors when no band has enough blocks on both
- * sides. Null when either side has too few usable blocks.
+ * Face-to-reference noise ratio compared between like blocks: sensor noise grows with brightness, and an
+ * encoder keeps noise where there is texture and removes it from flat areas, so each class of the face's
+ * blocks (brightness band × coarse texture) is set against the same class of the reference, and the classes'
+ * ratios are combined weighted by the face's blocks. Coarser matchings are tried when no class has enough
+ * blocks on both sides. Null when either side has too few usable blocks.
  */
 export function matchedNoiseRatio(
   face: readonly BlockNoise[],
-  surround: readonly BlockNoise[],
-): { ratio: number; inside: number; around: number; matchedBands: number } | null {
-  const bin = (block: BlockNoise) => Math.floor(block.meanLuma / lumaBinWidth);
-  const bands = new Map<number, { face: BlockNoise[]; surround: BlockNoise[] }>();
+  reference: readonly BlockNoise[],
+): NoiseComparison | null {
+  const inside = noiseFloor(face);
+  const around = noiseFloor(reference);
+  if (inside === null || around === null) return null;
+  const matchings = [
+    [
+      'brightness-and-texture',
+      (b: BlockNoise) => `${Math.floor(b.meanLuma / lumaBinWidth)}:${activityClass(b)}`,
+    ],
+    ['texture', (b: BlockNoise) => `${activityClass(b)}`],
+    ['brightness', (b: BlockNoise) => `${Math.floor(b.meanLuma / lumaBinWidth)}`],
+  ] as const;
+  for (const [matching, key] of matchings) {
+    const matched = classRatio(face, reference, key);
+    if (matched) return { ratio: matched.ratio, inside, around, matchedBands: matched.classes, matching };
+  }
+  if (around < 0.05) return null;
+  return { ratio: inside / around, inside, around, matchedBands: 0, matching: 'none' };
+}
+
+function classRatio(
+  face: readonly BlockNoise[],
+  reference: readonly BlockNoise[],
+  key: (block: BlockNoise) => string,
+): { ratio: number; classes: number } | null {
+  const classes = new Map<string, { face: BlockNoise[]; reference: BlockNoise[] }>();
   for (const [side, blocks] of [
     ['face', face],
-    ['surround', surround],
+    ['reference', reference],
   ] as const) {
     for (const block of blocks) {
-      const key = bin(block);
-      const band = bands.get(key) ?? { face: [], surround: [] };
-      band[side].push(block);
-      bands.set(key, band);
+      const entry = classes.get(key(block)) ?? { face: [], reference: [] };
+      entry[side].push(block);
+      classes.set(key(block), entry);
     }
   }
   let weight = 0;
   let logSum = 0;
-  let matchedBands = 0;
-  for (const band of bands.values()) {
-    const inside = noiseFloor(band.face);
-    const around = noiseFloor(band.surround);
+  let matched = 0;
+  for (const entry of classes.values()) {
+    const inside = noiseFloor(entry.face);
+    const around = noiseFloor(entry.reference);
+    // A reference wiped flat by the encoder says nothing about the camera's noise.
     if (inside === null || around === null || around < 0.05 || inside < 0.01) continue;
-    weight += band.face.length;
-    logSum += band.face.length * Math.log(inside / around);
-    matchedBands++;
+    weight += entry.face.length;
+    logSum += entry.face.length * Math.log(inside / around);
+    matched++;
   }
-  const inside = noiseFloor(face);
-  const around = noiseFloor(surround);
-  if (inside === null || around === null || around < 0.05) return null;
-  const ratio = matchedBands > 0 ? Math.exp(logSum / weight) : inside / around;
-  return { ratio, inside, around, matchedBands };
+  return matched > 0 ? { ratio: Math.exp(logSum / weight), classes: matched } : null;
 }
