@@ -105,6 +105,12 @@ export function noiseFloor(blocks: readonly BlockNoise[], quantile = 0.3): numbe
 }
 
 const lumaBinWidth = 32;
+/** A reference region with fewer usable blocks (a small image's border) gives no ratio. */
+const minReferenceBlocks = 24;
+const minMatchedFaceShare = 0.5;
+
+const usableCount = (blocks: readonly BlockNoise[]) =>
+  blocks.filter((block) => block.meanLuma > 16 && block.meanLuma < 240).length;
 
 /** Texture classes by coarse activity, doubling from 1 grey level. */
 const activityClass = (block: BlockNoise) =>
@@ -134,7 +140,7 @@ export function matchedNoiseRatio(
 ): NoiseComparison | null {
   const inside = noiseFloor(face);
   const around = noiseFloor(reference);
-  if (inside === null || around === null) return null;
+  if (inside === null || around === null || usableCount(reference) < minReferenceBlocks) return null;
   const matchings = [
     [
       'brightness-and-texture',
@@ -145,7 +151,9 @@ export function matchedNoiseRatio(
   ] as const;
   for (const [matching, key] of matchings) {
     const matched = classRatio(face, reference, key);
-    if (matched) return { ratio: matched.ratio, inside, around, matchedBands: matched.classes, matching };
+    // Classes holding only a corner of the face's blocks would let a few blocks speak for the whole face.
+    if (matched && matched.faceShare >= minMatchedFaceShare)
+      return { ratio: matched.ratio, inside, around, matchedBands: matched.classes, matching };
   }
   if (around < 0.05) return null;
   return { ratio: inside / around, inside, around, matchedBands: 0, matching: 'none' };
@@ -155,7 +163,7 @@ function classRatio(
   face: readonly BlockNoise[],
   reference: readonly BlockNoise[],
   key: (block: BlockNoise) => string,
-): { ratio: number; classes: number } | null {
+): { ratio: number; classes: number; faceShare: number } | null {
   const classes = new Map<string, { face: BlockNoise[]; reference: BlockNoise[] }>();
   for (const [side, blocks] of [
     ['face', face],
@@ -179,5 +187,6 @@ function classRatio(
     logSum += entry.face.length * Math.log(inside / around);
     matched++;
   }
-  return matched > 0 ? { ratio: Math.exp(logSum / weight), classes: matched } : null;
+  if (matched === 0) return null;
+  return { ratio: Math.exp(logSum / weight), classes: matched, faceShare: weight / face.length };
 }

@@ -18,15 +18,31 @@ import {
 } from './face-evidence.js';
 import { round } from './statistics.js';
 
+/** Noise ratio → score anchors, interpolated linearly in log ratio. */
+const scoreAnchors: readonly [ratio: number, score: number][] = [
+  [1, 0],
+  [0.82, 0.3],
+  [0.62, 0.7],
+  [0.51, 1],
+];
+
 /**
  * Noise ratio (face / like blocks around it) → score: a face smoother than its surroundings (resampled,
- * denoised, rendered or pasted from a cleaner source). 0 from 0.97 up, 0.3 at 0.80, 0.7 at 0.62, 1 at 0.51.
- * Authentic `guardian eval` faces read 0.92–1.16, except one JPEG q90 still at 0.70 (compression removes
- * noise, and what is left is fine texture, which hair has more of than skin), hence the wide margin.
+ * denoised, rendered or pasted from a cleaner source). Authentic `guardian eval` faces read 0.92–1.16 on
+ * originals, but 0.66–0.79 on some JPEG q75 and halved stills (compression and resizing took the noise, and
+ * what is left is fine texture, which hair has more of than skin), hence nothing strong above 0.62.
  * A noisier face is not scored: skin texture can outlast flat areas' noise under compression.
  */
 export function noiseRatioScore(ratio: number): number {
-  return ratio < 1 ? clamp01((-Math.log(ratio) - 0.032) / 0.637) : 0;
+  if (!(ratio < 1)) return 0;
+  const x = -Math.log(ratio);
+  for (let i = 1; i < scoreAnchors.length; i++) {
+    const [fromRatio, fromScore] = scoreAnchors[i - 1]!;
+    const [toRatio, toScore] = scoreAnchors[i]!;
+    const [from, to] = [-Math.log(fromRatio), -Math.log(toRatio)];
+    if (x <= to) return clamp01(fromScore + ((x - from) / (to - from)) * (toScore - fromScore));
+  }
+  return 1;
 }
 
 const minObservations = 1;
