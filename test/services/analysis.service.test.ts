@@ -138,9 +138,9 @@ function pipelineReturning(
 }
 
 async function stagedRun(request: AnalysisRunRequest): Promise<AnalysisReport> {
-  await request.onProgress?.('probe', 0);
-  await request.onProgress?.('detector:gop-double-compression', 0.5);
-  await request.onProgress?.('report', 1);
+  await request.onProgress?.('probe', 0, 'started');
+  await request.onProgress?.('detector:gop-double-compression', 0.5, 'started');
+  await request.onProgress?.('report', 1, 'started');
   return doneReport;
 }
 
@@ -323,7 +323,7 @@ describe('AnalysisService.run', () => {
       media: mediaLookup(mediaRow(analysis)),
       blobGateway: blobs.fake,
       pipeline: pipelineReturning(async (request) => {
-        await request.onProgress?.('probe', 0);
+        await request.onProgress?.('probe', 0, 'started');
         throw new Error(`ffmpeg exited with code 1: ${request.input}: Invalid data found\nsecond line`);
       }),
       events: events.fake,

@@ -1,0 +1,128 @@
+import { loadConfig } from '../src/config/load-config.js';
+import { createFfmpegMediaTools } from '../src/media/ffmpeg.media-tools.js';
+import { mediaLimitsFromConfig } from '../src/media/media-limits.js';
+import { analyzeFile } from '../src/pipeline/analyze-file.js';
+import { createAnalysisPipeline } from '../src/pipeline/analysis-pipeline.js';
+import { defaultDetectors } from '../src/pipeline/default-detectors.js';
+import { createFfmpegFrameSampler } from '../src/pipeline/frames/ffmpeg-frame-sampler.js';
+import { createMediaIntakeCheck } from '../src/pipeline/media-intake.js';
+import type { FaceFinder, FrameSampler } from '../src/pipeline/run-inputs.js';
+import { createHumanFaceFinder } from '../src/faces/human-face-finder.js';
+import type { Cleanup } from './cleanup.js';
+import { timeDecode, type GeneratedMedia } from './media.js';
+
+/** One clip through the in-process pipeline (all default detectors), timed stage by stage. */
+export interface PipelineStageFigures {
+  clip: string;
+  decodeBaselineMs: number;
+  /** Analysis start → preliminary band published; null when the pipeline published none. */
+  preliminaryMs: number | null;
+  preliminaryBand: string | null;
+  reportMs: number;
+  band: string;
+  /** Every progress event, in order, with its time since the analysis started. */
+  events: { atMs: number; stage: string; progress: number }[];
+  /** Time inside each detector's analyze() as the report gives it (includes waiting for frames or faces). */
+  detectorMs: Record<string, number>;
+  /** The frame sampler's and face finder's own wall time. */
+  framesMs: number | null;
+  facesMs: number | null;
+  facesFound: number | null;
+}
+
+/**
+ * The pipeline in this process (no server, no CLI start-up) on each clip, beside the same-run decode
+ * baseline: where the time of a report goes. The face models load before the clock starts, as in a worker.
+ */
+export async function measurePipelineStages(
+  clips: { name: string; media: GeneratedMedia }[],
+  clipSeconds: number,
+  cleanup: Cleanup,
+): Promise<PipelineStageFigures[]> {
+  const config = loadConfig({ ...process.env, DATABASE_URL: undefined, REDIS_URL: undefined });
+  const limits = mediaLimitsFromConfig(config);
+  const mediaTools = await createFfmpegMediaTools({
+    ffmpegPath: config.FFMPEG_PATH,
+    ffprobePath: config.FFPROBE_PATH,
+    limits,
+  });
+  const faceFinder = createHumanFaceFinder();
+  const timing = { framesMs: null as number | null, facesMs: null as number | null };
+  const timedFaces: FaceFinder = {
+    async find(sample, signal) {
+      const started = performance.now();
+      const found = await faceFinder.find(sample, signal);
+      timing.facesMs = performance.now() - started;
+      return found;
+    },
+  };
+  const sampler = createFfmpegFrameSampler({ mediaTools });
+  const timedFrames: FrameSampler = {
+    async sample(request) {
+      const started = performance.now();
+      const sample = await sampler.sample(request);
+      timing.framesMs = performance.now() - started;
+      return sample;
+    },
+  };
+  // What the detection engine builds (without model cards), with the frame and face stages timed.
+  const pipeline = createAnalysisPipeline({
+    mediaTools,
+    detectors: defaultDetectors(),
+    intake: createMediaIntakeCheck({ limits }),
+    frameSampler: timedFrames,
+    faceFinder: timedFaces,
+  });
+  // Loads the face models (seconds) outside the measured runs: a worker has them loaded already.
+  await warmFaceModels(faceFinder);
+  const boundMs = 120_000 + clipSeconds * 10_000;
+  const results: PipelineStageFigures[] = [];
+  for (const { name, media } of clips) {
+    const decodeBaselineMs = await timeDecode(media.path, boundMs, cleanup);
+    timing.framesMs = null;
+    timing.facesMs = null;
+    const events: PipelineStageFigures['events'] = [];
+    let preliminary: { atMs: number; band: string } | null = null;
+    const started = performance.now();
+    const since = () => Math.round(performance.now() - started);
+    const report = await analyzeFile(media.path, {
+      pipeline,
+      signal: AbortSignal.timeout(boundMs),
+      onProgress: (stage, progress) => void events.push({ atMs: since(), stage, progress }),
+      onPreliminary: (band) => void (preliminary ??= { atMs: since(), band: band.band }),
+    });
+    const reportMs = performance.now() - started;
+    const prelim = preliminary as { atMs: number; band: string } | null;
+    results.push({
+      clip: name,
+      decodeBaselineMs,
+      preliminaryMs: prelim?.atMs ?? null,
+      preliminaryBand: prelim?.band ?? null,
+      reportMs,
+      band: report.band,
+      events,
+      detectorMs: Object.fromEntries(report.detectors.map((detector) => [detector.id, detector.durationMs])),
+      framesMs: timing.framesMs,
+      facesMs: timing.facesMs,
+      facesFound: report.faces?.length ?? null,
+    });
+  }
+  return results;
+}
+
+async function warmFaceModels(faceFinder: FaceFinder): Promise<void> {
+  const frame = {
+    index: 0,
+    timeSeconds: 0,
+    width: 64,
+    height: 64,
+    data: Buffer.alloc(64 * 64 * 3),
+    scale: 1,
+    keyframe: true,
+    windowId: null,
+  };
+  await faceFinder.find(
+    { frames: [frame], windows: [], plan: {} as never } as never,
+    AbortSignal.timeout(120_000),
+  );
+}
