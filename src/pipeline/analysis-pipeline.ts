@@ -108,6 +108,7 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
       };
       const outcomes = await runDetectors(deps.detectors, context, progress, async (early) => {
         const fused = fuseDetectorReports({ intakeFailure: null, detectors: early.done }, policy);
+        await progress.start('preliminary');
         await request.onPreliminary?.({
           preliminary: true,
           band: fused.band,
