@@ -2,11 +2,9 @@ import { loadConfig } from '../src/config/load-config.js';
 import { createFfmpegMediaTools } from '../src/media/ffmpeg.media-tools.js';
 import { mediaLimitsFromConfig } from '../src/media/media-limits.js';
 import { analyzeFile } from '../src/pipeline/analyze-file.js';
-import { createAnalysisPipeline } from '../src/pipeline/analysis-pipeline.js';
-import { defaultDetectors } from '../src/pipeline/default-detectors.js';
-import { createFfmpegFrameSampler } from '../src/pipeline/frames/ffmpeg-frame-sampler.js';
-import { createMediaIntakeCheck } from '../src/pipeline/media-intake.js';
-import type { FaceFinder, FrameSampler } from '../src/pipeline/run-inputs.js';
+import type { StagePhase } from '../src/pipeline/analysis-pipeline.js';
+import { createDetectionEngine } from '../src/pipeline/detection-engine.js';
+import type { FaceFinder } from '../src/pipeline/run-inputs.js';
 import { createHumanFaceFinder } from '../src/faces/human-face-finder.js';
 import type { Cleanup } from './cleanup.js';
 import { timeDecode, type GeneratedMedia } from './media.js';
@@ -21,10 +19,10 @@ export interface PipelineStageFigures {
   reportMs: number;
   band: string;
   /** Every progress event, in order, with its time since the analysis started. */
-  events: { atMs: number; stage: string; progress: number }[];
+  events: { atMs: number; stage: string; phase: StagePhase; progress: number }[];
   /** Time inside each detector's analyze() as the report gives it (includes waiting for frames or faces). */
   detectorMs: Record<string, number>;
-  /** The frame sampler's and face finder's own wall time. */
+  /** Wall time from the frame sampler's and the face search's start to their end (they overlap). */
   framesMs: number | null;
   facesMs: number | null;
   facesFound: number | null;
@@ -47,40 +45,14 @@ export async function measurePipelineStages(
     limits,
   });
   const faceFinder = createHumanFaceFinder();
-  const timing = { framesMs: null as number | null, facesMs: null as number | null };
-  const timedFaces: FaceFinder = {
-    async find(sample, signal) {
-      const started = performance.now();
-      const found = await faceFinder.find(sample, signal);
-      timing.facesMs = performance.now() - started;
-      return found;
-    },
-  };
-  const sampler = createFfmpegFrameSampler({ mediaTools });
-  const timedFrames: FrameSampler = {
-    async sample(request) {
-      const started = performance.now();
-      const sample = await sampler.sample(request);
-      timing.framesMs = performance.now() - started;
-      return sample;
-    },
-  };
-  // What the detection engine builds (without model cards), with the frame and face stages timed.
-  const pipeline = createAnalysisPipeline({
-    mediaTools,
-    detectors: defaultDetectors(),
-    intake: createMediaIntakeCheck({ limits }),
-    frameSampler: timedFrames,
-    faceFinder: timedFaces,
-  });
+  // The engine every entry point builds (no model cards, no calibration: raw detector figures).
+  const { pipeline } = await createDetectionEngine({ mediaTools, limits, faceFinder });
   // Loads the face models (seconds) outside the measured runs: a worker has them loaded already.
   await warmFaceModels(faceFinder);
   const boundMs = 120_000 + clipSeconds * 10_000;
   const results: PipelineStageFigures[] = [];
   for (const { name, media } of clips) {
     const decodeBaselineMs = await timeDecode(media.path, boundMs, cleanup);
-    timing.framesMs = null;
-    timing.facesMs = null;
     const events: PipelineStageFigures['events'] = [];
     let preliminary: { atMs: number; band: string } | null = null;
     const started = performance.now();
@@ -88,7 +60,7 @@ export async function measurePipelineStages(
     const report = await analyzeFile(media.path, {
       pipeline,
       signal: AbortSignal.timeout(boundMs),
-      onProgress: (stage, progress) => void events.push({ atMs: since(), stage, progress }),
+      onProgress: (stage, progress, phase) => void events.push({ atMs: since(), stage, phase, progress }),
       onPreliminary: (band) => void (preliminary ??= { atMs: since(), band: band.band }),
     });
     const reportMs = performance.now() - started;
@@ -102,12 +74,18 @@ export async function measurePipelineStages(
       band: report.band,
       events,
       detectorMs: Object.fromEntries(report.detectors.map((detector) => [detector.id, detector.durationMs])),
-      framesMs: timing.framesMs,
-      facesMs: timing.facesMs,
+      framesMs: span(events, 'frames'),
+      facesMs: span(events, 'faces'),
       facesFound: report.faces?.length ?? null,
     });
   }
   return results;
+}
+
+function span(events: PipelineStageFigures['events'], stage: string): number | null {
+  const started = events.find((event) => event.stage === stage && event.phase === 'started');
+  const finished = events.find((event) => event.stage === stage && event.phase === 'finished');
+  return started && finished ? finished.atMs - started.atMs : null;
 }
 
 async function warmFaceModels(faceFinder: FaceFinder): Promise<void> {

@@ -84,12 +84,12 @@ function formatStages(clips: PipelineStageFigures[], clipSeconds: number): strin
           seconds(clip.reportMs),
           ratio(clip.reportMs / clip.decodeBaselineMs),
         ],
-        ['  frame sampling (decode of the sampling plan)', optionalSeconds(clip.framesMs), ''],
-        [`  face finding (${clip.facesFound ?? 0} tracks)`, optionalSeconds(clip.facesMs), ''],
+        ['  frames: decoding the sampling plan, start → end', optionalSeconds(clip.framesMs), ''],
+        [`  faces: search start → end (${clip.facesFound ?? 0} tracks)`, optionalSeconds(clip.facesMs), ''],
         ...Object.entries(clip.detectorMs).map(([id, ms]) => [`  detector ${id}`, seconds(ms), '']),
       ];
       const timeline = clip.events
-        .map((event) => `${(event.atMs / 1000).toFixed(2)} s ${event.stage}`)
+        .map((event) => `${(event.atMs / 1000).toFixed(2)} s ${event.stage} ${event.phase}`)
         .join(' · ');
       return [
         formatTable(

@@ -52,27 +52,61 @@ export function createHumanFaceFinder(
   // One Human instance serves every analysis in the process: detections run one at a time.
   let queue: Promise<unknown> = Promise.resolve();
   const load = () => (loaded ??= loadHuman(options));
+  const detect = (frame: SampledFrame, signal: AbortSignal): Promise<FaceObservation[]> => {
+    const run = queue.then(async () => {
+      signal.throwIfAborted();
+      const { human } = await load();
+      return detectFaces(human, frame);
+    });
+    queue = run.catch(() => undefined);
+    return run;
+  };
+  const analysis = async (sample: FrameSample, perFrame: FaceObservation[][]): Promise<FaceAnalysis> => ({
+    tracks: trackFaces(perFrame, options.minFaceSizePixels),
+    framesSearched: sample.frames.length,
+    minFaceSizePixels: options.minFaceSizePixels,
+    models: (await load()).models,
+  });
   return {
     async find(sample: FrameSample, signal: AbortSignal): Promise<FaceAnalysis> {
-      const { human, models } = await load();
-      const run = queue.then(async () => {
-        const observations: FaceObservation[][] = [];
-        for (const frame of sample.frames) {
-          signal.throwIfAborted();
-          observations.push(await detectFaces(human, frame));
-        }
-        return observations;
-      });
-      queue = run.catch(() => undefined);
-      const perFrame = await run;
+      await load();
+      const perFrame = await Promise.all(sample.frames.map((frame) => detect(frame, signal)));
+      return analysis(sample, perFrame);
+    },
+    open(signal: AbortSignal) {
+      const early = new Map<number, { frame: SampledFrame; faces: Promise<FaceObservation[]> }>();
       return {
-        tracks: trackFaces(perFrame, options.minFaceSizePixels),
-        framesSearched: sample.frames.length,
-        minFaceSizePixels: options.minFaceSizePixels,
-        models,
+        add(frame) {
+          const faces = detect(frame, signal);
+          // Awaited in finish(); a search whose frames never arrive must not leave a rejection unheard.
+          faces.catch(() => undefined);
+          early.set(frame.index, { frame, faces });
+        },
+        async finish(sample) {
+          // A frame searched early counts only if it holds the same place: the search depends on it.
+          const perFrame = await Promise.all(
+            sample.frames.map((frame) => {
+              const seen = early.get(frame.index);
+              return seen && samePlace(seen.frame, frame) ? seen.faces : detect(frame, signal);
+            }),
+          );
+          return analysis(sample, perFrame);
+        },
       };
     },
   };
+}
+
+function samePlace(a: SampledFrame, b: SampledFrame): boolean {
+  return (
+    a.index === b.index &&
+    a.timeSeconds === b.timeSeconds &&
+    a.windowId === b.windowId &&
+    a.keyframe === b.keyframe &&
+    a.width === b.width &&
+    a.height === b.height &&
+    (a.data === b.data || a.data.equals(b.data))
+  );
 }
 
 async function loadHuman(options: HumanFaceFinderOptions) {
