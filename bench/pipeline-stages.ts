@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../src/config/load-config.js';
 import { createFfmpegMediaTools } from '../src/media/ffmpeg.media-tools.js';
 import { mediaLimitsFromConfig } from '../src/media/media-limits.js';
@@ -13,6 +14,12 @@ import { timeDecode, type GeneratedMedia } from './media.js';
 export interface PipelineStageFigures {
   clip: string;
   decodeBaselineMs: number;
+  /**
+   * CPU time (user + system, every thread and every reaped child process) of the baseline ffmpeg and of
+   * the analysis: the work itself, which a busy machine does not inflate the way it inflates wall time.
+   */
+  decodeBaselineCpuMs: number;
+  reportCpuMs: number;
   /** Analysis start → preliminary band published; null when the pipeline published none. */
   preliminaryMs: number | null;
   preliminaryBand: string | null;
@@ -52,7 +59,10 @@ export async function measurePipelineStages(
   const boundMs = 120_000 + clipSeconds * 10_000;
   const results: PipelineStageFigures[] = [];
   for (const { name, media } of clips) {
+    const beforeBaseline = await cpuMs();
     const decodeBaselineMs = await timeDecode(media.path, boundMs, cleanup);
+    const beforeReport = await cpuMs();
+    const decodeBaselineCpuMs = beforeReport.children - beforeBaseline.children;
     const events: PipelineStageFigures['events'] = [];
     let preliminary: { atMs: number; band: string } | null = null;
     const started = performance.now();
@@ -64,10 +74,14 @@ export async function measurePipelineStages(
       onPreliminary: (band) => void (preliminary ??= { atMs: since(), band: band.band }),
     });
     const reportMs = performance.now() - started;
+    const afterReport = await cpuMs();
+    const reportCpuMs = afterReport.self - beforeReport.self + afterReport.children - beforeReport.children;
     const prelim = preliminary as { atMs: number; band: string } | null;
     results.push({
       clip: name,
       decodeBaselineMs,
+      decodeBaselineCpuMs,
+      reportCpuMs,
       preliminaryMs: prelim?.atMs ?? null,
       preliminaryBand: prelim?.band ?? null,
       reportMs,
@@ -81,6 +95,22 @@ export async function measurePipelineStages(
   }
   return results;
 }
+
+/** This process's CPU time (all its threads) and that of its children it has waited for, from /proc. */
+async function cpuMs(): Promise<{ self: number; children: number }> {
+  const stat = await readFile('/proc/self/stat', 'utf8');
+  // Fields after the parenthesised command name; utime, stime, cutime, cstime are the 14th to 17th.
+  const fields = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
+  const tickMs = 1000 / clockTicksPerSecond;
+  const [utime, stime, cutime, cstime] = fields.slice(11, 15) as [number, number, number, number];
+  return { self: (utime + stime) * tickMs, children: (cutime + cstime) * tickMs };
+}
+
+// USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK).
+const clockTicksPerSecond = 100;
 
 function span(events: PipelineStageFigures['events'], stage: string): number | null {
   const started = events.find((event) => event.stage === stage && event.phase === 'started');

@@ -84,6 +84,11 @@ function formatStages(clips: PipelineStageFigures[], clipSeconds: number): strin
           seconds(clip.reportMs),
           ratio(clip.reportMs / clip.decodeBaselineMs),
         ],
+        [
+          'CPU time: baseline ffmpeg / analysis (all threads and ffmpeg children)',
+          `${seconds(clip.decodeBaselineCpuMs)} / ${seconds(clip.reportCpuMs)}`,
+          ratio(clip.reportCpuMs / clip.decodeBaselineCpuMs),
+        ],
         ['  frames: decoding the sampling plan, start → end', optionalSeconds(clip.framesMs), ''],
         [`  faces: search start → end (${clip.facesFound ?? 0} tracks)`, optionalSeconds(clip.facesMs), ''],
         ...Object.entries(clip.detectorMs).map(([id, ms]) => [`  detector ${id}`, seconds(ms), '']),

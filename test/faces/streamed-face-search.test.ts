@@ -115,4 +115,23 @@ describe('faces searched while frames decode', () => {
     expect(stages.indexOf('faces started')).toBeLessThan(stages.indexOf('frames finished'));
     expect(stages.at(-1)).toBe('faces finished');
   }, 120_000);
+
+  it('stops waiting for an aborted search at once, and the search thread goes on serving others', async () => {
+    const probe = await mediaTools.probe(clip);
+    const signal = new AbortController().signal;
+    const sample = await createFfmpegFrameSampler({ mediaTools }).sample({
+      input: clip,
+      probe,
+      sizeBytes: 0,
+      signal,
+    });
+    const expected = await finder.find(sample, signal);
+    const controller = new AbortController();
+    const aborted = finder.find(sample, controller.signal);
+    // Once the frames are queued in the thread (models are loaded: the search before loaded them).
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    controller.abort(new Error('analysis stopped'));
+    await expect(aborted).rejects.toThrow('analysis stopped');
+    expect(await finder.find(sample, signal)).toEqual(expected);
+  }, 120_000);
 });
