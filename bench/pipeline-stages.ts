@@ -20,6 +20,8 @@ export interface PipelineStageFigures {
    */
   decodeBaselineCpuMs: number;
   reportCpuMs: number;
+  /** Of reportCpuMs: ffmpeg and ffprobe children (probe, packet table, decoding); the rest is this process. */
+  reportChildCpuMs: number;
   /** Analysis start → preliminary band published; null when the pipeline published none. */
   preliminaryMs: number | null;
   preliminaryBand: string | null;
@@ -75,13 +77,15 @@ export async function measurePipelineStages(
     });
     const reportMs = performance.now() - started;
     const afterReport = await cpuMs();
-    const reportCpuMs = afterReport.self - beforeReport.self + afterReport.children - beforeReport.children;
+    const reportChildCpuMs = afterReport.children - beforeReport.children;
+    const reportCpuMs = afterReport.self - beforeReport.self + reportChildCpuMs;
     const prelim = preliminary as { atMs: number; band: string } | null;
     results.push({
       clip: name,
       decodeBaselineMs,
       decodeBaselineCpuMs,
       reportCpuMs,
+      reportChildCpuMs,
       preliminaryMs: prelim?.atMs ?? null,
       preliminaryBand: prelim?.band ?? null,
       reportMs,

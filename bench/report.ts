@@ -56,6 +56,11 @@ function formatTimeToReport(ttr: TimeToReportFigures, clipSeconds: number): stri
         ['baseline: ffmpeg -i clip -f null - (decode only)', seconds(ttr.decodeBaselineMs), ratio(1)],
         ['platform: multipart upload → 201', seconds(ttr.platform.uploadMs), ''],
         ['platform: 201 → analysis done (polled every 100 ms)', seconds(ttr.platform.analysisMs), ''],
+        [
+          `platform: upload start → preliminary band (${ttr.platform.preliminaryBand ?? 'none'}, WebSocket)`,
+          ttr.platform.preliminaryMs === null ? 'n/a' : seconds(ttr.platform.preliminaryMs),
+          ttr.platform.preliminaryRatio === null ? '' : ratio(ttr.platform.preliminaryRatio),
+        ],
         ['platform: total, upload start → done', seconds(ttr.platform.totalMs), ratio(ttr.platform.ratio)],
         [
           'guardian analyze --json (no server)',
@@ -88,6 +93,11 @@ function formatStages(clips: PipelineStageFigures[], clipSeconds: number): strin
           'CPU time: baseline ffmpeg / analysis (all threads and ffmpeg children)',
           `${seconds(clip.decodeBaselineCpuMs)} / ${seconds(clip.reportCpuMs)}`,
           ratio(clip.reportCpuMs / clip.decodeBaselineCpuMs),
+        ],
+        [
+          '  of which ffmpeg/ffprobe children / this process (Node, face thread)',
+          `${seconds(clip.reportChildCpuMs)} / ${seconds(clip.reportCpuMs - clip.reportChildCpuMs)}`,
+          '',
         ],
         ['  frames: decoding the sampling plan, start → end', optionalSeconds(clip.framesMs), ''],
         [`  faces: search start → end (${clip.facesFound ?? 0} tracks)`, optionalSeconds(clip.facesMs), ''],
