@@ -22,6 +22,8 @@ export interface PipelineStageFigures {
   reportCpuMs: number;
   /** Of reportCpuMs: ffmpeg and ffprobe children (probe, packet table, decoding); the rest is this process. */
   reportChildCpuMs: number;
+  /** Of this process's share: its main thread (detectors, frame reading); the rest is the face thread and helpers. */
+  reportMainThreadCpuMs: number;
   /** Analysis start → preliminary band published; null when the pipeline published none. */
   preliminaryMs: number | null;
   preliminaryBand: string | null;
@@ -78,6 +80,7 @@ export async function measurePipelineStages(
     const reportMs = performance.now() - started;
     const afterReport = await cpuMs();
     const reportChildCpuMs = afterReport.children - beforeReport.children;
+    const reportMainThreadCpuMs = afterReport.mainThread - beforeReport.mainThread;
     const reportCpuMs = afterReport.self - beforeReport.self + reportChildCpuMs;
     const prelim = preliminary as { atMs: number; band: string } | null;
     results.push({
@@ -86,6 +89,7 @@ export async function measurePipelineStages(
       decodeBaselineCpuMs,
       reportCpuMs,
       reportChildCpuMs,
+      reportMainThreadCpuMs,
       preliminaryMs: prelim?.atMs ?? null,
       preliminaryBand: prelim?.band ?? null,
       reportMs,
@@ -100,9 +104,17 @@ export async function measurePipelineStages(
   return results;
 }
 
-/** This process's CPU time (all its threads) and that of its children it has waited for, from /proc. */
-async function cpuMs(): Promise<{ self: number; children: number }> {
-  const stat = await readFile('/proc/self/stat', 'utf8');
+/** This process's CPU time (all threads; its main thread), and its children's it has waited for, from /proc. */
+async function cpuMs(): Promise<{ self: number; mainThread: number; children: number }> {
+  const [whole, main] = await Promise.all([
+    statTimes('/proc/self/stat'),
+    statTimes(`/proc/self/task/${process.pid}/stat`),
+  ]);
+  return { self: whole.self, mainThread: main.self, children: whole.children };
+}
+
+async function statTimes(path: string): Promise<{ self: number; children: number }> {
+  const stat = await readFile(path, 'utf8');
   // Fields after the parenthesised command name; utime, stime, cutime, cstime are the 14th to 17th.
   const fields = stat
     .slice(stat.lastIndexOf(')') + 2)

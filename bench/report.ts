@@ -95,8 +95,14 @@ function formatStages(clips: PipelineStageFigures[], clipSeconds: number): strin
           ratio(clip.reportCpuMs / clip.decodeBaselineCpuMs),
         ],
         [
-          '  of which ffmpeg/ffprobe children / this process (Node, face thread)',
-          `${seconds(clip.reportChildCpuMs)} / ${seconds(clip.reportCpuMs - clip.reportChildCpuMs)}`,
+          '  ffmpeg/ffprobe children / main thread / face thread and other threads',
+          [
+            clip.reportChildCpuMs,
+            clip.reportMainThreadCpuMs,
+            clip.reportCpuMs - clip.reportChildCpuMs - clip.reportMainThreadCpuMs,
+          ]
+            .map(seconds)
+            .join(' / '),
           '',
         ],
         ['  frames: decoding the sampling plan, start → end', optionalSeconds(clip.framesMs), ''],
