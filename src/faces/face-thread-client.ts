@@ -3,6 +3,8 @@ import type { SampledFrame } from '../pipeline/frames/frame-sample.js';
 import type { FaceObservation } from './face-types.js';
 import type { FaceThreadReply, FaceThreadRequest } from './human-face-thread.js';
 
+const maxFramesInFlight = 8;
+
 export interface FaceThread {
   /** The models' versions and hashes once Human has loaded in the thread; rejects if it cannot load. */
   ready: Promise<Record<string, string>>;
@@ -44,7 +46,26 @@ export function openFaceThread(settings: { maxFacesPerFrame: number }): FaceThre
     markFailed(error);
     for (const pending of waiting.values()) pending.reject(error);
     waiting.clear();
+    queued.length = 0;
     holdProcess();
+  };
+  // Frames wait here and are copied for the thread a few at a time: a whole sample in flight would double it.
+  const queued: { id: number; frame: SampledFrame }[] = [];
+  const posted = new Set<number>();
+  const pump = () => {
+    while (posted.size < maxFramesInFlight && queued.length > 0) {
+      const { id, frame } = queued.shift()!;
+      // A copy the thread owns: the sample keeps its own frame for the detectors.
+      const data = new Uint8Array(frame.data);
+      posted.add(id);
+      worker.postMessage({ kind: 'detect', id, frame: { ...frame, data } } satisfies FaceThreadRequest, [
+        data.buffer,
+      ]);
+    }
+  };
+  const answered = (id: number) => {
+    posted.delete(id);
+    pump();
   };
   const settle = (id: number, outcome: { faces: FaceObservation[] } | { error: Error }) => {
     const pending = waiting.get(id);
@@ -60,8 +81,11 @@ export function openFaceThread(settings: { maxFacesPerFrame: number }): FaceThre
       holdProcess();
     } else if (message.kind === 'load-failed')
       fail(new Error(`face models did not load: ${message.message}`));
-    else if (message.kind === 'faces') settle(message.id, { faces: message.faces });
-    else settle(message.id, { error: new Error(message.message) });
+    else {
+      answered(message.id);
+      if (message.kind === 'faces') settle(message.id, { faces: message.faces });
+      else settle(message.id, { error: new Error(message.message) });
+    }
   });
   worker.on('error', (error) => fail(new Error(`the face search thread failed: ${error.message}`)));
   worker.on('exit', (code) => fail(new Error(`the face search thread exited (code ${code})`)));
@@ -71,17 +95,17 @@ export function openFaceThread(settings: { maxFacesPerFrame: number }): FaceThre
       if (dead) return Promise.reject(dead);
       signal.throwIfAborted();
       const id = nextId++;
-      // A copy the thread owns: the sample keeps its own frame for the detectors.
-      const data = new Uint8Array(frame.data);
-      const request: FaceThreadRequest = { kind: 'detect', id, frame: { ...frame, data } };
       const found = new Promise<FaceObservation[]>((resolve, reject) => {
         waiting.set(id, { resolve, reject });
         holdProcess();
-        worker.postMessage(request, [data.buffer]);
+        queued.push({ id, frame });
+        pump();
       });
-      // An aborted analysis does not wait for its queued frames, and the thread skips them.
+      // An aborted analysis does not wait for its frames: those not sent are dropped, the thread skips the rest.
       const abandon = () => {
-        worker.postMessage({ kind: 'cancel', id } satisfies FaceThreadRequest);
+        const at = queued.findIndex((entry) => entry.id === id);
+        if (at >= 0) queued.splice(at, 1);
+        else worker.postMessage({ kind: 'cancel', id } satisfies FaceThreadRequest);
         settle(id, { error: signal.reason instanceof Error ? signal.reason : new Error('aborted') });
       };
       signal.addEventListener('abort', abandon, { once: true });

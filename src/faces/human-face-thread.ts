@@ -37,7 +37,8 @@ port.on('message', (request: FaceThreadRequest) => {
   const { id, frame } = request;
   queue = queue
     .then(async () => {
-      if (cancelled.delete(id)) return;
+      // Still answered, so the finder knows the thread is free for the next frame.
+      if (cancelled.delete(id)) return reply({ kind: 'failed', id, message: 'cancelled' });
       const { detect } = await runtime;
       const data = Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength);
       reply({ kind: 'faces', id, faces: await detect({ ...frame, data }) });
