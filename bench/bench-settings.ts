@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { isLoopback } from '../src/config/load-config.js';
 
-export const benchParts = ['time-to-report', 'upload', 'memory'] as const;
+export const benchParts = ['time-to-report', 'stages', 'upload', 'memory'] as const;
 export type BenchPart = (typeof benchParts)[number];
 
 export interface BenchSettings {
@@ -19,7 +19,7 @@ export interface BenchSettings {
    * dropped afterwards. Loopback only.
    */
   postgresAdminUrl: string;
-  /** `npm run bench -- --only memory` (or time-to-report, upload): the parts to run. */
+  /** `npm run bench -- --only memory` (or time-to-report, stages, upload): the parts to run. */
   parts: readonly BenchPart[];
   repoRoot: string;
   /** Generated media and results.json; git-ignored. */

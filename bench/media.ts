@@ -40,6 +40,35 @@ export async function ensureTestClip(
   );
 }
 
+/**
+ * The same length and size with one face: the test fixture portrait drifting slowly over a noisy flat
+ * background, so the face finder and the face detectors have work on every sampled frame.
+ */
+export async function ensureFaceClip(
+  cacheDir: string,
+  seconds: number,
+  facePath: string,
+  cleanup: Cleanup,
+): Promise<GeneratedMedia> {
+  const path = join(cacheDir, `face-clip-${recipeVersion}-${seconds}s-1080p30.mp4`);
+  return ensureCached(path, cleanup, (partial) =>
+    runProcess(
+      'ffmpeg',
+      [
+        ...['-v', 'error', '-nostdin', '-y'],
+        ...['-f', 'lavfi', '-i', 'color=c=0x6a7480:size=1920x1080:rate=30'],
+        ...['-loop', '1', '-framerate', '30', '-i', facePath],
+        ...[
+          '-filter_complex',
+          "[1:v]scale=480:528[face];[0:v][face]overlay=x='720+80*sin(t/3)':y='270+30*cos(t/4)':shortest=0,noise=alls=10:allf=t+u,format=yuv420p",
+        ],
+        ...['-t', String(seconds), '-c:v', 'libx264', '-preset', 'veryfast', '-an', '-f', 'mp4', partial],
+      ],
+      { cleanup, timeoutMs: 120_000 + seconds * 10_000 },
+    ),
+  );
+}
+
 /** A 64x64 PNG: analysing it is almost all start-up, which is what it is for. */
 export async function ensureStill(cacheDir: string, cleanup: Cleanup): Promise<GeneratedMedia> {
   const path = join(cacheDir, `still-${recipeVersion}-64x64.png`);

@@ -2,6 +2,7 @@ import { createReadStream, openAsBlob, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Upload } from 'tus-js-client';
+import WebSocket from 'ws';
 
 export interface TimedUpload {
   mediaId: string;
@@ -126,4 +127,40 @@ function registeredByHeaders(response: { getHeader(name: string): string | undef
   const analysisId = response.getHeader('Guardian-Analysis-Id');
   if (!mediaId || !analysisId) throw new Error('the finishing tus answer names no media or analysis id');
   return { mediaId, analysisId };
+}
+
+export interface PreliminaryWatch {
+  /** When the analysis's `analysis.preliminary` event arrived (performance.now()) and its band; null if none did. */
+  seen(analysisId: string): { at: number; band: string } | null;
+  close(): void;
+}
+
+/** A WebSocket on /api/v1/events, open before the upload, noting each analysis's preliminary band as it comes. */
+export async function watchPreliminaryBands(baseUrl: string, key: string): Promise<PreliminaryWatch> {
+  const socket = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/api/v1/events`, {
+    headers: { authorization: `Bearer ${key}` },
+  });
+  const seen = new Map<string, { at: number; band: string }>();
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error('events WebSocket: no `subscribed` within 10 s')),
+      10_000,
+    );
+    socket.on('error', reject);
+    socket.on('message', (data: WebSocket.RawData) => {
+      const message = JSON.parse(data.toString()) as {
+        type: string;
+        analysisId?: string;
+        band?: string;
+        preliminary?: boolean;
+      };
+      if (message.type === 'subscribed') {
+        clearTimeout(timer);
+        resolve();
+      }
+      if (message.type === 'analysis.preliminary' && message.preliminary === true && message.analysisId)
+        seen.set(message.analysisId, { at: performance.now(), band: String(message.band) });
+    });
+  });
+  return { seen: (analysisId) => seen.get(analysisId) ?? null, close: () => socket.close() };
 }

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import type { MemoryFigures, ServeMemory, UploadMemory } from './memory.js';
+import type { PipelineStageFigures } from './pipeline-stages.js';
 import type { RssFigures } from './rss.js';
 import type { StartupFigures } from './startup.js';
 import { formatTable, mib, megabytes, ratio, seconds } from './table.js';
@@ -21,10 +22,12 @@ export interface BenchResults {
   settings: { clipSeconds: number; uploadMiB: number; parts: readonly string[] };
   media: {
     clip: { path: string; bytes: number; seconds: number; video: string };
-    uploadFile: { path: string; bytes: number };
+    /** Null when neither the upload nor the memory part ran. */
+    uploadFile: { path: string; bytes: number } | null;
   };
   /** Each part is absent when `--only` left it out. */
   timeToReport?: TimeToReportFigures;
+  stages?: PipelineStageFigures[];
   uploadThroughput?: UploadThroughputFigures;
   memory?: MemoryFigures;
   startup?: StartupFigures;
@@ -35,8 +38,9 @@ export function formatReport(results: BenchResults): string {
   return [
     `SecureAI Guardian bench, ${results.generatedAt} (parts: ${results.settings.parts.join(', ')})`,
     `node ${env.node} · ffmpeg ${env.ffmpeg} · ${env.cpus} × ${env.cpuModel} · ${(env.memoryMiB / 1024).toFixed(1)} GiB RAM · load avg ${env.loadAverage.start.toFixed(1)} → ${env.loadAverage.end.toFixed(1)}`,
-    `clip: ${media.clip.video}, ${megabytes(media.clip.bytes)}; upload file: ${megabytes(media.uploadFile.bytes)} (clip looped, stream copy)`,
+    `clip: ${media.clip.video}, ${megabytes(media.clip.bytes)}${media.uploadFile ? `; upload file: ${megabytes(media.uploadFile.bytes)} (clip looped, stream copy)` : ''}`,
     ...(results.timeToReport ? ['', formatTimeToReport(results.timeToReport, media.clip.seconds)] : []),
+    ...(results.stages ? ['', formatStages(results.stages, media.clip.seconds)] : []),
     ...(results.uploadThroughput ? ['', formatUploadThroughput(results.uploadThroughput)] : []),
     ...(results.timeToReport || results.uploadThroughput ? ['', formatPeakRss(results)] : []),
     ...(results.memory ? ['', formatMemory(results.memory)] : []),
@@ -52,6 +56,11 @@ function formatTimeToReport(ttr: TimeToReportFigures, clipSeconds: number): stri
         ['baseline: ffmpeg -i clip -f null - (decode only)', seconds(ttr.decodeBaselineMs), ratio(1)],
         ['platform: multipart upload → 201', seconds(ttr.platform.uploadMs), ''],
         ['platform: 201 → analysis done (polled every 100 ms)', seconds(ttr.platform.analysisMs), ''],
+        [
+          `platform: upload start → preliminary band (${ttr.platform.preliminaryBand ?? 'none'}, WebSocket)`,
+          ttr.platform.preliminaryMs === null ? 'n/a' : seconds(ttr.platform.preliminaryMs),
+          ttr.platform.preliminaryRatio === null ? '' : ratio(ttr.platform.preliminaryRatio),
+        ],
         ['platform: total, upload start → done', seconds(ttr.platform.totalMs), ratio(ttr.platform.ratio)],
         [
           'guardian analyze --json (no server)',
@@ -64,6 +73,58 @@ function formatTimeToReport(ttr: TimeToReportFigures, clipSeconds: number): stri
     `  band: platform ${ttr.platform.band}, analyze ${ttr.analyzeCli.band}; ${ttr.platform.polls} polls, ${ttr.platform.rateLimitedPolls} rate-limited`,
   ].join('\n');
 }
+
+function formatStages(clips: PipelineStageFigures[], clipSeconds: number): string {
+  return clips
+    .map((clip) => {
+      const rows: string[][] = [
+        ['baseline: ffmpeg -i clip -f null - (decode only)', seconds(clip.decodeBaselineMs), ratio(1)],
+        [
+          `preliminary band (${clip.preliminaryBand ?? 'none'}), analysis start →`,
+          clip.preliminaryMs === null ? 'n/a' : seconds(clip.preliminaryMs),
+          clip.preliminaryMs === null ? '' : ratio(clip.preliminaryMs / clip.decodeBaselineMs),
+        ],
+        [
+          `report (${clip.band}), analysis start →`,
+          seconds(clip.reportMs),
+          ratio(clip.reportMs / clip.decodeBaselineMs),
+        ],
+        [
+          'CPU time: baseline ffmpeg / analysis (all threads and ffmpeg children)',
+          `${seconds(clip.decodeBaselineCpuMs)} / ${seconds(clip.reportCpuMs)}`,
+          ratio(clip.reportCpuMs / clip.decodeBaselineCpuMs),
+        ],
+        [
+          '  ffmpeg/ffprobe children / main thread / face thread and other threads',
+          [
+            clip.reportChildCpuMs,
+            clip.reportMainThreadCpuMs,
+            clip.reportCpuMs - clip.reportChildCpuMs - clip.reportMainThreadCpuMs,
+          ]
+            .map(seconds)
+            .join(' / '),
+          '',
+        ],
+        ['  frames: decoding the sampling plan, start → end', optionalSeconds(clip.framesMs), ''],
+        [`  faces: search start → end (${clip.facesFound ?? 0} tracks)`, optionalSeconds(clip.facesMs), ''],
+        ...Object.entries(clip.detectorMs).map(([id, ms]) => [`  detector ${id}`, seconds(ms), '']),
+      ];
+      const timeline = clip.events
+        .map((event) => `${(event.atMs / 1000).toFixed(2)} s ${event.stage} ${event.phase}`)
+        .join(' · ');
+      return [
+        formatTable(
+          [`Pipeline in-process, ${clip.clip} (${clipSeconds} s clip)`, 'seconds', '× decode'],
+          rows,
+        ),
+        `  targets: report ≤ 1.0× decode, preliminary ≤ 0.25× decode (detector times overlap when they run together)`,
+        `  stages: ${timeline}`,
+      ].join('\n');
+    })
+    .join('\n\n');
+}
+
+const optionalSeconds = (ms: number | null) => (ms === null ? 'n/a' : seconds(ms));
 
 function formatUploadThroughput(up: UploadThroughputFigures): string {
   const tus = 'error' in up.tus ? null : up.tus;

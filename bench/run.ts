@@ -1,13 +1,22 @@
 // `npm run bench`: time-to-report and upload throughput as ratios against baselines measured in the same run,
-// then memory and start-up beside their targets. `npm run bench -- --only memory` runs one part.
+// the pipeline's stages in-process (where a report's time goes, with the preliminary band), then memory and
+// start-up beside their targets. `npm run bench -- --only memory` (or stages...) runs one part.
 // BENCH_SECONDS (clip length, default 60) and BENCH_UPLOAD_MIB (upload file size, default 1024) shrink it;
 // BENCH_DATABASE_URL (loopback PostgreSQL, default postgres://postgres@127.0.0.1:5432/test) hosts the scaled runs.
 import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { readBenchSettings, type BenchSettings } from './bench-settings.js';
+import { readBenchSettings, repoRoot, type BenchSettings } from './bench-settings.js';
 import { createCleanup, type Cleanup } from './cleanup.js';
-import { ensureLargeVideo, ensureStill, ensureTestClip, ffmpegVersion, warmPageCache } from './media.js';
+import {
+  ensureFaceClip,
+  ensureLargeVideo,
+  ensureStill,
+  ensureTestClip,
+  ffmpegVersion,
+  warmPageCache,
+} from './media.js';
+import { measurePipelineStages } from './pipeline-stages.js';
 import { measureMemory } from './memory.js';
 import { runProcess } from './processes.js';
 import { formatReport, writeResults, type BenchResults } from './report.js';
@@ -15,6 +24,7 @@ import { measureStartup } from './startup.js';
 import { measureTimeToReport } from './time-to-report.js';
 import { measureUploadThroughput } from './upload-throughput.js';
 
+const faceFixture = join(repoRoot, 'test', 'fixtures', 'faces', 'astronaut-face.jpg');
 const progress = (message: string) => console.error(`bench: ${message}`);
 
 async function runBench(settings: BenchSettings, cleanup: Cleanup): Promise<void> {
@@ -25,20 +35,27 @@ async function runBench(settings: BenchSettings, cleanup: Cleanup): Promise<void
 
   // Every platform figure is of the built CLI, as `npm start` runs it; the build (and the database template
   // `npm ci` makes) are brought up to date first so that no figure is of stale code.
-  progress('building dist/ and the embedded database template (as npm ci does)');
-  await runProcess('npm', ['run', '--silent', 'prepare'], {
-    cleanup,
-    cwd: settings.repoRoot,
-    timeoutMs: 600_000,
-  });
+  // The stages part runs the sources in this process: it needs no build.
+  if (settings.parts.some((part) => part !== 'stages')) {
+    progress('building dist/ and the embedded database template (as npm ci does)');
+    await runProcess('npm', ['run', '--silent', 'prepare'], {
+      cleanup,
+      cwd: settings.repoRoot,
+      timeoutMs: 600_000,
+    });
+  }
 
   progress(`preparing a ${settings.clipSeconds} s 1920x1080 clip in ${cached(settings.cacheDir)}/ (cached)`);
   const clip = await ensureTestClip(settings.cacheDir, settings.clipSeconds, cleanup);
   progress(`${clip.generated ? 'generated' : 'reused'} ${cached(clip.path)} (${clip.bytes} bytes)`);
-  const uploadFile = await ensureLargeVideo(settings.cacheDir, clip, settings.uploadMiB * 2 ** 20, cleanup);
-  progress(
-    `${uploadFile.generated ? 'generated' : 'reused'} ${cached(uploadFile.path)} (${uploadFile.bytes} bytes)`,
-  );
+  const uploadFile =
+    runs('upload') || runs('memory')
+      ? await ensureLargeVideo(settings.cacheDir, clip, settings.uploadMiB * 2 ** 20, cleanup)
+      : null;
+  if (uploadFile)
+    progress(
+      `${uploadFile.generated ? 'generated' : 'reused'} ${cached(uploadFile.path)} (${uploadFile.bytes} bytes)`,
+    );
 
   const results: BenchResults = {
     generatedAt: new Date().toISOString(),
@@ -58,7 +75,7 @@ async function runBench(settings: BenchSettings, cleanup: Cleanup): Promise<void
         seconds: settings.clipSeconds,
         video: `${settings.clipSeconds} s 1920x1080 30 fps H.264 (libx264 veryfast, testsrc2 + noise) + AAC`,
       },
-      uploadFile: { path: cached(uploadFile.path), bytes: uploadFile.bytes },
+      uploadFile: uploadFile && { path: cached(uploadFile.path), bytes: uploadFile.bytes },
     },
   };
 
@@ -67,12 +84,29 @@ async function runBench(settings: BenchSettings, cleanup: Cleanup): Promise<void
     await warmPageCache(clip.path);
     results.timeToReport = await measureTimeToReport(clip, settings.clipSeconds, cleanup);
   }
-  if (runs('upload')) {
+  if (runs('stages')) {
+    const faceClip = await ensureFaceClip(settings.cacheDir, settings.clipSeconds, faceFixture, cleanup);
+    progress(
+      `${faceClip.generated ? 'generated' : 'reused'} ${cached(faceClip.path)} (${faceClip.bytes} bytes)`,
+    );
+    progress('pipeline stages in-process: decode baseline, preliminary band, report, per stage and detector');
+    await warmPageCache(clip.path);
+    await warmPageCache(faceClip.path);
+    results.stages = await measurePipelineStages(
+      [
+        { name: 'pattern (no face)', media: clip },
+        { name: 'one face', media: faceClip },
+      ],
+      settings.clipSeconds,
+      cleanup,
+    );
+  }
+  if (runs('upload') && uploadFile) {
     progress('upload throughput: baseline sink, platform multipart, platform tus');
     await warmPageCache(uploadFile.path);
     results.uploadThroughput = await measureUploadThroughput(uploadFile, cleanup);
   }
-  if (runs('memory')) {
+  if (runs('memory') && uploadFile) {
     progress('memory: embedded serve first start, restart and upload; scaled serve idle and upload');
     await warmPageCache(uploadFile.path);
     results.memory = await measureMemory(uploadFile, settings, cleanup);

@@ -1,6 +1,6 @@
 import type { Cleanup } from './cleanup.js';
 import { timeDecode, type GeneratedMedia } from './media.js';
-import { uploadMultipart, waitForDone } from './platform-client.js';
+import { uploadMultipart, waitForDone, watchPreliminaryBands } from './platform-client.js';
 import { createApiKey, embeddedEnv, runGuardian, startPlatform } from './platform-process.js';
 import { withServerLog } from './processes.js';
 import { startRssSampler, type RssFigures, type RssSampler } from './rss.js';
@@ -14,6 +14,10 @@ export interface TimeToReportFigures {
     /** total / decode baseline. */
     ratio: number;
     band: string;
+    /** Upload start → `analysis.preliminary` on the events WebSocket; null when none came. */
+    preliminaryMs: number | null;
+    preliminaryRatio: number | null;
+    preliminaryBand: string | null;
     polls: number;
     rateLimitedPolls: number;
     rss: RssFigures;
@@ -43,7 +47,11 @@ export async function measureTimeToReport(
   const analyzeCli = await measureAnalyzeCli(clip, boundMs, cleanup);
   return {
     decodeBaselineMs,
-    platform: { ...platform, ratio: platform.totalMs / decodeBaselineMs },
+    platform: {
+      ...platform,
+      ratio: platform.totalMs / decodeBaselineMs,
+      preliminaryRatio: platform.preliminaryMs === null ? null : platform.preliminaryMs / decodeBaselineMs,
+    },
     analyzeCli: { ...analyzeCli, ratio: analyzeCli.elapsedMs / decodeBaselineMs },
   };
 }
@@ -53,18 +61,22 @@ async function measurePlatform(clip: GeneratedMedia, boundMs: number, cleanup: C
   const sampler = startRssSampler(platform.pid);
   try {
     const key = await createApiKey(platform, cleanup);
+    const events = await watchPreliminaryBands(platform.url, key);
     const started = performance.now();
     const upload = await uploadMultipart(platform.url, key, clip.path, boundMs);
     const outcome = await waitForDone(platform.url, key, upload.analysisId, {
       intervalMs: pollIntervalMs,
       timeoutMs: boundMs,
-    });
+    }).finally(() => events.close());
     const totalMs = outcome.doneAt - started;
+    const preliminary = events.seen(upload.analysisId);
     return {
       uploadMs: upload.elapsedMs,
       analysisMs: totalMs - upload.elapsedMs,
       totalMs,
       band: outcome.band,
+      preliminaryMs: preliminary ? preliminary.at - started : null,
+      preliminaryBand: preliminary?.band ?? null,
       polls: outcome.polls,
       rateLimitedPolls: outcome.rateLimitedPolls,
       rss: sampler.stop(),

@@ -10,7 +10,12 @@ const analysisFields = {
   analysisId: z.uuid(),
   mediaId: z.uuid(),
   status: analysisStatus,
-  stage: z.string().nullable().describe('pipeline stage, e.g. `probe`, `gop-double-compression`, `report`'),
+  stage: z
+    .string()
+    .nullable()
+    .describe(
+      'pipeline stage: `start`, `probe`, `frames`, `faces`, `detector:<id>` (e.g. `detector:gop-double-compression`), `preliminary`, `fusion`, `report`',
+    ),
   progress: z.number().min(0).max(1).describe('fraction 0–1 (the REST view gives percent)'),
 };
 
@@ -42,6 +47,12 @@ export const analysisEventMessage = z
   .object({
     type: z.enum(['analysis.progress', 'analysis.done', 'analysis.failed']),
     ...analysisFields,
+    phase: z
+      .enum(['started', 'finished'])
+      .optional()
+      .describe(
+        'on `analysis.progress` from the pipeline: whether the stage started or finished; detectors run together, so several may be started at once',
+      ),
     band: bandSchema.nullable().optional().describe('present on `analysis.done`'),
     at: z.iso.datetime().describe('when the worker published the event'),
   })
@@ -49,6 +60,25 @@ export const analysisEventMessage = z
     id: 'EventsAnalysisEventMessage',
     description:
       'Progress of an analysis of the organisation as the worker reports it (`analysis.progress`), and its end (`analysis.done` with the band, or `analysis.failed`).',
+  });
+
+export const analysisPreliminaryMessage = z
+  .object({
+    type: z.literal('analysis.preliminary'),
+    ...analysisFields,
+    status: z.literal('running'),
+    preliminary: z.literal(true).describe('always true: this band is not the analysis result'),
+    band: bandSchema.describe(
+      'fused from the detectors that need no decoded frames (metadata, packets) only; the final band may differ',
+    ),
+    detectors: z.array(z.string()).describe('ids of the detectors this band fuses'),
+    pending: z.array(z.string()).describe('ids of the detectors still running, which the final band adds'),
+    at: z.iso.datetime().describe('when the worker published the preliminary band'),
+  })
+  .meta({
+    id: 'EventsAnalysisPreliminaryMessage',
+    description:
+      'An early band, sent once while the analysis runs, before the frame and face detectors finish. It is never stored: the analysis and its report carry only the final band (`analysis.done`). Not sent when the media fails the intake check or no detector needs frames.',
   });
 
 export const errorMessage = z
@@ -60,7 +90,13 @@ export const errorMessage = z
   });
 
 export const eventsServerMessage = z
-  .discriminatedUnion('type', [subscribedMessage, analysisStateMessage, analysisEventMessage, errorMessage])
+  .discriminatedUnion('type', [
+    subscribedMessage,
+    analysisStateMessage,
+    analysisEventMessage,
+    analysisPreliminaryMessage,
+    errorMessage,
+  ])
   .meta({
     id: 'EventsServerMessage',
     description:
@@ -95,5 +131,7 @@ export function advancesPast(event: AnalysisProgressEvent, state: AnalysisStateM
   const eventRank = statusRank[event.status];
   const stateRank = statusRank[state.status];
   if (eventRank !== stateRank) return eventRank > stateRank;
+  // The state never holds the preliminary band (it is not stored): while running, it is always news.
+  if (event.type === 'analysis.preliminary') return eventRank < 2;
   return eventRank < 2 && event.progress > state.progress;
 }

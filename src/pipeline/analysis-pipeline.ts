@@ -3,13 +3,13 @@ import type { MediaInput, MediaProbe, MediaTools } from '../media/media-probe.js
 import { createArtifactCollector, type ArtifactSink } from './artifact-collector.js';
 import type { Calibration } from './calibration.js';
 import { compressionProfile } from './compression-profile.js';
-import type { Detector } from './detector.js';
-import { createDetectorRunner } from './detector-runner.js';
+import type { Detector, DetectorContext } from './detector.js';
+import { runDetector, type DetectorOutcome } from './detector-runner.js';
 import { primaryVideoStream } from './detectors/video-stream.js';
 import { defaultFusionPolicy, fuseDetectorReports, type FusionPolicy } from './fusion.js';
 import { MediaIntakeRefusal, type IntakeResult, type MediaIntakeCheck } from './media-intake.js';
 import type { FaceAnalysis } from '../faces/face-types.js';
-import type { AnalysisReport, DetectorReport, FaceTrackReport } from './report.js';
+import type { AnalysisReport, Band, DetectorReport, FaceTrackReport } from './report.js';
 import { createRunInputs, type FaceFinder, type FrameSampler } from './run-inputs.js';
 import { withSharedPackets } from './shared-media-tools.js';
 
@@ -36,13 +36,36 @@ export interface AnalysisRunRequest {
   /** A probe taken earlier (at upload); the media is then not probed again (its limits are checked again). */
   probe?: MediaProbe;
   signal: AbortSignal;
-  /** Called at the start of each stage with the share of stages done (0–1); awaited. */
-  onProgress?: (stage: string, progress: number) => void | Promise<void>;
+  /**
+   * Called when a stage starts and when it finishes, with the share of stages done (0–1); awaited, one call
+   * at a time, in order. Stages: `probe`, `frames`, `faces`, `detector:<id>` (detectors run together, so
+   * several may be started at once), `preliminary`, `fusion`, `report`.
+   */
+  onProgress?: (stage: string, progress: number, phase: StagePhase) => void | Promise<void>;
+  /**
+   * Called once, before the final band, with the band fused from the detectors that need no decoded frames
+   * (metadata, packets), while the others still run; not called when no detector is left to run. It is an
+   * early indication only: the report's band is the one that counts.
+   */
+  onPreliminary?: (preliminary: PreliminaryBand) => void | Promise<void>;
   /**
    * Receives the bytes of each artifact the report lists as kept, in report order (awaited); the report
    * itself carries only their listing. Without it the bytes are discarded.
    */
   onArtifact?: ArtifactSink;
+}
+
+export type StagePhase = 'started' | 'finished';
+
+/** A band published before the report's, from the detectors that finished first; never the stored band. */
+export interface PreliminaryBand {
+  preliminary: true;
+  band: Band;
+  reasons: string[];
+  /** The detectors it fuses. */
+  detectors: string[];
+  /** The detectors still running, whose results the final band adds. */
+  pending: string[];
 }
 
 export interface AnalysisPipeline {
@@ -61,48 +84,60 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
 
   async function run(request: AnalysisRunRequest): Promise<AnalysisReport> {
     const { signal } = request;
-    const stages = deps.detectors.length + 2;
-    const progress = async (stage: string, done: number) => {
-      signal.throwIfAborted();
-      await request.onProgress?.(stage, done / stages);
-    };
-    await progress('probe', 0);
+    const progress = createProgress(request, deps.detectors.length + 2);
+    await progress.start('probe');
     const mediaTools = withSharedPackets(deps.mediaTools);
     const intake = await checkIntake(deps.intake, mediaTools, request);
+    await progress.finish('probe');
     const inputs = intake.result
-      ? createRunInputs(deps, {
-          input: request.input,
-          probe: intake.result.probe,
-          sizeBytes: request.sizeBytes,
-          signal,
-        })
+      ? createRunInputs(
+          deps,
+          { input: request.input, probe: intake.result.probe, sizeBytes: request.sizeBytes, signal },
+          { onStage: (stage, phase) => progress.mark(stage, phase) },
+        )
       : null;
-    const detectors: DetectorReport[] = [];
-    // One collector per run: the artifact limits are over the whole analysis.
-    const runDetector = createDetectorRunner(createArtifactCollector({ sink: request.onArtifact }));
-    for (const [index, detector] of deps.detectors.entries()) {
-      await progress(`detector:${detector.id}`, index + 1);
-      detectors.push(
-        intake.result && inputs
-          ? await runDetector(detector, {
-              input: request.input,
-              sizeBytes: request.sizeBytes,
-              probe: intake.result.probe,
-              mediaTools,
-              signal,
-              ...inputs,
-            })
-          : notAnalysed(detector, intake.refusal?.reason ?? 'not checked'),
-      );
+    let detectors: DetectorReport[];
+    if (intake.result && inputs) {
+      const context: DetectorContext = {
+        input: request.input,
+        sizeBytes: request.sizeBytes,
+        probe: intake.result.probe,
+        mediaTools,
+        signal,
+        ...inputs,
+      };
+      const outcomes = await runDetectors(deps.detectors, context, progress, async (early) => {
+        const fused = fuseDetectorReports({ intakeFailure: null, detectors: early.done }, policy);
+        await progress.start('preliminary');
+        await request.onPreliminary?.({
+          preliminary: true,
+          band: fused.band,
+          reasons: [...intake.result.notes, ...fused.reasons],
+          detectors: early.done.map((report) => report.id),
+          pending: early.pending,
+        });
+        await progress.finish('preliminary', false);
+      });
+      // In report order whatever the finishing order: the run's artifact limits then keep the same ones.
+      const collector = createArtifactCollector({ sink: request.onArtifact });
+      detectors = [];
+      for (const { report, computed } of outcomes) {
+        if (computed.length > 0) report.artifacts = await collector.accept(report.id, computed);
+        detectors.push(report);
+      }
+    } else {
+      const failure = intake.refusal?.reason ?? 'not checked';
+      detectors = deps.detectors.map((detector) => notAnalysed(detector, failure));
     }
-    await progress('fusion', stages - 1);
+    await progress.start('fusion');
     const fusion = fuseDetectorReports({ intakeFailure: intake.refusal?.reason ?? null, detectors }, policy);
     const integrity = intake.result ? intake.result.integrity : intake.refusal.integrity;
     // Detectors measure their share of what is present; the report's coverage is of what was claimed.
     const presentShare = intake.result ? intake.result.integrity.presentFraction : 0;
     const tools = await deps.mediaTools.versions();
     const found = (await inputs?.summary()) ?? { plan: null, faces: null };
-    await request.onProgress?.('report', 1);
+    await progress.finish('fusion');
+    await progress.start('report');
     return {
       schemaVersion: 1,
       pipelineVersion: version,
@@ -135,6 +170,88 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
   }
 
   return { version, run };
+}
+
+interface Progress {
+  start(stage: string): Promise<void>;
+  /** `counted`: the stage is one of the run's units of work (probe, each detector, fusion). */
+  finish(stage: string, counted?: boolean): Promise<void>;
+  /** The inputs detectors wait on (frames, faces): named, not counted, and never failing the run. */
+  mark(stage: string, phase: StagePhase): Promise<void>;
+}
+
+/** Progress calls in order, one at a time, however many detectors report at once; each checks for abort. */
+function createProgress(request: AnalysisRunRequest, units: number): Progress {
+  let done = 0;
+  let chain: Promise<void> = Promise.resolve();
+  const call = (stage: string, phase: StagePhase) => {
+    const share = Math.min(1, done / units);
+    const next = chain.then(() => request.onProgress?.(stage, share, phase));
+    chain = next.catch(() => undefined);
+    return next;
+  };
+  return {
+    async start(stage) {
+      request.signal.throwIfAborted();
+      await call(stage, 'started');
+    },
+    async finish(stage, counted = true) {
+      request.signal.throwIfAborted();
+      if (counted) done += 1;
+      await call(stage, 'finished');
+    },
+    // The detector waiting on the input reports what went wrong with it.
+    mark: (stage, phase) => call(stage, phase).catch(() => undefined),
+  };
+}
+
+/**
+ * Every detector, started together: those that need no decoded frames first among equals, and when they
+ * are all done (before the frame and face detectors, which wait on decoding) `onEarlyDone` hears their
+ * reports. The frames and faces are asked for at once so decoding starts while the others compute.
+ * Outcomes come back in the detectors' order.
+ */
+async function runDetectors(
+  detectors: readonly Detector[],
+  context: DetectorContext,
+  progress: Progress,
+  onEarlyDone: (early: { done: DetectorReport[]; pending: string[] }) => Promise<void>,
+): Promise<DetectorOutcome[]> {
+  const needsPictures = (detector: Detector) =>
+    detector.needs.includes('frames') || detector.needs.includes('faces');
+  const late = detectors.filter(needsPictures);
+  if (late.some((detector) => detector.needs.includes('faces'))) prefetch(context.faces());
+  else if (late.length > 0) prefetch(context.frames());
+  const run = async (detector: Detector) => {
+    await progress.start(`detector:${detector.id}`);
+    const outcome = await runDetector(detector, context);
+    await progress.finish(`detector:${detector.id}`);
+    return outcome;
+  };
+  const early = detectors.filter((detector) => !needsPictures(detector));
+  const runs = new Map<Detector, Promise<DetectorOutcome>>();
+  for (const detector of [...early, ...late]) runs.set(detector, run(detector));
+  const settle = (some: readonly Detector[]) =>
+    Promise.allSettled(some.map((detector) => runs.get(detector)!));
+  const earlySettled = await settle(early);
+  const done = earlySettled.flatMap((result) => (result.status === 'fulfilled' ? [result.value.report] : []));
+  const preliminary =
+    done.length === early.length && late.length > 0
+      ? onEarlyDone({ done, pending: late.map((detector) => detector.id) })
+      : Promise.resolve();
+  // Every run is settled before anything throws, so none is left unobserved when one aborts.
+  const [settled] = await Promise.all([settle(detectors), preliminary]);
+  const outcomes: DetectorOutcome[] = [];
+  for (const result of settled) {
+    if (result.status === 'rejected') throw result.reason;
+    outcomes.push(result.value);
+  }
+  return outcomes;
+}
+
+/** Starts an input early; a failure is each detector's to report when it asks, not an unhandled rejection. */
+function prefetch(input: Promise<unknown>): void {
+  input.catch(() => undefined);
 }
 
 function faceTrackReports(faces: FaceAnalysis): FaceTrackReport[] {

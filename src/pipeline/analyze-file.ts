@@ -9,6 +9,7 @@ export interface AnalyzeFileDeps {
   pipeline: AnalysisPipeline;
   signal: AbortSignal;
   onProgress?: AnalysisRunRequest['onProgress'];
+  onPreliminary?: AnalysisRunRequest['onPreliminary'];
   /** Receives the bytes of each artifact the report lists as kept. */
   onArtifact?: AnalysisRunRequest['onArtifact'];
 }
@@ -33,6 +34,7 @@ export async function analyzeFile(path: string, deps: AnalyzeFileDeps): Promise<
     sizeBytes,
     signal,
     onProgress: deps.onProgress,
+    onPreliminary: deps.onPreliminary,
     onArtifact: deps.onArtifact,
   });
 }

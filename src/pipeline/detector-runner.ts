@@ -1,27 +1,17 @@
-import type { ArtifactCollector } from './artifact-collector.js';
 import type { Detector, DetectorArtifact, DetectorContext } from './detector.js';
 import type { DetectorReport } from './report.js';
 
-export type DetectorRunner = (detector: Detector, context: DetectorContext) => Promise<DetectorReport>;
-
-/**
- * Runs detectors into report entries. A detector that throws becomes an applicable entry without a score
- * ("detector failed: ..."), which fusion can never read as clean; aborts propagate. The artifacts of a
- * finding go to `artifacts` (kept, or listed as dropped with the reason) and the entry lists them.
- */
-export function createDetectorRunner(artifacts: ArtifactCollector): DetectorRunner {
-  return async (detector, context) => {
-    const { report, computed } = await evaluate(detector, context);
-    // Outside evaluate(): a failure to keep an artifact is not the detector's failure.
-    if (computed.length > 0) report.artifacts = await artifacts.accept(detector.id, computed);
-    return report;
-  };
+export interface DetectorOutcome {
+  report: DetectorReport;
+  /** The artifacts the finding computed, for the run's collector (taken in report order, not finish order). */
+  computed: readonly DetectorArtifact[];
 }
 
-async function evaluate(
-  detector: Detector,
-  context: DetectorContext,
-): Promise<{ report: DetectorReport; computed: readonly DetectorArtifact[] }> {
+/**
+ * Runs one detector into its report entry. A detector that throws becomes an applicable entry without a
+ * score ("detector failed: ..."), which fusion can never read as clean; aborts propagate.
+ */
+export async function runDetector(detector: Detector, context: DetectorContext): Promise<DetectorOutcome> {
   const none: readonly DetectorArtifact[] = [];
   const started = performance.now();
   const entry = {

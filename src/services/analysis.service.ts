@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Analysis } from '../db/schema.js';
-import type { EventBus } from '../events/event-bus.js';
+import type { AnalysisProgressEvent, EventBus } from '../events/event-bus.js';
 import type { AnalysisPipeline } from '../pipeline/analysis-pipeline.js';
 import type { AnalysisReport } from '../pipeline/report.js';
 import {
@@ -52,7 +52,10 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
 
   async function publish(
     analysis: Pick<Analysis, 'id' | 'org_id' | 'media_id'>,
-    fields: { status: Analysis['status']; stage: string | null; progress: number; band?: string | null },
+    fields: Pick<AnalysisProgressEvent, 'status' | 'stage' | 'progress'> &
+      Partial<
+        Pick<AnalysisProgressEvent, 'type' | 'band' | 'phase' | 'preliminary' | 'detectors' | 'pending'>
+      >,
   ) {
     await events
       .publish({
@@ -151,13 +154,27 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
           probe: mediaRow.probe as never,
           // An integrity failure stops the pipeline at once: nothing it computes afterwards can be used.
           signal: AbortSignal.any([context.signal, handle.integritySignal]),
-          onProgress: async (stage, progress) => {
-            if (progress - lastProgress < progressStepFraction && progress < 1) return;
-            lastProgress = progress;
-            await analyses.updateProgress(analysis.id, stage, progress);
-            await context.reportProgress(Math.round(progress * 100));
-            await publish(analysis, { status: 'running', stage, progress });
+          onProgress: async (stage, progress, phase) => {
+            // Every stage and detector reaches subscribers; the stored progress is written in steps.
+            if (progress - lastProgress >= progressStepFraction || progress >= 1) {
+              lastProgress = progress;
+              await analyses.updateProgress(analysis.id, stage, progress);
+              await context.reportProgress(Math.round(progress * 100));
+            }
+            await publish(analysis, { status: 'running', stage, progress, phase });
           },
+          // Published, never stored: the analysis row and its report hold only the final band.
+          onPreliminary: async (preliminary) =>
+            publish(analysis, {
+              type: 'analysis.preliminary',
+              status: 'running',
+              stage: 'preliminary',
+              progress: lastProgress,
+              preliminary: true,
+              band: preliminary.band,
+              detectors: preliminary.detectors,
+              pending: preliminary.pending,
+            }),
           onArtifact: (fullName, artifact) => void artifacts.set(fullName, artifact.data),
         });
         // ffmpeg may take a cut connection for end of file and report on the bytes before it: never written.

@@ -18,8 +18,11 @@ interface EventMessage {
   mediaId?: string;
   status?: string;
   stage?: string | null;
+  phase?: string;
   progress?: number;
   band?: string | null;
+  preliminary?: boolean;
+  pending?: string[];
 }
 
 const messageTimeoutMs = 30_000;
@@ -156,7 +159,9 @@ describe('progress events over the WebSocket on guardian serve (embedded)', () =
     const filtered = await open(keys.analyst, `?analysisId=${uploaded.analysisId}`);
 
     const done = await newsroom.waitFor(
-      (message) => message.analysisId === uploaded.analysisId && message.type !== 'analysis.progress',
+      (message) =>
+        message.analysisId === uploaded.analysisId &&
+        (message.type === 'analysis.done' || message.type === 'analysis.failed'),
     );
     expect(done).toMatchObject({
       type: 'analysis.done',
@@ -169,7 +174,24 @@ describe('progress events over the WebSocket on guardian serve (embedded)', () =
 
     const ofUpload = newsroom.messages.filter((message) => message.analysisId === uploaded.analysisId);
     expect(ofUpload.at(-1)).toBe(done);
-    const progress = ofUpload.slice(0, -1);
+    // The preliminary band (packet and metadata detectors) comes once, marked, before the face detectors end.
+    const preliminary = ofUpload.filter((message) => message.type === 'analysis.preliminary');
+    expect(preliminary).toHaveLength(1);
+    expect(preliminary[0]).toMatchObject({ status: 'running', preliminary: true, stage: 'preliminary' });
+    expect(preliminary[0]?.pending).toContain('face-noise-mismatch');
+    const faceDone = ofUpload.findIndex(
+      (message) => message.stage === 'detector:face-noise-mismatch' && message.phase === 'finished',
+    );
+    expect(ofUpload.indexOf(preliminary[0]!)).toBeLessThan(faceDone);
+    expect(done).not.toHaveProperty('preliminary');
+    const progress = ofUpload.slice(0, -1).filter((message) => message.type !== 'analysis.preliminary');
+    // Every detector is named as it starts and as it finishes.
+    for (const id of ['gop-double-compression', 'metadata-traces', 'face-noise-mismatch', 'face-temporal']) {
+      for (const phase of ['started', 'finished'])
+        expect(
+          progress.some((message) => message.stage === `detector:${id}` && message.phase === phase),
+        ).toBe(true);
+    }
     expect(progress.length).toBeGreaterThan(1);
     for (const message of progress) {
       expect(message).toMatchObject({

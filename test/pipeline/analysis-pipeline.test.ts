@@ -167,7 +167,7 @@ describe('createAnalysisPipeline', () => {
   });
 
   it('reuses a given probe, runs each detector and writes a complete report', async () => {
-    const stages: [string, number][] = [];
+    const stages: [string, number, string][] = [];
     const pipeline = createAnalysisPipeline({
       ...noFrames,
       intake: intactIntake,
@@ -182,7 +182,7 @@ describe('createAnalysisPipeline', () => {
       ...request,
       probe,
       signal: signal(),
-      onProgress: async (stage, progress) => void stages.push([stage, progress]),
+      onProgress: async (stage, progress, phase) => void stages.push([stage, progress, phase]),
     });
     expect(report).toMatchObject({
       schemaVersion: 1,
@@ -213,14 +213,18 @@ describe('createAnalysisPipeline', () => {
       ['low-b', true, 0.2],
     ]);
     expect(report.detectors.every((entry) => typeof entry.durationMs === 'number')).toBe(true);
-    expect(stages.map(([stage]) => stage)).toEqual([
-      'probe',
-      'detector:low-a',
-      'detector:low-b',
-      'fusion',
-      'report',
+    // The two detectors run together: both start, then both finish; no frames are asked for.
+    expect(stages).toEqual([
+      ['probe', 0, 'started'],
+      ['probe', 0.25, 'finished'],
+      ['detector:low-a', 0.25, 'started'],
+      ['detector:low-b', 0.25, 'started'],
+      ['detector:low-a', 0.5, 'finished'],
+      ['detector:low-b', 0.75, 'finished'],
+      ['fusion', 0.75, 'started'],
+      ['fusion', 1, 'finished'],
+      ['report', 1, 'started'],
     ]);
-    expect(stages.map(([, progress]) => progress)).toEqual([0, 0.25, 0.5, 0.75, 1]);
   });
 
   it('profiles the compression from the intake’s packet table, ahead of the band', async () => {

@@ -138,9 +138,9 @@ function pipelineReturning(
 }
 
 async function stagedRun(request: AnalysisRunRequest): Promise<AnalysisReport> {
-  await request.onProgress?.('probe', 0);
-  await request.onProgress?.('detector:gop-double-compression', 0.5);
-  await request.onProgress?.('report', 1);
+  await request.onProgress?.('probe', 0, 'started');
+  await request.onProgress?.('detector:gop-double-compression', 0.5, 'started');
+  await request.onProgress?.('report', 1, 'started');
   return doneReport;
 }
 
@@ -262,6 +262,69 @@ describe('AnalysisService.run', () => {
     expect(events.published).toEqual([]);
   });
 
+  it('publishes every stage start and finish and the preliminary band (marked, never stored), writing progress in steps', async () => {
+    const analysis = analysisRow();
+    const table = analysesTable([analysis]);
+    const events = eventBus();
+    const run = service({
+      analyses: table.repository,
+      media: mediaLookup(mediaRow(analysis)),
+      blobGateway: gateway().fake,
+      pipeline: pipelineReturning(async (request) => {
+        await request.onProgress?.('probe', 0, 'started');
+        await request.onProgress?.('probe', 0.25, 'finished');
+        await request.onProgress?.('detector:a', 0.25, 'started');
+        await request.onProgress?.('detector:b', 0.25, 'started');
+        await request.onProgress?.('detector:a', 0.5, 'finished');
+        await request.onPreliminary?.({
+          preliminary: true,
+          band: 'inconclusive',
+          reasons: ['early'],
+          detectors: ['a'],
+          pending: ['b'],
+        });
+        // Seen by the row as it stands mid-run: the preliminary band is not written there.
+        expect(table.row(analysis.id)).toMatchObject({ status: 'running', band: null, report: null });
+        await request.onProgress?.('detector:b', 0.75, 'finished');
+        await request.onProgress?.('report', 1, 'started');
+        return doneReport;
+      }),
+      events: events.fake,
+    }).run;
+
+    await run({ analysisId: analysis.id, orgId }, jobContext(1));
+
+    expect(events.published.map((event) => [event.type, event.stage, event.phase ?? null])).toEqual([
+      ['analysis.progress', 'start', null],
+      ['analysis.progress', 'probe', 'started'],
+      ['analysis.progress', 'probe', 'finished'],
+      ['analysis.progress', 'detector:a', 'started'],
+      ['analysis.progress', 'detector:b', 'started'],
+      ['analysis.progress', 'detector:a', 'finished'],
+      ['analysis.preliminary', 'preliminary', null],
+      ['analysis.progress', 'detector:b', 'finished'],
+      ['analysis.progress', 'report', 'started'],
+      ['analysis.done', 'report', null],
+    ]);
+    expect(events.published.find((event) => event.type === 'analysis.preliminary')).toMatchObject({
+      status: 'running',
+      preliminary: true,
+      band: 'inconclusive',
+      detectors: ['a'],
+      pending: ['b'],
+    });
+    expect(events.published.at(-1)).toMatchObject({ band: 'no_indicators' });
+    expect(events.published.at(-1)).not.toHaveProperty('preliminary');
+    expect(table.row(analysis.id)).toMatchObject({ status: 'done', band: 'no_indicators' });
+    // A share no further on than the last one written is not written again.
+    expect(log.callsTo('analyses.updateProgress').map((call) => call.args.slice(1))).toEqual([
+      ['probe', 0.25],
+      ['detector:a', 0.5],
+      ['detector:b', 0.75],
+      ['report', 1],
+    ]);
+  });
+
   it('publishes analysis.done once when two deliveries of one job overlap (only one complete() wins)', async () => {
     const analysis = analysisRow();
     const table = analysesTable([analysis]);
@@ -323,7 +386,7 @@ describe('AnalysisService.run', () => {
       media: mediaLookup(mediaRow(analysis)),
       blobGateway: blobs.fake,
       pipeline: pipelineReturning(async (request) => {
-        await request.onProgress?.('probe', 0);
+        await request.onProgress?.('probe', 0, 'started');
         throw new Error(`ffmpeg exited with code 1: ${request.input}: Invalid data found\nsecond line`);
       }),
       events: events.fake,

@@ -36,7 +36,7 @@ const upgradeRequired = () =>
 // OpenAPI has no words for WebSocket messages: the 101 response carries their schema, one JSON text frame each.
 const switchingProtocols = {
   description:
-    'Switching Protocols: the WebSocket is open. Each server message is one JSON text frame (`EventsServerMessage`): `subscribed` first; with `?analysisId=`, that analysis’s current state (`analysis.state`) at once; then `analysis.progress`, `analysis.done` and `analysis.failed` as they happen. Without `?analysisId=`, the events of every analysis of the organisation from now on (no state). Client messages are ignored (at most 4 KiB).',
+    'Switching Protocols: the WebSocket is open. Each server message is one JSON text frame (`EventsServerMessage`): `subscribed` first; with `?analysisId=`, that analysis’s current state (`analysis.state`) at once; then `analysis.progress` (each stage and detector started and finished), `analysis.preliminary` (an early band, marked `preliminary: true`, never stored), `analysis.done` and `analysis.failed` as they happen. Without `?analysisId=`, the events of every analysis of the organisation from now on (no state). Client messages are ignored (at most 4 KiB).',
   content: { 'application/json': { schema: eventsServerMessage } },
 };
 

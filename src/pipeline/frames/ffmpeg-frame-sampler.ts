@@ -34,7 +34,7 @@ export function createFfmpegFrameSampler(deps: {
 }): FrameSampler {
   const limits = deps.limits ?? defaultSamplingLimits;
   return {
-    async sample({ input, probe, signal }: FrameSampleRequest): Promise<FrameSample> {
+    async sample({ input, probe, signal, onFrame }: FrameSampleRequest): Promise<FrameSample> {
       const stream = primaryVideoStream(probe);
       if (!stream || !stream.width || !stream.height) throw new Error('the media has no picture to decode');
       const still = isStillImage(probe, stream);
@@ -71,28 +71,35 @@ export function createFfmpegFrameSampler(deps: {
         ),
       );
       const windowFrames: { id: number; frames: RawFrame[] }[] = [];
+      const heard = announcer(sweep, onFrame);
       for (const [id, start] of windowStarts(duration, limits).entries()) {
-        const frames = await collect(
-          deps.mediaTools.window(
-            input,
-            {
-              streamIndex,
-              startSeconds: start,
-              durationSeconds: Math.min(limits.windowSeconds, duration - start),
-              maxWidth,
-              pixelFormat: 'rgb24',
-            },
-            signal,
-          ),
+        const frames: RawFrame[] = [];
+        const decoding = deps.mediaTools.window(
+          input,
+          {
+            streamIndex,
+            startSeconds: start,
+            durationSeconds: Math.min(limits.windowSeconds, duration - start),
+            maxWidth,
+            pixelFormat: 'rgb24',
+          },
+          signal,
         );
+        for await (const frame of decoding) {
+          frames.push(frame);
+          // A window of one frame is dropped: its frames are announced from the second on.
+          if (frames.length === 2) heard.window(collected(frames, id, false));
+          else if (frames.length > 2) heard.window(collected([frame], id, false));
+        }
         if (frames.length > 1) windowFrames.push({ id, frames });
+        heard.windowDone(frames.length > 1 ? frames.length : 0);
       }
       const frames = [
         ...collected(sweep, null, true),
         ...windowFrames.flatMap(({ id, frames: windowed }) => collected(windowed, id, false)),
       ];
       if (frames.length === 0) throw new Error('no frame of the video decoded');
-      return assemble(
+      const sample = assemble(
         frames,
         windowFrames.map(({ id }) => id),
         {
@@ -103,6 +110,33 @@ export function createFfmpegFrameSampler(deps: {
           frameRate: stream.frameRate,
         },
       );
+      // The sweep's places are final only now, after every window is in.
+      for (const frame of sample.frames) if (frame.windowId === null) onFrame?.(frame);
+      return sample;
+    },
+  };
+}
+
+/**
+ * Places of window frames as they decode, the way assemble() will order them (by time, a keyframe first at
+ * an equal time): the sweep frames at or before each, then the earlier windows' frames, then its own rank.
+ */
+function announcer(sweep: readonly RawFrame[], onFrame: ((frame: SampledFrame) => void) | undefined) {
+  const sweepTimes = sweep.map((frame) => frame.timeSeconds);
+  let earlierWindows = 0;
+  let inWindow = 0;
+  return {
+    window(frames: Omit<SampledFrame, 'index'>[]) {
+      for (const frame of frames) {
+        const before = sweepTimes.filter((time) => time <= frame.timeSeconds).length;
+        onFrame?.({ ...frame, index: before + earlierWindows + inWindow });
+        inWindow += 1;
+      }
+    },
+    /** `kept`: the frames the window adds to the sample (none when it is dropped). */
+    windowDone(kept: number) {
+      earlierWindows += kept;
+      inWindow = 0;
     },
   };
 }
