@@ -1,6 +1,7 @@
 import type { FaceObservation } from '../faces/face-types.js';
 import { faceOutline, polygonBox } from './face-regions.js';
 import { centroid, insidePolygon, scaleBox, scalePolygon } from './regions.js';
+import { residualMargin } from './resampling-pmap.js';
 import type { SquarePatch } from './spectrum.js';
 
 /** Top-left corner and side of a square in frame pixels. */
@@ -12,17 +13,16 @@ export interface Square {
 
 export interface FacePatchLayout {
   face: Square;
-  /** Squares of the same size in the frame around the face, nearest first. */
+  /** Every square of the same size on a grid over the frame around the face, nearest first. */
   surround: Square[];
 }
 
 const patchSizes = [128, 64, 32] as const;
-const maxSurroundPatches = 6;
 const minSurroundPatches = 2;
 
 /**
- * The largest square (128, 64 or 32 px, plus a 1 px margin for the predictor) that fits inside the face
- * oval shrunk to 80% (clear of a blended seam), and equally sized squares of the frame outside 1.5× the
+ * The largest square (128, 64 or 32 px, plus the residuals' margin) whose corners lie inside
+ * the face oval shrunk to 90% (most of it clear of a blended seam), and equally sized squares of the frame outside 1.5× the
  * oval's box, the nearest first. Null when no size gives a face square and at least two surround squares.
  */
 export function facePatchLayout(
@@ -31,11 +31,11 @@ export function facePatchLayout(
   height: number,
 ): FacePatchLayout | null {
   const outline = faceOutline(face);
-  const inner = scalePolygon(outline, 0.8);
+  const inner = scalePolygon(outline, 0.9);
   const [cx, cy] = centroid(outline);
   const [bx, by, bw, bh] = scaleBox(polygonBox(outline), 1.5);
   for (const size of patchSizes) {
-    const outer = size + 2;
+    const outer = size + 2 * residualMargin;
     const left = Math.round(cx - outer / 2);
     const top = Math.round(cy - outer / 2);
     const corners: [number, number][] = [
@@ -56,7 +56,7 @@ export function facePatchLayout(
     if (surround.length < minSurroundPatches) continue;
     const distance = (s: Square) => Math.hypot(s.left + outer / 2 - cx, s.top + outer / 2 - cy);
     surround.sort((a, b) => distance(a) - distance(b));
-    return { face: { left, top, size: outer }, surround: surround.slice(0, maxSurroundPatches * 2) };
+    return { face: { left, top, size: outer }, surround };
   }
   return null;
 }
@@ -73,12 +73,14 @@ export function lumaSquare(rgb: Buffer, width: number, square: Square): SquarePa
   return { size, data };
 }
 
-/** The square without its 1 px margin. */
+/** The square without the residuals' margin. */
 export function innerPatch(padded: SquarePatch): SquarePatch {
-  const size = padded.size - 2;
+  const size = padded.size - 2 * residualMargin;
   const data = new Float64Array(size * size);
-  for (let y = 0; y < size; y++)
-    data.set(padded.data.subarray((y + 1) * padded.size + 1, (y + 1) * padded.size + 1 + size), y * size);
+  for (let y = 0; y < size; y++) {
+    const start = (y + residualMargin) * padded.size + residualMargin;
+    data.set(padded.data.subarray(start, start + size), y * size);
+  }
   return { size, data };
 }
 

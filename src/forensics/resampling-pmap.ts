@@ -1,17 +1,20 @@
 import { powerSpectrum, signedFrequency, type SquarePatch } from './spectrum.js';
 
+/** Pixels of context a residual reads on each side of the measured square. */
+export const residualMargin = 2;
+
 /**
  * Kirchner's (2008) fixed linear predictor: each pixel from its 8 neighbours (edge neighbours ½, corners −¼),
- * exact on planes and bilinear ramps. Reads a (size + 2)² patch, returns the size² residual.
+ * exact on planes and bilinear ramps. Reads a (size + 2·residualMargin)² patch, returns the size² residual.
  */
 export function predictionResidual(padded: SquarePatch): SquarePatch {
   const outer = padded.size;
-  const size = outer - 2;
+  const size = outer - 2 * residualMargin;
   const input = padded.data;
   const data = new Float64Array(size * size);
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
-      const i = (y + 1) * outer + x + 1;
+      const i = (y + residualMargin) * outer + x + residualMargin;
       const edges = input[i - 1]! + input[i + 1]! + input[i - outer]! + input[i + outer]!;
       const corners =
         input[i - outer - 1]! + input[i - outer + 1]! + input[i + outer - 1]! + input[i + outer + 1]!;
@@ -22,37 +25,42 @@ export function predictionResidual(padded: SquarePatch): SquarePatch {
 }
 
 /**
- * Forward differences along each axis, averaged as p-maps by the caller: Kirchner's predictor is
- * mirror-symmetric, so it misses interpolation whose phases mirror each other (2× bilinear with
- * half-pixel centres gives every pixel the same prediction error variance), while a one-sided
- * difference alternates between neighbours from one source interval and neighbours across two.
+ * Third differences (1, −3, 3, −1) along each axis, averaged as p-maps by the caller. Kirchner's predictor
+ * is mirror-symmetric, so it misses interpolation whose phases mirror each other (2× bilinear with
+ * half-pixel centres gives every pixel the same prediction error variance); a difference centred between
+ * pixels tells the phases apart, and the third one is blind to the scene's ramps and curvature. Bilinear
+ * interpolation is piecewise linear, so wherever four samples fall on one segment it is exactly zero.
  */
 export function differenceResiduals(padded: SquarePatch): { horizontal: SquarePatch; vertical: SquarePatch } {
   const outer = padded.size;
-  const size = outer - 2;
+  const size = outer - 2 * residualMargin;
   const input = padded.data;
   const horizontal = new Float64Array(size * size);
   const vertical = new Float64Array(size * size);
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
-      const i = (y + 1) * outer + x + 1;
-      horizontal[y * size + x] = input[i + 1]! - input[i]!;
-      vertical[y * size + x] = input[i + outer]! - input[i]!;
+      const i = (y + residualMargin) * outer + x + residualMargin;
+      horizontal[y * size + x] = input[i - 1]! - 3 * input[i]! + 3 * input[i + 1]! - input[i + 2]!;
+      vertical[y * size + x] =
+        input[i - outer]! - 3 * input[i]! + 3 * input[i + outer]! - input[i + 2 * outer]!;
     }
   }
   return { horizontal: { size, data: horizontal }, vertical: { size, data: vertical } };
 }
 
 /**
- * Probability map p = exp(−e² / 2σ²) of the residual, σ its own robust spread (median |e| / 0.6745), so a
- * noisy and a clean patch are read on the same scale: where interpolation made a pixel predictable, p is
- * high, and interpolation does so periodically.
+ * Probability map p = exp(−e² / 2σ²) of the residual, σ its own spread (mean |e| · √(π/2), exact for
+ * Gaussian residuals), so a noisy and a clean patch are read on the same scale: where interpolation made
+ * a pixel predictable, p is high, and interpolation does so periodically.
  */
 export function probabilityMap(residual: SquarePatch): SquarePatch {
-  const magnitudes = Float64Array.from(residual.data, Math.abs).sort();
-  const sigma = Math.max(1e-3, magnitudes[Math.floor(magnitudes.length / 2)]! / 0.6745);
+  let absolute = 0;
+  for (const e of residual.data) absolute += Math.abs(e);
+  const sigma = Math.max(1e-3, (absolute / residual.data.length) * Math.sqrt(Math.PI / 2));
   const scale = 1 / (2 * sigma * sigma);
-  return { size: residual.size, data: residual.data.map((e) => Math.exp(-e * e * scale)) };
+  const data = new Float64Array(residual.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = Math.exp(-residual.data[i]! * residual.data[i]! * scale);
+  return { size: residual.size, data };
 }
 
 /** Frequencies below this (cycles per pixel, on either axis) carry the scene's layout, not interpolation. */
@@ -62,7 +70,7 @@ const ringInner = 1;
 const ringOuter = 4;
 
 export interface PeriodicPeak {
-  /** ln(strongest bin / mean of the ring around it) over the p-map spectrum above the lowest periodic frequency. */
+  /** Highest peak prominence (see peakProminence) of the p-map spectrum above the lowest periodic frequency. */
   strength: number;
   /** Where the strongest bin is, in cycles per pixel (period 1/f pixels). */
   u: number;
@@ -74,24 +82,44 @@ export interface PeriodicPeak {
  * frequency f (and its aliases) along the resampled axes; plain noise leaves a spectrum whose largest bin
  * is only a few times its surroundings.
  */
-export function periodicPeak(pmap: SquarePatch): PeriodicPeak & { spectrum: Float64Array } {
+export function periodicPeak(pmap: SquarePatch): PeriodicPeak & { prominence: Float64Array } {
   const { size } = pmap;
-  const spectrum = powerSpectrum(pmap);
-  const ringSum = wrappedBoxSums(spectrum, size);
-  const ringCount = (2 * ringOuter + 1) ** 2 - (2 * ringInner + 1) ** 2;
+  const prominence = peakProminence(powerSpectrum(pmap), size);
   let best = { strength: Number.NEGATIVE_INFINITY, u: 0, v: 0 };
-  // Half the plane: the spectrum of a real map is symmetric.
+  forPeriodicBins(size, (bin, u, v) => {
+    if (prominence[bin]! > best.strength) best = { strength: prominence[bin]!, u, v };
+  });
+  return { ...best, prominence };
+}
+
+/** Calls back for each bin of the upper half-plane (a real map's spectrum is symmetric) above the lowest periodic frequency. */
+export function forPeriodicBins(size: number, visit: (bin: number, u: number, v: number) => void): void {
   for (let v = 0; v <= size / 2; v++) {
     for (let u = 0; u < size; u++) {
       const fu = signedFrequency(u, size);
       const fv = signedFrequency(v, size);
-      if (Math.max(Math.abs(fu), Math.abs(fv)) < lowestPeriodicFrequency) continue;
-      const background = (ringSum.outer(u, v) - ringSum.inner(u, v)) / ringCount;
-      const strength = Math.log((spectrum[v * size + u]! + 1e-12) / (background + 1e-12));
-      if (strength > best.strength) best = { strength, u: fu, v: fv };
+      if (Math.max(Math.abs(fu), Math.abs(fv)) >= lowestPeriodicFrequency) visit(v * size + u, fu, fv);
     }
   }
-  return { ...best, spectrum };
+}
+
+/**
+ * ln(mean power of the 3×3 bins around each bin / mean of the ring 2–4 bins away): a windowed tone spans
+ * about three bins, and averaging them tames the scatter of single noise bins.
+ */
+export function peakProminence(spectrum: Float64Array, size: number): Float64Array {
+  const sums = wrappedBoxSums(spectrum, size);
+  const ringCount = (2 * ringOuter + 1) ** 2 - (2 * ringInner + 1) ** 2;
+  const coreCount = (2 * ringInner + 1) ** 2;
+  const prominence = new Float64Array(size * size);
+  for (let v = 0; v < size; v++) {
+    for (let u = 0; u < size; u++) {
+      const core = sums.inner(u, v);
+      const ring = (sums.outer(u, v) - core) / ringCount;
+      prominence[v * size + u] = Math.log((core / coreCount + 1e-12) / (ring + 1e-12));
+    }
+  }
+  return prominence;
 }
 
 /** Sums over the (2r+1)² boxes around each bin of a periodic spectrum, for the inner and outer ring radius. */
@@ -128,14 +156,75 @@ function wrappedBoxSums(spectrum: Float64Array, size: number) {
 }
 
 /**
- * The stronger periodic peak of two p-maps of a (size + 2)² patch: Kirchner's predictor residual, and the
- * mean of the horizontal and vertical forward-difference maps.
+ * The stronger periodic peak of two p-maps of a (size + 2·residualMargin)² patch: Kirchner's predictor
+ * residual, and the mean of the horizontal and vertical third-difference maps.
  */
-export function resamplingPeak(padded: SquarePatch): PeriodicPeak & { spectrum: Float64Array } {
+export function resamplingPeak(padded: SquarePatch): PeriodicPeak & { prominence: Float64Array } {
   const predictor = periodicPeak(probabilityMap(predictionResidual(padded)));
   const { horizontal, vertical } = differenceResiduals(padded);
   const h = probabilityMap(horizontal);
   const v = probabilityMap(vertical);
   const difference = periodicPeak({ size: h.size, data: h.data.map((p, i) => (p + v.data[i]!) / 2) });
   return difference.strength > predictor.strength ? difference : predictor;
+}
+
+/** Surround prominence above which a frequency belongs to the camera or codec (a JPEG or H.264 block grid). */
+const occupiedProminence = 1;
+
+export interface PeriodicExcess {
+  /** Face peak strength minus the median surround patch's, over frequencies the surround leaves free. */
+  excess: number;
+  face: PeriodicPeak;
+  surroundStrength: number;
+  /** Frequencies left out because the surround shows a peak there too. */
+  occupiedBins: number;
+}
+
+/** Within a bin of a multiple of 1/8 cycle per pixel, where an 8×8 (or 4×4) block transform puts its grid. */
+function nearBlockGrid(frequency: number, size: number): boolean {
+  return Math.abs(frequency * 8 - Math.round(frequency * 8)) * (size / 8) <= 1.01;
+}
+
+/**
+ * How much more periodic the face's p-map is than the frame around it. Frequencies where the median
+ * surround patch already peaks (the camera's own resampling, a codec grid) are left out for both, so only
+ * a periodicity confined to the face counts. With `blockGrid` (JPEG, H.264 and other block-transform
+ * codecs) the points of the 1/8 lattice are left out as well: blocking shows more in smooth skin than in
+ * a textured background, so the surround cannot cancel it.
+ */
+export function periodicExcess(
+  face: Float64Array,
+  surround: readonly Float64Array[],
+  size: number,
+  options: { blockGrid: boolean },
+): PeriodicExcess {
+  const occupied = new Uint8Array(size * size);
+  let occupiedBins = 0;
+  const half = Math.floor(surround.length / 2);
+  forPeriodicBins(size, (bin, u, v) => {
+    const onGrid = options.blockGrid && nearBlockGrid(u, size) && nearBlockGrid(v, size);
+    // Occupied when the median surround patch peaks here: more than half of them do.
+    let above = 0;
+    for (const prominence of surround) if (prominence[bin]! > occupiedProminence) above++;
+    if (onGrid || above > half) {
+      occupied[bin] = 1;
+      occupiedBins++;
+    }
+  });
+  const strongest = (prominence: Float64Array) => {
+    let best = { strength: Number.NEGATIVE_INFINITY, u: 0, v: 0 };
+    forPeriodicBins(size, (bin, u, v) => {
+      if (!occupied[bin] && prominence[bin]! > best.strength) best = { strength: prominence[bin]!, u, v };
+    });
+    return best;
+  };
+  const faceStrongest = strongest(face);
+  const around = surround.map((prominence) => strongest(prominence).strength).sort((a, b) => a - b);
+  const surroundStrength = around[Math.floor(around.length / 2)]!;
+  return {
+    excess: faceStrongest.strength - surroundStrength,
+    face: faceStrongest,
+    surroundStrength,
+    occupiedBins,
+  };
 }
