@@ -1,7 +1,7 @@
 import type { FaceObservation } from '../faces/face-types.js';
 import { facePatchLayout, innerPatch, isFeatureless, lumaSquare, type Square } from './face-patches.js';
 import { periodicExcess, resamplingPeak, residualMargin, type PeriodicExcess } from './resampling-pmap.js';
-import { powerSpectrum, radialSpectrum, topOctaveFalloff, type SquarePatch } from './spectrum.js';
+import { powerSpectrum, radialSpectrum, fineDetailFalloff, type SquarePatch } from './spectrum.js';
 
 const surroundPatches = 4;
 
@@ -16,7 +16,7 @@ export interface FaceResamplingTraces {
   patchSize: number;
   face: Square;
   periodic: PeriodicExcess;
-  /** Surround's top-octave falloff minus the face's (ln): positive when the face lost its finest detail. */
+  /** Surround's fine-detail falloff minus the face's (ln): positive when the face lost its finest detail. */
   falloffDeficit: number;
   faceFalloff: number;
   surroundFalloff: number;
@@ -69,7 +69,7 @@ export function faceResamplingTraces(
 
 function patchTraces(padded: SquarePatch): PatchTraces {
   const radial = radialSpectrum(powerSpectrum(innerPatch(padded)), padded.size - 2 * residualMargin);
-  return { prominence: resamplingPeak(padded).prominence, radial, falloff: topOctaveFalloff(radial) };
+  return { prominence: resamplingPeak(padded).prominence, radial, falloff: fineDetailFalloff(radial) };
 }
 
 function middle(values: number[]): number {

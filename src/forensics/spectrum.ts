@@ -138,11 +138,12 @@ export function bandPower(radial: Float64Array, from: number, to: number): numbe
 }
 
 /**
- * The top octave's power against the octave below it (0.25–0.5 vs 0.125–0.25 cycles per pixel), in
- * natural log: an image enlarged from half its resolution or less has almost nothing left up there.
+ * Power above 0.2 cycles per pixel against the octave below it (0.1–0.2), in natural log. A picture enlarged
+ * from 0.5× holds nothing above 0.25 but interpolation leakage, one enlarged from 0.35× nothing above 0.175;
+ * a camera picture keeps its noise and fine detail up there.
  */
-export function topOctaveFalloff(radial: Float64Array): number {
-  const top = bandPower(radial, 0.25, 0.5);
-  const below = bandPower(radial, 0.125, 0.25);
-  return Math.log((top + 1e-9) / (below + 1e-9));
+export function fineDetailFalloff(radial: Float64Array): number {
+  const fine = bandPower(radial, 0.2, 0.5);
+  const below = bandPower(radial, 0.1, 0.2);
+  return Math.log((fine + 1e-9) / (below + 1e-9));
 }

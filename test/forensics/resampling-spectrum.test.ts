@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  periodicExcess,
   periodicPeak,
   predictionResidual,
   probabilityMap,
@@ -9,7 +10,7 @@ import {
   fft,
   powerSpectrum,
   radialSpectrum,
-  topOctaveFalloff,
+  fineDetailFalloff,
   type SquarePatch,
 } from '../../src/forensics/spectrum.js';
 import { gaussian, seededRandom } from '../helpers/synthetic-frames.js';
@@ -109,11 +110,38 @@ describe('resampling p-maps (Kirchner 2008, forward differences)', () => {
   });
 });
 
+describe('periodic excess of a face over its surround', () => {
+  const size = 64;
+  const withPeak = (u: number) => {
+    const prominence = new Float64Array(size * size);
+    prominence[u] = 3;
+    return prominence;
+  };
+  const flat = () => new Float64Array(size * size);
+
+  it('counts a peak only the face shows', () => {
+    const excess = periodicExcess(withPeak(22), [flat(), flat(), flat()], size, { blockGrid: false });
+    expect(excess.excess).toBe(3);
+    expect(excess.face.u).toBeCloseTo(22 / 64, 9);
+  });
+
+  it('leaves out a frequency where the surround peaks too (the camera or codec)', () => {
+    const surround = [withPeak(22), withPeak(22), flat()];
+    expect(periodicExcess(withPeak(22), surround, size, { blockGrid: false }).excess).toBe(0);
+  });
+
+  it('leaves out the 8×8 block grid for block-coded media only', () => {
+    const face = withPeak(16);
+    expect(periodicExcess(face, [flat(), flat()], size, { blockGrid: false }).excess).toBe(3);
+    expect(periodicExcess(face, [flat(), flat()], size, { blockGrid: true }).excess).toBe(0);
+  });
+});
+
 describe('radial spectrum', () => {
-  it('is flat for white noise and loses its top octave under a blur', () => {
+  it('is flat for white noise and loses its fine detail under a blur', () => {
     const noise = noisePatch(128, 6);
-    const flat = topOctaveFalloff(radialSpectrum(powerSpectrum(noise), 128));
-    const blurred = topOctaveFalloff(radialSpectrum(powerSpectrum(boxBlurred(noise)), 128));
+    const flat = fineDetailFalloff(radialSpectrum(powerSpectrum(noise), 128));
+    const blurred = fineDetailFalloff(radialSpectrum(powerSpectrum(boxBlurred(noise)), 128));
     expect(Math.abs(flat)).toBeLessThan(0.2);
     expect(blurred).toBeLessThan(-1.5);
   });

@@ -28,16 +28,16 @@ export function periodicScore(excess: number): number {
 /** Knots (deficit, score) of the falloff score, linear between them. */
 const falloffKnots: [number, number][] = [
   [1.2, 0],
-  [2.2, 0.25],
-  [2.8, 0.7],
-  [3.2, 1],
+  [2.3, 0.3],
+  [2.9, 0.7],
+  [3.3, 1],
 ];
 
 /**
- * Top-octave deficit (ln, surround falloff minus face falloff) → score. Authentic faces lose up to 1.9
- * (smooth skin keeps less fine detail than a textured background, more so after H.264), which stays below
- * 0.3; faces enlarged from 0.5× or 0.35× lose 0.4–3.2, smoothed ones 0.2–5.1. Below the knee the score
- * still ranks, but never decides.
+ * Fine-detail deficit (ln, surround falloff minus face falloff) → score. On eval-style twins authentic
+ * faces lose up to 1.5 in stills and 2.0 in H.264 clips (smooth skin keeps less fine detail than a
+ * textured background, more so after x264), which stays below 0.3; faces enlarged from 0.5× or 0.35×
+ * lose 1.4–3.3 in stills and 0.8–3.5 in clips. Below the knee the score still ranks, but never decides.
  */
 export function falloffScore(deficit: number): number {
   if (deficit <= falloffKnots[0]![0]) return 0;
@@ -68,8 +68,6 @@ const losslessCodecs = new Set([
   'r210',
 ]);
 
-const maxObservationsPerTrack = 8;
-
 export function createFaceResamplingDetector(): Detector {
   return {
     id: 'face-resampling',
@@ -77,7 +75,7 @@ export function createFaceResamplingDetector(): Detector {
     needs: ['frames', 'faces'],
     strength: 'standard',
     description:
-      'Resampling traces inside each face against the frame around it: the periodic correlations interpolation leaves (Kirchner p-map spectrum) and the missing top octave of a face enlarged from a lower resolution.',
+      'Resampling traces inside each face against the frame around it: the periodic correlations interpolation leaves (Kirchner p-map spectrum) and the missing fine detail (above 0.2 cycles per pixel) of a face enlarged from a lower resolution.',
     applicable: pictureApplicability,
     analyze,
   };
@@ -98,7 +96,7 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
   const measuredFrames = new Set<number>();
   const faceFrames = new Set(inputs.analysed.flatMap((t) => t.observations.map((o) => o.frameIndex)));
   const tracks = inputs.analysed.map((track) => {
-    const measured: Measured[] = spread(track.observations, maxObservationsPerTrack).flatMap((face) => {
+    const measured: Measured[] = track.observations.flatMap((face) => {
       context.signal.throwIfAborted();
       const frame = observationFrame(inputs.sample, face);
       const traces = faceResamplingTraces(frame.data, frame.width, frame.height, face, { blockGrid });
@@ -153,7 +151,7 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
     artifacts: [
       jsonArtifact(
         'radial-spectra.json',
-        'Per face track and measured frame: p-map periodic excess, top-octave falloff of face and surround, and the radial power spectra (ln) of face and median surround.',
+        'Per face track and measured frame: p-map periodic excess, fine-detail falloff (ln power above 0.2 cycles/px over 0.1–0.2) of face and surround, and the radial power spectra (ln) of face and median surround.',
         tracks.map(({ track, measured }) => ({
           track: track.id,
           frames: measured.map(({ face, traces }) => ({
@@ -175,12 +173,6 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
 
 const observationScore = (excess: number, deficit: number) =>
   Math.max(periodicScore(excess), falloffScore(deficit));
-
-/** At most `count` observations, evenly spread over the track. */
-function spread<T>(items: readonly T[], count: number): T[] {
-  if (items.length <= count) return [...items];
-  return Array.from({ length: count }, (_, i) => items[Math.floor(((i + 0.5) * items.length) / count)]!);
-}
 
 /** The face's p-map peak prominence as a greyscale PGM, zero frequency in the centre. */
 function prominenceImage(traces: FaceResamplingTraces): DetectorArtifact {
@@ -210,11 +202,11 @@ function summarise(track: number, measured: Measured[], excess: number, deficit:
       ? `the face's interpolation map repeats every ${round(1 / frequency, 2)} px, ${round(Math.exp(excess), 1)}× more prominently than anywhere around it`
       : `the face's interpolation map shows no periodic pattern beyond what the frame around it shows (excess ${round(excess)})`;
   const share = Math.exp(-deficit);
-  return `face track ${track}: ${periodic}; relative to the octave below, the face keeps ${round(share, 2)}× the finest-detail energy the frame around it keeps (${frames})`;
+  return `face track ${track}: ${periodic}; relative to the octave below, the face keeps ${round(share, 2)}× the share of fine detail (above 0.2 cycles per pixel) the frame around it keeps (${frames})`;
 }
 
 function explain(excess: number, deficit: number, blockGrid: boolean): string {
-  const measured = `Measured two traces that enlarging a face leaves, each inside the face and in equally sized squares of the frame around it: the periodic pattern in how predictable each pixel is from its neighbours (Kirchner's p-map spectrum${blockGrid ? ', leaving out the codec’s 8×8 block grid' : ''}), and how much energy the finest octave of detail holds relative to the octave below (azimuthally averaged spectrum). The face's periodic peak stands ${round(excess)} ln units above the surround's, and it keeps ${round(Math.exp(-deficit), 2)}× the surround's share of fine detail.`;
+  const measured = `Measured two traces that enlarging a face leaves, each inside the face and in equally sized squares of the frame around it: the periodic pattern in how predictable each pixel is from its neighbours (Kirchner's p-map spectrum${blockGrid ? ', leaving out the codec’s 8×8 block grid' : ''}), and how much energy the finest detail (above 0.2 cycles per pixel) holds relative to the octave below (azimuthally averaged power spectrum). The face's periodic peak stands ${round(excess)} ln units above the surround's, and it keeps ${round(Math.exp(-deficit), 2)}× the surround's share of fine detail.`;
   const score = observationScore(excess, deficit);
   if (score >= 0.7)
     return `${measured} That is what a face rendered or pasted at a lower resolution and enlarged into the frame (or heavily smoothed, for the missing fine detail) leaves; a camera gives the face and its background the same traces.`;
