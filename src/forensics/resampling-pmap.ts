@@ -1,4 +1,4 @@
-import { powerSpectrum, signedFrequency, type SquarePatch } from './spectrum.js';
+import { powerSpectrum, powerSpectrumPair, signedFrequency, type SquarePatch } from './spectrum.js';
 
 /** Pixels of context a residual reads on each side of the measured square. */
 export const residualMargin = 2;
@@ -83,8 +83,10 @@ export interface PeriodicPeak {
  * is only a few times its surroundings.
  */
 export function periodicPeak(pmap: SquarePatch): PeriodicPeak & { prominence: Float64Array } {
-  const { size } = pmap;
-  const prominence = peakProminence(powerSpectrum(pmap), size);
+  return strongestPeak(peakProminence(powerSpectrum(pmap), pmap.size), pmap.size);
+}
+
+function strongestPeak(prominence: Float64Array, size: number): PeriodicPeak & { prominence: Float64Array } {
   let best = { strength: Number.NEGATIVE_INFINITY, u: 0, v: 0 };
   forPeriodicBins(size, (bin, u, v) => {
     if (prominence[bin]! > best.strength) best = { strength: prominence[bin]!, u, v };
@@ -160,12 +162,16 @@ function wrappedBoxSums(spectrum: Float64Array, size: number) {
  * residual, and the mean of the horizontal and vertical third-difference maps.
  */
 export function resamplingPeak(padded: SquarePatch): PeriodicPeak & { prominence: Float64Array } {
-  const predictor = periodicPeak(probabilityMap(predictionResidual(padded)));
+  const predictor = probabilityMap(predictionResidual(padded));
   const { horizontal, vertical } = differenceResiduals(padded);
   const h = probabilityMap(horizontal);
   const v = probabilityMap(vertical);
-  const difference = periodicPeak({ size: h.size, data: h.data.map((p, i) => (p + v.data[i]!) / 2) });
-  return difference.strength > predictor.strength ? difference : predictor;
+  const difference = { size: h.size, data: h.data.map((p, i) => (p + v.data[i]!) / 2) };
+  const [predictorPower, differencePower] = powerSpectrumPair(predictor, difference);
+  const size = predictor.size;
+  const fromPredictor = strongestPeak(peakProminence(predictorPower, size), size);
+  const fromDifference = strongestPeak(peakProminence(differencePower, size), size);
+  return fromDifference.strength > fromPredictor.strength ? fromDifference : fromPredictor;
 }
 
 /** Surround prominence above which a frequency belongs to the camera or codec (a JPEG or H.264 block grid). */

@@ -72,14 +72,60 @@ export function hannWindow(size: number): Float64Array {
  * indexes above size/2 being the negative frequencies.
  */
 export function powerSpectrum(patch: SquarePatch, windowed = true): Float64Array {
+  const { size } = patch;
+  const re = centred(patch, windowed);
+  const im = new Float64Array(size * size);
+  fft2d(re, im, size);
+  const power = new Float64Array(size * size);
+  for (let i = 0; i < power.length; i++) power[i] = re[i]! * re[i]! + im[i]! * im[i]!;
+  return power;
+}
+
+/**
+ * powerSpectrum of two equally sized patches from one complex transform: the second rides in the
+ * imaginary part, and the spectra of two real inputs separate by conjugate symmetry.
+ */
+export function powerSpectrumPair(
+  first: SquarePatch,
+  second: SquarePatch,
+  windowed = true,
+): [Float64Array, Float64Array] {
+  const { size } = first;
+  if (second.size !== size) throw new Error('the two patches differ in size');
+  const re = centred(first, windowed);
+  const im = centred(second, windowed);
+  fft2d(re, im, size);
+  const a = new Float64Array(size * size);
+  const b = new Float64Array(size * size);
+  for (let v = 0; v < size; v++) {
+    for (let u = 0; u < size; u++) {
+      const k = v * size + u;
+      const m = ((size - v) % size) * size + ((size - u) % size);
+      const aRe = (re[k]! + re[m]!) / 2;
+      const aIm = (im[k]! - im[m]!) / 2;
+      const bRe = (im[k]! + im[m]!) / 2;
+      const bIm = (re[m]! - re[k]!) / 2;
+      a[k] = aRe * aRe + aIm * aIm;
+      b[k] = bRe * bRe + bIm * bIm;
+    }
+  }
+  return [a, b];
+}
+
+/** The patch minus its mean, under the Hann window when asked. */
+function centred(patch: SquarePatch, windowed: boolean): Float64Array {
   const { size, data } = patch;
   const mean = data.reduce((sum, value) => sum + value, 0) / data.length;
   const window = windowed ? hannWindow(size) : null;
-  const re = new Float64Array(size * size);
-  const im = new Float64Array(size * size);
+  const out = new Float64Array(size * size);
   for (let y = 0; y < size; y++)
     for (let x = 0; x < size; x++)
-      re[y * size + x] = (data[y * size + x]! - mean) * (window ? window[x]! * window[y]! : 1);
+      out[y * size + x] = (data[y * size + x]! - mean) * (window ? window[x]! * window[y]! : 1);
+  return out;
+}
+
+/** In-place 2-D FFT: rows, then columns. */
+function fft2d(re: Float64Array, im: Float64Array, size: number): void {
   for (let y = 0; y < size; y++)
     fft(re.subarray(y * size, (y + 1) * size), im.subarray(y * size, (y + 1) * size));
   const columnRe = new Float64Array(size);
@@ -95,9 +141,6 @@ export function powerSpectrum(patch: SquarePatch, windowed = true): Float64Array
       im[y * size + x] = columnIm[y]!;
     }
   }
-  const power = new Float64Array(size * size);
-  for (let i = 0; i < power.length; i++) power[i] = re[i]! * re[i]! + im[i]! * im[i]!;
-  return power;
 }
 
 /** Signed frequency (cycles per pixel) of DFT index `index` in a transform of `size`. */
