@@ -1,6 +1,7 @@
 import type { Detector } from './detector.js';
 import { createGopDoubleCompressionDetector } from './detectors/gop-double-compression.detector.js';
 import { createFaceNoiseMismatchDetector } from './detectors/face-noise-mismatch.detector.js';
+import { createFaceResamplingDetector } from './detectors/face-resampling.detector.js';
 import { createFaceTemporalDetector } from './detectors/face-temporal.detector.js';
 import { createMetadataTracesDetector } from './detectors/metadata-traces.detector.js';
 import { createC2paProvenanceDetector } from './detectors/c2pa-provenance.detector.js';
@@ -13,6 +14,7 @@ export function defaultDetectors(deps: { now?: () => Date } = {}): Detector[] {
     createGopDoubleCompressionDetector(),
     createMetadataTracesDetector({ now: deps.now ?? (() => new Date()) }),
     createFaceNoiseMismatchDetector(),
+    createFaceResamplingDetector(),
     createFaceTemporalDetector(),
     createJpegCompressionDetector(),
     createImageMetadataDetector({ now: deps.now ?? (() => new Date()) }),

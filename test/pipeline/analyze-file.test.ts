@@ -51,6 +51,7 @@ describe('analyzeFile', () => {
       'gop-double-compression',
       'metadata-traces',
       'face-noise-mismatch',
+      'face-resampling',
       'face-temporal',
       'jpeg-compression',
       'image-metadata',
