@@ -210,6 +210,7 @@ export function concentricStep(
   profile: RingProfile,
   feature: RingFeature,
   candidates: { from: number; to: number; window: number },
+  sectorQuantile = 0.5,
 ): ConcentricStep | null {
   const { radii, cells } = profile;
   const logLevel = cells.map((sector) =>
@@ -227,7 +228,7 @@ export function concentricStep(
     });
     const measured = perSector.filter((value): value is number => value !== null);
     if (measured.length < cells.length / 2) continue;
-    const step = medianInPlace([...measured]);
+    const step = quantile(measured, sectorQuantile);
     const agreement =
       measured.filter((value) => Math.sign(value) === Math.sign(step) && Math.abs(value) > 0.2).length /
       measured.length;
@@ -246,4 +247,30 @@ function windowMean(levels: (number | null)[], radii: number[], from: number, to
     count++;
   }
   return count >= 2 ? sum / count : null;
+}
+
+/** The q-quantile (0–1, nearest rank below) of the values. */
+function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1) + 1e-9))]!;
+}
+
+/**
+ * Median over sectors of the chroma distance (Cb, Cr, grey levels) between the windows just inside and
+ * just outside a contour: how much the colour changes across it.
+ */
+export function colourJump(profile: RingProfile, radius: number, window: number): number | null {
+  const jumps = profile.cells.flatMap((sector) => {
+    const side = (from: number, to: number) => {
+      const cells = sector.filter((cell, b) => cell && profile.radii[b]! > from && profile.radii[b]! < to);
+      if (cells.length < 2) return null;
+      const cb = cells.reduce((sum, cell) => sum + cell!.cb, 0) / cells.length;
+      const cr = cells.reduce((sum, cell) => sum + cell!.cr, 0) / cells.length;
+      return [cb, cr] as const;
+    };
+    const inside = side(radius - window, radius);
+    const outside = side(radius, radius + window);
+    return inside && outside ? [Math.hypot(outside[0] - inside[0], outside[1] - inside[1])] : [];
+  });
+  return jumps.length ? quantile(jumps, 0.5) : null;
 }

@@ -2,6 +2,7 @@ import type { Detector } from './detector.js';
 import { createGopDoubleCompressionDetector } from './detectors/gop-double-compression.detector.js';
 import { createFaceNoiseMismatchDetector } from './detectors/face-noise-mismatch.detector.js';
 import { createFaceTemporalDetector } from './detectors/face-temporal.detector.js';
+import { createFaceBlendBoundaryDetector } from './detectors/face-blend-boundary.detector.js';
 import { createMetadataTracesDetector } from './detectors/metadata-traces.detector.js';
 import { createC2paProvenanceDetector } from './detectors/c2pa-provenance.detector.js';
 import { createImageMetadataDetector } from './detectors/image-metadata.detector.js';
@@ -14,6 +15,7 @@ export function defaultDetectors(deps: { now?: () => Date } = {}): Detector[] {
     createMetadataTracesDetector({ now: deps.now ?? (() => new Date()) }),
     createFaceNoiseMismatchDetector(),
     createFaceTemporalDetector(),
+    createFaceBlendBoundaryDetector(),
     createJpegCompressionDetector(),
     createImageMetadataDetector({ now: deps.now ?? (() => new Date()) }),
     createC2paProvenanceDetector(),

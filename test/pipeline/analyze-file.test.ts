@@ -52,6 +52,7 @@ describe('analyzeFile', () => {
       'metadata-traces',
       'face-noise-mismatch',
       'face-temporal',
+      'face-blend-boundary',
       'jpeg-compression',
       'image-metadata',
       'c2pa-provenance',
