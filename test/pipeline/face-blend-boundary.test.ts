@@ -68,8 +68,9 @@ describe('face-blend-boundary', () => {
   it('scores the residual step: none is clean, a doubling of the residual across the ring is strong', () => {
     expect(residualStepScore(0)).toBe(0);
     expect(residualStepScore(0.1)).toBe(0);
-    expect(residualStepScore(Math.log(2))).toBe(1);
-    expect(residualStepScore(0.3)).toBeGreaterThan(0.5);
+    // The highest authentic step measured (a JPEG q90 still) stays low; twice the residual outside is strong.
+    expect(residualStepScore(0.28)).toBeLessThan(0.3);
+    expect(residualStepScore(Math.log(2))).toBeGreaterThan(0.9);
   });
 
   it('finds no seam around a face with the same camera noise as its frame, bright edge or not', async () => {
