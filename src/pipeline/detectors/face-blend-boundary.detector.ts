@@ -92,12 +92,12 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
       'no face had enough of its surroundings inside the frame to trace a ring around it',
       coverage,
     );
-  const worst = scored.reduce((a, b) => ((b.score as number) > (a.score as number) ? b : a));
+  const worst = scored.reduce((a, b) => ((b.residualStep as number) > (a.residualStep as number) ? b : a));
   const worstStep = worst.residualStep as number;
   const radius = median(worst.steps.map((s) => s.radius));
   const evidence: Evidence[] = scored.map(({ track, steps, residualStep }) => ({
     kind: 'face-blend-boundary',
-    summary: `face track ${track.id}: across a ring at ${round(median(steps.map((s) => s.radius)))}× the face oval, the noise residual is ${round(Math.exp(residualStep as number))}× higher outside than inside in at least 70% of directions (median of ${steps.length} frame${steps.length === 1 ? '' : 's'}; 1 means no seam)`,
+    summary: `face track ${track.id}: across a ring at ${round(median(steps.map((s) => s.radius)))}× the face oval, the noise residual outside is at least ${round(Math.exp(residualStep as number))}× the residual inside in 70% of directions (median of ${steps.length} frame${steps.length === 1 ? '' : 's'}; 1 means no seam)`,
     timeSeconds: steps[0]?.timeSeconds,
     data: { track: track.id, residualStep: round(residualStep as number), frames: steps.length },
   }));
@@ -157,7 +157,7 @@ function residualByRadius(profile: RingProfile): (number | null)[] {
 const roundOrNull = (value: number | null) => (value === null ? null : round(value));
 
 function explain(step: number, radius: number): string {
-  const measured = `Traced the frame's noise residual (Immerkær's high-pass) on rings around the face oval, in 16 directions, and looked for one contour across which it changes in nearly every direction; the strongest lies at ${round(radius)}× the oval, with ${round(Math.exp(step))}× more residual outside than inside in at least 70% of the directions.`;
+  const measured = `Traced the frame's noise residual (Immerkær's high-pass) on rings around the face oval, in 16 directions, and looked for one contour across which it changes in nearly every direction; the strongest lies at ${round(radius)}× the oval, where the residual outside is at least ${round(Math.exp(step))}× the residual inside in 70% of the directions.`;
   if (residualStepScore(step) >= 0.7)
     return `${measured} A seam like this, closed around the face and present on every side, is what pasting a resampled, denoised or foreign face with a feathered mask leaves; the natural edge of a face borders hair, ears and neck differently on each side.`;
   if (residualStepScore(step) < 0.3) return `${measured} That is within what an untouched face shows.`;
