@@ -26,13 +26,13 @@ const sectorQuantile = 0.3;
 
 /**
  * Residual step (log of the residual level just outside the contour over just inside, in the sector at the
- * 30th percentile) → score: 0.3 at a step of 0.4 (1.5×), 0.7 at 0.6 (1.8×). On two `guardian eval` core
- * sets, authentic faces reach 0.36 at most (a JPEG q90 portrait whose smooth skin lost more noise to
- * quantisation than the hair around it) while pasted, resampled and denoised stills reach 0.35–1.98
- * (docs/detectors.md).
+ * 30th percentile) → score: 0.3 at a step of 0.45 (1.57×), 0.7 at 0.65 (1.92×). Authentic faces reach 0.36
+ * on two `guardian eval` core sets (a JPEG q90 portrait whose smooth skin lost more noise to quantisation
+ * than the hair around it) and 0.33 on real photographs, while pasted, resampled and denoised stills reach
+ * 0.35–1.98 (docs/detectors.md).
  */
 export function residualStepScore(step: number): number {
-  return clamp01((step - 0.25) / 0.5);
+  return clamp01((step - 0.3) / 0.5);
 }
 
 interface FrameStep {
