@@ -26,10 +26,10 @@ const sectorQuantile = 0.3;
 
 /**
  * Residual step (log of the residual level just outside the contour over just inside, in the sector at the
- * 30th percentile) → score: 0.3 at a step of 0.45 (1.57×), 0.7 at 0.65 (1.92×). Authentic faces reach 0.36
+ * 30th percentile) → score: 0.3 at a step of 0.45 (1.57×), 0.7 at 0.65 (1.92×). Authentic faces reach 0.35
  * on two `guardian eval` core sets (a JPEG q90 portrait whose smooth skin lost more noise to quantisation
  * than the hair around it) and 0.33 on real photographs, while pasted, resampled and denoised stills reach
- * 0.35–1.98 (docs/detectors.md).
+ * 0.34–1.99 (docs/detectors.md).
  */
 export function residualStepScore(step: number): number {
   return clamp01((step - 0.3) / 0.5);
