@@ -91,7 +91,9 @@ describe('face-blend-boundary', () => {
     expect(finding.measurements.boundaryRadius).toBeGreaterThan(0.65);
     expect(finding.measurements.boundaryRadius).toBeLessThan(1.05);
     expect(finding.perFrame).toHaveLength(3);
-    expect(finding.evidence[0]!.summary).toMatch(/the noise residual outside is at least \d+(\.\d+)?× the residual inside/);
+    expect(finding.evidence[0]!.summary).toMatch(
+      /the noise residual outside is at least \d+(\.\d+)?× the residual inside/,
+    );
     expect(finding.artifacts?.map((artifact) => artifact.name)).toEqual(['boundary-profile.json']);
   });
 
