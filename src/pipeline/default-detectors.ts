@@ -3,6 +3,7 @@ import { createGopDoubleCompressionDetector } from './detectors/gop-double-compr
 import { createFaceNoiseMismatchDetector } from './detectors/face-noise-mismatch.detector.js';
 import { createFaceResamplingDetector } from './detectors/face-resampling.detector.js';
 import { createFaceTemporalDetector } from './detectors/face-temporal.detector.js';
+import { createFaceBlendBoundaryDetector } from './detectors/face-blend-boundary.detector.js';
 import { createMetadataTracesDetector } from './detectors/metadata-traces.detector.js';
 import { createC2paProvenanceDetector } from './detectors/c2pa-provenance.detector.js';
 import { createImageMetadataDetector } from './detectors/image-metadata.detector.js';
@@ -16,6 +17,7 @@ export function defaultDetectors(deps: { now?: () => Date } = {}): Detector[] {
     createFaceNoiseMismatchDetector(),
     createFaceResamplingDetector(),
     createFaceTemporalDetector(),
+    createFaceBlendBoundaryDetector(),
     createJpegCompressionDetector(),
     createImageMetadataDetector({ now: deps.now ?? (() => new Date()) }),
     createC2paProvenanceDetector(),

@@ -11,6 +11,7 @@ import { createMediaTempDir, generateClip, runFfmpeg, type MediaTempDir } from '
 
 const faceImage = fileURLToPath(new URL('../fixtures/faces/astronaut-face.jpg', import.meta.url));
 const faceDetectors = ['face-noise-mismatch', 'face-temporal'];
+const allFaceDetectors = [...faceDetectors, 'face-blend-boundary'];
 
 let temp: MediaTempDir;
 let pipeline: AnalysisPipeline;
@@ -91,6 +92,9 @@ describe('face analysis through the whole pipeline', () => {
       expect(entry.coverage!.fraction, id).toBeGreaterThan(0.9);
     }
     expect(detector(report, 'face-noise-mismatch').score).toBeLessThan(0.3);
+    // The chin nears the frame's bottom edge: frames with too little ring below it are not measured.
+    expect(detector(report, 'face-blend-boundary').score).toBeLessThan(0.3);
+    expect(detector(report, 'face-blend-boundary').coverage!.fraction).toBeGreaterThan(0.5);
     expect(report.band).toBe('no_indicators');
   });
 
@@ -103,7 +107,7 @@ describe('face analysis through the whole pipeline', () => {
   it('says "no face found" on a faceless clip, and the band rests on what ran', async () => {
     const report = await run(await generateClip(temp.dir, { seconds: 3 }));
     expect(report.faces).toEqual([]);
-    for (const id of faceDetectors) {
+    for (const id of allFaceDetectors) {
       expect(detector(report, id), id).toMatchObject({
         applicable: false,
         reason: expect.stringMatching(/^no face found in \d+ sampled frames$/),
