@@ -79,8 +79,9 @@ describe('face-resampling', () => {
     expect(falloffScore(1)).toBe(0);
     expect(falloffScore(1.97)).toBeLessThan(0.3);
     expect(falloffScore(2.5)).toBeGreaterThan(falloffScore(2.2));
-    expect(falloffScore(2.9)).toBeGreaterThanOrEqual(0.7);
-    expect(falloffScore(5)).toBe(1);
+    // Missing fine detail alone never decides (it depends on the background): capped below strong.
+    expect(falloffScore(2.9)).toBeGreaterThan(0.3);
+    expect(falloffScore(5)).toBe(0.6);
   });
 
   it('finds nothing when the face carries the same camera noise as the frame', async () => {
@@ -104,14 +105,15 @@ describe('face-resampling', () => {
     expect(finding.artifacts![1]!.data.subarray(0, 3).toString()).toBe('P5\n');
   });
 
-  it('searches block-coded media off the 8×8 grid; a face enlarged from 0.35× still shows by its missing fine detail', async () => {
+  it('searches block-coded media off the 8×8 grid; a face enlarged from 0.35× still shows (inconclusive) by its missing fine detail', async () => {
     const finding = await analyse(
       scenes(4).map((p) => resampleFace(p, faceBox, 0.35)),
       { codec: 'h264' },
     );
     expect(finding.measurements.blockGridExcluded).toBe(true);
-    expect(finding.measurements.falloffScore).toBeGreaterThanOrEqual(0.7);
-    expect(finding.score).toBeGreaterThanOrEqual(0.7);
+    expect(finding.measurements.falloffScore).toBeGreaterThanOrEqual(0.3);
+    expect(finding.score).toBeGreaterThanOrEqual(0.3);
+    expect(finding.score).toBeLessThan(0.7);
   });
 
   it('says not applicable when no face was found', async () => {

@@ -25,12 +25,16 @@ export function periodicScore(excess: number): number {
   return clamp01((excess - 0.5) / 0.6);
 }
 
-/** Knots (deficit, score) of the falloff score, linear between them. */
+/**
+ * Knots (deficit, score) of the falloff score, linear between them. It stops at 0.6: how much fine detail
+ * a face keeps next to its background depends on the background (a sharp synthetic pattern behind an
+ * authentic face read 2.9 in a test clip), so this signal alone can make a result inconclusive, never
+ * `indicators_found`.
+ */
 const falloffKnots: [number, number][] = [
   [1.2, 0],
   [2.3, 0.3],
-  [2.9, 0.7],
-  [3.3, 1],
+  [3.3, 0.6],
 ];
 
 /**
@@ -46,7 +50,7 @@ export function falloffScore(deficit: number): number {
     const [x0, y0] = falloffKnots[i - 1]!;
     if (deficit <= x1) return y0 + ((deficit - x0) / (x1 - x0)) * (y1 - y0);
   }
-  return 1;
+  return falloffKnots[falloffKnots.length - 1]![1];
 }
 
 /** Codecs without a block transform: their pictures carry no 8×8 grid that could pass for periodicity. */
@@ -209,8 +213,8 @@ function explain(excess: number, deficit: number, blockGrid: boolean): string {
   const measured = `Measured two traces that enlarging a face leaves, each inside the face and in equally sized squares of the frame around it: the periodic pattern in how predictable each pixel is from its neighbours (Kirchner's p-map spectrum${blockGrid ? ', leaving out the codec’s 8×8 block grid' : ''}), and how much energy the finest detail (above 0.2 cycles per pixel) holds relative to the octave below (azimuthally averaged power spectrum). The face's periodic peak stands ${round(excess)} ln units above the surround's, and it keeps ${round(Math.exp(-deficit), 2)}× the surround's share of fine detail.`;
   const score = observationScore(excess, deficit);
   if (score >= 0.7)
-    return `${measured} That is what a face rendered or pasted at a lower resolution and enlarged into the frame (or heavily smoothed, for the missing fine detail) leaves; a camera gives the face and its background the same traces.`;
+    return `${measured} That is what a face rendered or pasted at a lower resolution and enlarged into the frame leaves; a camera gives the face and its background the same traces.`;
   if (score < 0.3)
     return `${measured} That is within what one camera and codec give a face and its background.`;
-  return `${measured} That is somewhat off, but not far enough to call.`;
+  return `${measured} That is somewhat off, but not far enough to call${periodicScore(excess) < 0.3 ? ' (missing fine detail alone never is: it also depends on how detailed the background is)' : ''}.`;
 }
