@@ -89,6 +89,34 @@ export function openFaceThread(settings: { maxFacesPerFrame: number }): FaceThre
   });
   worker.on('error', (error) => fail(new Error(`the face search thread failed: ${error.message}`)));
   worker.on('exit', (code) => fail(new Error(`the face search thread exited (code ${code})`)));
+  // An aborted analysis does not wait for its frames: those not sent are dropped, the thread skips the rest.
+  const abandon = (id: number, signal: AbortSignal) => {
+    const at = queued.findIndex((entry) => entry.id === id);
+    if (at >= 0) queued.splice(at, 1);
+    else worker.postMessage({ kind: 'cancel', id } satisfies FaceThreadRequest);
+    settle(id, { error: signal.reason instanceof Error ? signal.reason : new Error('aborted') });
+  };
+  // One abort listener per signal, however many of its frames wait (a sample has dozens).
+  const watched = new Map<AbortSignal, { ids: Set<number>; onAbort: () => void }>();
+  const watch = (signal: AbortSignal, id: number) => {
+    let entry = watched.get(signal);
+    if (!entry) {
+      const ids = new Set<number>();
+      const onAbort = () => [...ids].forEach((pending) => abandon(pending, signal));
+      entry = { ids, onAbort };
+      watched.set(signal, entry);
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    entry.ids.add(id);
+  };
+  const unwatch = (signal: AbortSignal, id: number) => {
+    const entry = watched.get(signal);
+    if (!entry) return;
+    entry.ids.delete(id);
+    if (entry.ids.size > 0) return;
+    signal.removeEventListener('abort', entry.onAbort);
+    watched.delete(signal);
+  };
   return {
     ready,
     detect(frame, signal) {
@@ -101,15 +129,8 @@ export function openFaceThread(settings: { maxFacesPerFrame: number }): FaceThre
         queued.push({ id, frame });
         pump();
       });
-      // An aborted analysis does not wait for its frames: those not sent are dropped, the thread skips the rest.
-      const abandon = () => {
-        const at = queued.findIndex((entry) => entry.id === id);
-        if (at >= 0) queued.splice(at, 1);
-        else worker.postMessage({ kind: 'cancel', id } satisfies FaceThreadRequest);
-        settle(id, { error: signal.reason instanceof Error ? signal.reason : new Error('aborted') });
-      };
-      signal.addEventListener('abort', abandon, { once: true });
-      return found.finally(() => signal.removeEventListener('abort', abandon));
+      watch(signal, id);
+      return found.finally(() => unwatch(signal, id));
     },
   };
 }
