@@ -21,8 +21,9 @@ let pipeline: AnalysisPipeline;
  * noise over the whole picture; `pastedAfterNoise` puts a resampled face in after the noise, as a face swap would.
  */
 // Textured like a real scene (over a flat backdrop x264 drops the noise and no camera trace is left to
-// compare) and without a face of its own, so the only face is the photo.
-const backdrop = '[0:v]gblur=sigma=2,format=rgb24[bg]';
+// compare) and without a face of its own, so the only face is the photo. Softened like camera optics: behind
+// a razor-sharp synthetic pattern a face reads as missing fine detail (face-resampling, inconclusive at most).
+const backdrop = '[0:v]gblur=sigma=3,format=rgb24[bg]';
 const backdropSource = ['-f', 'lavfi', '-i', 'cellauto=s=640x360:rule=110:rate=30:seed=7'];
 
 async function faceClip(name: string, pastedAfterNoise = false): Promise<string> {
