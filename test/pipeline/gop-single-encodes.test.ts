@@ -90,7 +90,7 @@ const singleEncodes: [string, ClipOptions][] = [
 ];
 
 /** Debian's opencv-doc sample videos (camera footage), encoded once more with x264 (not in CI unless installed). */
-const sampleDirectory = '/work/cache/extracted/usr/share/doc/opencv-doc/examples/data';
+const sampleDirectory = '/usr/share/doc/opencv-doc/examples/data';
 const sampleEncodes: [string, EncodeOptions][] = [
   ['vtest.avi', { crf: 23, ...defaultGop }],
   ['Megamind.avi', { preset: 'ultrafast', qp: 10, gop: 30 }],
