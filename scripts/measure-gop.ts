@@ -85,7 +85,7 @@ const secondEncodes: [string, EncodeOptions][] = [
 ];
 
 const debianSamples = ['vtest.avi', 'Megamind.avi', 'tree.avi'].map(
-  (file) => `/work/cache/extracted/usr/share/doc/opencv-doc/examples/data/${file}`,
+  (file) => `/usr/share/doc/opencv-doc/examples/data/${file}`,
 );
 
 function buildCases(quick: boolean): Case[] {
