@@ -6,6 +6,7 @@ import type { FrameSample } from '../frames/frame-sample.js';
 import {
   abstain,
   clamp01,
+  faceFrameCoverage,
   faceInputs,
   jsonArtifact,
   median,
@@ -63,7 +64,6 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
   const inputs = await faceInputs(context);
   const noFace = noFaceReason(inputs);
   if (noFace) return notApplicable(noFace);
-  const faceFrames = new Set(inputs.analysed.flatMap((t) => t.observations.map((o) => o.frameIndex)));
   const measuredFrames = new Set<number>();
   const tracks = inputs.analysed.map((track) => {
     const steps = track.observations.flatMap((face) => {
@@ -80,12 +80,7 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
       score: residualStep === null ? null : residualStepScore(residualStep),
     };
   });
-  const coverage = {
-    unit: 'sampled frames',
-    analysed: measuredFrames.size,
-    total: faceFrames.size,
-    fraction: faceFrames.size ? round(measuredFrames.size / faceFrames.size) : 0,
-  };
+  const coverage = faceFrameCoverage(inputs.analysed, measuredFrames);
   const scored = tracks.filter((t) => t.score !== null);
   if (scored.length === 0)
     return abstain(

@@ -1,6 +1,7 @@
 import type { FaceAnalysis, FaceObservation, FaceTrack } from '../../faces/face-types.js';
 import type { FrameSample, SampledFrame } from '../frames/frame-sample.js';
 import type { Applicability, Coverage, DetectorContext, DetectorFinding } from '../detector.js';
+import { round } from './statistics.js';
 import { primaryVideoStream } from './video-stream.js';
 
 /** Face detectors apply to anything with a picture; whether a face is there is known only after decoding. */
@@ -38,14 +39,18 @@ export function observationFrame(sample: FrameSample, face: FaceObservation): Sa
   return frame;
 }
 
-/** Coverage of a face detector: sampled frames in which an analysed face was measured. */
-export function faceFrameCoverage(sample: FrameSample, measuredFrames: Set<number>): Coverage {
-  const total = sample.frames.length;
+/**
+ * Coverage of a face detector: of the sampled frames holding an analysed face, those in which it could
+ * measure one.
+ */
+export function faceFrameCoverage(analysed: readonly FaceTrack[], measuredFrames: Set<number>): Coverage {
+  const faceFrames = new Set(analysed.flatMap((track) => track.observations.map((face) => face.frameIndex)));
+  const total = faceFrames.size;
   return {
     unit: 'sampled frames',
     analysed: measuredFrames.size,
     total,
-    fraction: total ? Number((measuredFrames.size / total).toFixed(3)) : 0,
+    fraction: total ? round(measuredFrames.size / total) : 0,
   };
 }
 

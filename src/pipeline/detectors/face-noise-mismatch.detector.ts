@@ -64,7 +64,6 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
   const inputs = await faceInputs(context);
   const noFace = noFaceReason(inputs);
   const measuredFrames = new Set<number>();
-  const faceFrames = new Set(inputs.analysed.flatMap((t) => t.observations.map((o) => o.frameIndex)));
   if (noFace) return notApplicable(noFace);
   const tracks = inputs.analysed.map((track) => {
     const ratios = track.observations.flatMap((face) => {
@@ -79,8 +78,7 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
     return { track, ratios, ratio, score: ratio === null ? null : noiseRatioScore(ratio) };
   });
   const scored = tracks.filter((t) => t.score !== null);
-  const coverage = { ...faceFrameCoverage(inputs.sample, measuredFrames), total: faceFrames.size };
-  coverage.fraction = faceFrames.size ? round(measuredFrames.size / faceFrames.size) : 0;
+  const coverage = faceFrameCoverage(inputs.analysed, measuredFrames);
   if (scored.length === 0)
     return abstain('no face had enough smooth skin and surrounding frame to measure noise in', coverage);
   const worst = scored.reduce((a, b) => ((b.score as number) > (a.score as number) ? b : a));

@@ -98,7 +98,6 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
   const codec = primaryVideoStream(context.probe)?.codecName ?? null;
   const blockGrid = !codec || !losslessCodecs.has(codec);
   const measuredFrames = new Set<number>();
-  const faceFrames = new Set(inputs.analysed.flatMap((t) => t.observations.map((o) => o.frameIndex)));
   const tracks = inputs.analysed.map((track) => {
     const measured: Measured[] = track.observations.flatMap((face) => {
       context.signal.throwIfAborted();
@@ -113,8 +112,7 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
     const deficit = median(measured.map((m) => m.traces.falloffDeficit));
     return { track, measured, excess, deficit, score: observationScore(excess, deficit) };
   });
-  const coverage = { ...faceFrameCoverage(inputs.sample, measuredFrames), total: faceFrames.size };
-  coverage.fraction = faceFrames.size ? round(measuredFrames.size / faceFrames.size) : 0;
+  const coverage = faceFrameCoverage(inputs.analysed, measuredFrames);
   const scored = tracks.filter((t) => t.score !== null);
   if (scored.length === 0)
     return abstain(
