@@ -3,6 +3,7 @@ import type { FaceFinder } from '../pipeline/run-inputs.js';
 import type { FaceAnalysis, FaceObservation } from './face-types.js';
 import { trackFaces } from './face-tracker.js';
 import { openFaceThread } from './face-thread-client.js';
+import { searchSample, streamedWindowSearch } from './window-face-search.js';
 
 export interface HumanFaceFinderOptions {
   /** Faces whose box's shorter side is smaller are listed as too small and not analysed. */
@@ -32,37 +33,26 @@ export function createHumanFaceFinder(
     await load();
     return thread!.detect(frame, signal);
   };
-  const analysis = async (sample: FrameSample, perFrame: FaceObservation[][]): Promise<FaceAnalysis> => ({
-    tracks: trackFaces(perFrame, options.minFaceSizePixels),
-    framesSearched: sample.frames.length,
+  const analysis = async (perFrame: (FaceObservation[] | null)[]): Promise<FaceAnalysis> => ({
+    tracks: trackFaces(
+      perFrame.map((faces) => faces ?? []),
+      options.minFaceSizePixels,
+    ),
+    framesSearched: perFrame.filter((faces) => faces !== null).length,
     minFaceSizePixels: options.minFaceSizePixels,
     models: await load(),
   });
   return {
     async find(sample: FrameSample, signal: AbortSignal): Promise<FaceAnalysis> {
       await load();
-      const perFrame = await Promise.all(sample.frames.map((frame) => detect(frame, signal)));
-      return analysis(sample, perFrame);
+      return analysis(await searchSample(sample, (frame) => detect(frame, signal)));
     },
     open(signal: AbortSignal) {
-      const early = new Map<number, { frame: SampledFrame; faces: Promise<FaceObservation[]> }>();
+      // A frame searched early counts only if it holds the same place: the search depends on it.
+      const search = streamedWindowSearch((frame) => detect(frame, signal), samePlace);
       return {
-        add(frame) {
-          const faces = detect(frame, signal);
-          // Awaited in finish(); a search whose frames never arrive must not leave a rejection unheard.
-          faces.catch(() => undefined);
-          early.set(frame.index, { frame, faces });
-        },
-        async finish(sample) {
-          // A frame searched early counts only if it holds the same place: the search depends on it.
-          const perFrame = await Promise.all(
-            sample.frames.map((frame) => {
-              const seen = early.get(frame.index);
-              return seen && samePlace(seen.frame, frame) ? seen.faces : detect(frame, signal);
-            }),
-          );
-          return analysis(sample, perFrame);
-        },
+        add: (frame) => search.add(frame),
+        finish: async (sample) => analysis(await search.finish(sample)),
       };
     },
   };

@@ -15,7 +15,8 @@ export interface HumanRuntime {
 /** Loads Human with its models (seconds); the face finder does this in its worker thread. */
 export async function openHumanRuntime(options: { maxFacesPerFrame: number }): Promise<HumanRuntime> {
   const { human, models } = await loadHuman(options);
-  return { models, detect: (frame) => detectFaces(human, frame) };
+  const pixels = reusableInt32();
+  return { models, detect: (frame) => detectFaces(human, frame, pixels(frame.data)) };
 }
 
 const modelFiles = ['blazeface', 'facemesh', 'faceres'] as const;
@@ -96,8 +97,25 @@ async function loadHuman(options: { maxFacesPerFrame: number }) {
   return { human, models };
 }
 
-async function detectFaces(human: HumanInstance, frame: SampledFrame): Promise<FaceObservation[]> {
-  const tensor = human.tf.tensor(Int32Array.from(frame.data), [1, frame.height, frame.width, 3], 'int32');
+/**
+ * The frame's bytes as int32 (tfjs has no uint8 tensors) in one array reused from frame to frame: a fresh
+ * 11 MB array per 720p frame cost more than the face search on a faceless frame. The tensor copies it.
+ */
+function reusableInt32(): (bytes: Uint8Array) => Int32Array {
+  let scratch = new Int32Array(0);
+  return (bytes) => {
+    if (scratch.length !== bytes.length) scratch = new Int32Array(bytes.length);
+    for (let i = 0; i < bytes.length; i++) scratch[i] = bytes[i]!;
+    return scratch;
+  };
+}
+
+async function detectFaces(
+  human: HumanInstance,
+  frame: SampledFrame,
+  pixels: Int32Array,
+): Promise<FaceObservation[]> {
+  const tensor = human.tf.tensor(pixels, [1, frame.height, frame.width, 3], 'int32');
   try {
     // The embedding is most of the cost: computed on sweep keyframes and every eighth frame of a window.
     const describe = frame.keyframe || frame.windowId === null || frame.index % 8 === 0;
