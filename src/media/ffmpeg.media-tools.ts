@@ -3,7 +3,7 @@ import { resolveFfmpegBinaries, supportsFpsMode, type FfmpegBinaries } from './f
 import { ffmpegInputArgs } from './ffmpeg-input.js';
 import { normaliseProbe } from './ffprobe-json.js';
 import { defaultMediaLimits, type MediaLimits } from './media-limits.js';
-import type { MediaInput, MediaProbe, MediaTools, RawFrame } from './media-probe.js';
+import type { KnownStream, MediaInput, MediaProbe, MediaTools, RawFrame } from './media-probe.js';
 import { MediaToolError } from './media-tool-error.js';
 import { PacketScan, type PacketTable } from './packet-scan.js';
 import { packetTableArgs, parsePacketTableLine } from './packet-table.js';
@@ -87,7 +87,12 @@ export interface ToolRunPolicy {
 
 const unlimitedRuns: ToolRunPolicy = { wrapper: [], env: {}, wallClockMs: 3_600_000, maxPixels: 2 ** 31 - 1 };
 
-type FrameRequest = { streamIndex: number; maxWidth: number; pixelFormat: 'gray' | 'rgb24' };
+type FrameRequest = {
+  streamIndex: number;
+  maxWidth: number;
+  pixelFormat: 'gray' | 'rgb24';
+  stream?: KnownStream;
+};
 
 export function ffmpegMediaTools(deps: {
   binaries: FfmpegBinaries;
@@ -179,8 +184,11 @@ export function ffmpegMediaTools(deps: {
         'error',
         // Input seeking lands on the keyframe at or before the time; its first decoded frame is the answer.
         // No seek at 0: image demuxers cannot seek and would then yield nothing.
+        // One frame: one decoder thread, not a frame-threaded decoder set up for a stream.
         ...ffmpegInputArgs(input, [
           ...maxPixels,
+          '-threads',
+          '1',
           ...(request.timeSeconds > 0 ? ['-noaccurate_seek', '-ss', seconds(request.timeSeconds)] : []),
         ]),
         '-map',
@@ -222,9 +230,10 @@ export function ffmpegMediaTools(deps: {
     },
     signal?: AbortSignal,
   ): AsyncGenerator<RawFrame> {
-    const stream = (await probe(input, signal)).streams.find(
-      (candidate) => candidate.index === request.streamIndex,
-    );
+    const stream =
+      request.stream?.index === request.streamIndex
+        ? request.stream
+        : (await probe(input, signal)).streams.find((candidate) => candidate.index === request.streamIndex);
     if (stream?.type !== 'video') throw new Error(`stream ${request.streamIndex} is not a video stream`);
     const size = scaledFrameSize(stream, request.maxWidth);
     const format = request.pixelFormat;

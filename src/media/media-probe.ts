@@ -93,6 +93,7 @@ export interface MediaTools {
       pixelFormat: 'gray' | 'rgb24';
       limit: number;
       minIntervalSeconds?: number;
+      stream?: KnownStream;
     },
     signal?: AbortSignal,
   ): AsyncIterable<RawFrame>;
@@ -105,7 +106,14 @@ export interface MediaTools {
       durationSeconds: number;
       maxWidth: number;
       pixelFormat: 'gray' | 'rgb24';
+      stream?: KnownStream;
     },
     signal?: AbortSignal,
   ): AsyncIterable<RawFrame>;
 }
+
+/** The stream as the caller already probed it: the decode then starts without probing the file again. */
+export type KnownStream = Pick<
+  ProbeStream,
+  'index' | 'type' | 'width' | 'height' | 'rotationDegrees' | 'sampleAspectRatio'
+>;

@@ -92,7 +92,13 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
     const inputs = intake.result
       ? createRunInputs(
           deps,
-          { input: request.input, probe: intake.result.probe, sizeBytes: request.sizeBytes, signal },
+          {
+            input: request.input,
+            probe: intake.result.probe,
+            sizeBytes: request.sizeBytes,
+            signal,
+            keyframeTimes: primaryKeyframeTimes(intake.result),
+          },
           { onStage: (stage, phase) => progress.mark(stage, phase) },
         )
       : null;
@@ -278,6 +284,13 @@ function pipelineVersion(detectors: readonly Detector[], policy: FusionPolicy): 
 }
 
 type Intake = { result: IntakeResult; refusal: null } | { result: null; refusal: MediaIntakeRefusal };
+
+function primaryKeyframeTimes(intake: IntakeResult): readonly number[] | undefined {
+  const video = primaryVideoStream(intake.probe);
+  return intake.packets && intake.packets.streamIndex === video?.index
+    ? intake.packets.table.keyframeTimes
+    : undefined;
+}
 
 /** Media that fails the intake check is a result (not_analyzable, with the reason), not an error; aborts and bugs still throw. */
 async function checkIntake(

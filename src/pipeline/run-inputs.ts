@@ -7,6 +7,8 @@ export interface FrameSampleRequest {
   probe: MediaProbe;
   sizeBytes: number;
   signal: AbortSignal;
+  /** Keyframe times of the primary video stream, when the packet table was read: windows start at them. */
+  keyframeTimes?: readonly number[];
   /**
    * Hears frames while decoding goes on, each once its place in the sample is final (same index, time and
    * window as in the sample returned), so work on them can overlap the decoding of the rest. Optional for

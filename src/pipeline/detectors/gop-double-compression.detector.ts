@@ -1,3 +1,4 @@
+import type { KnownStream } from '../../media/media-probe.js';
 import { maxKeptPackets } from '../../media/packet-scan.js';
 import type { Detector, DetectorContext, DetectorFinding } from '../detector.js';
 import { framesInDisplayOrder, keyframePositions, type DisplayFrame } from './display-order-frames.js';
@@ -106,7 +107,7 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
     permutations,
     seed: permutationSeed,
   });
-  const pictures = await checkPictures(context, video.index, analysed, periodicity);
+  const pictures = await checkPictures(context, video, analysed, periodicity);
   const prediction = periodicityFindings(periodicity, analysed, regular, pictures);
   // Independent footprints of different processing: any one is enough, together they reinforce.
   const score = 1 - (1 - prediction.reencodeScore) * (1 - prediction.editScore) * (1 - cadence.score);
@@ -143,7 +144,7 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
  */
 async function checkPictures(
   context: DetectorContext,
-  streamIndex: number,
+  stream: KnownStream,
   frames: readonly DisplayFrame[],
   result: PeriodicityResult | null,
 ): Promise<PictureChecks> {
@@ -170,7 +171,7 @@ async function checkPictures(
       2,
   );
   const shares = await measureRefresh(context.mediaTools, context.input, {
-    streamIndex,
+    stream,
     frames,
     end,
     signal: context.signal,

@@ -1,4 +1,4 @@
-import type { MediaInput, MediaTools } from '../../media/media-probe.js';
+import type { KnownStream, MediaInput, MediaTools } from '../../media/media-probe.js';
 import type { DisplayFrame } from './display-order-frames.js';
 import { median } from './statistics.js';
 
@@ -83,7 +83,7 @@ const decodeWidth = 640;
 export async function measureRefresh(
   tools: Pick<MediaTools, 'window'>,
   input: MediaInput,
-  request: { streamIndex: number; frames: readonly DisplayFrame[]; end: number; signal?: AbortSignal },
+  request: { stream: KnownStream; frames: readonly DisplayFrame[]; end: number; signal?: AbortSignal },
 ): Promise<Float32Array | null> {
   const frames = request.frames.slice(0, request.end + 1);
   const times = frames.map((frame) => frame.timeSeconds);
@@ -96,7 +96,8 @@ export async function measureRefresh(
   const pictures = tools.window(
     input,
     {
-      streamIndex: request.streamIndex,
+      streamIndex: request.stream.index,
+      stream: request.stream,
       startSeconds: start,
       durationSeconds: (seconds.at(-1) as number) - start + step / 2,
       maxWidth: decodeWidth,

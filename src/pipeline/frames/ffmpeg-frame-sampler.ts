@@ -34,7 +34,7 @@ export function createFfmpegFrameSampler(deps: {
 }): FrameSampler {
   const limits = deps.limits ?? defaultSamplingLimits;
   return {
-    async sample({ input, probe, signal, onFrame }: FrameSampleRequest): Promise<FrameSample> {
+    async sample({ input, probe, signal, onFrame, keyframeTimes }: FrameSampleRequest): Promise<FrameSample> {
       const stream = primaryVideoStream(probe);
       if (!stream || !stream.width || !stream.height) throw new Error('the media has no picture to decode');
       const still = isStillImage(probe, stream);
@@ -46,7 +46,11 @@ export function createFfmpegFrameSampler(deps: {
       const streamIndex = stream.index;
       if (still) {
         const frames = await collect(
-          deps.mediaTools.keyframes(input, { streamIndex, maxWidth, pixelFormat: 'rgb24', limit: 1 }, signal),
+          deps.mediaTools.keyframes(
+            input,
+            { streamIndex, stream, maxWidth, pixelFormat: 'rgb24', limit: 1 },
+            signal,
+          ),
         );
         if (frames.length === 0) throw new Error('the image decoded to no picture');
         return assemble(collected(frames, null, true), [], {
@@ -62,6 +66,7 @@ export function createFfmpegFrameSampler(deps: {
           input,
           {
             streamIndex,
+            stream,
             maxWidth,
             pixelFormat: 'rgb24',
             limit: limits.sweepKeyframes,
@@ -72,12 +77,13 @@ export function createFfmpegFrameSampler(deps: {
       );
       const windowFrames: { id: number; frames: RawFrame[] }[] = [];
       const heard = announcer(sweep, onFrame);
-      for (const [id, start] of windowStarts(duration, limits).entries()) {
+      for (const [id, start] of windowStarts(duration, limits, keyframeTimes ?? []).entries()) {
         const frames: RawFrame[] = [];
         const decoding = deps.mediaTools.window(
           input,
           {
             streamIndex,
+            stream,
             startSeconds: start,
             durationSeconds: Math.min(limits.windowSeconds, duration - start),
             maxWidth,
@@ -141,13 +147,33 @@ function announcer(sweep: readonly RawFrame[], onFrame: ((frame: SampledFrame) =
   };
 }
 
-/** Window starts spread inside the video (a third and two thirds in for two windows), clear of its ends. */
-export function windowStarts(duration: number, limits: SamplingLimits): number[] {
+/**
+ * Window starts spread inside the video (a third and two thirds in for two windows), clear of its ends. A
+ * start moves back to just after a keyframe within a sixth of the spacing: a window decoded from its own
+ * keyframe wastes no frames decoded only to reach it, and the keyframe itself (perhaps a sweep frame) is left out.
+ */
+export function windowStarts(
+  duration: number,
+  limits: SamplingLimits,
+  keyframeTimes: readonly number[] = [],
+): number[] {
   if (!(duration > 0) || limits.windows === 0) return [];
   const length = Math.min(limits.windowSeconds, duration);
-  return Array.from({ length: limits.windows }, (_, i) =>
-    Math.max(0, ((i + 1) / (limits.windows + 1)) * duration - length / 2),
-  ).filter((start, i, all) => i === 0 || start >= all[i - 1]! + length);
+  const reach = duration / (2 * (limits.windows + 1));
+  return Array.from({ length: limits.windows }, (_, i) => {
+    const target = Math.max(0, ((i + 1) / (limits.windows + 1)) * duration - length / 2);
+    const keyframe = latestAtOrBefore(keyframeTimes, target);
+    return keyframe !== null && target - keyframe <= reach ? keyframe + afterKeyframeSeconds : target;
+  }).filter((start, i, all) => i === 0 || start >= all[i - 1]! + length);
+}
+
+/** Past the keyframe's timestamp and before any next frame's (no frame rate reaches 1000 fps). */
+const afterKeyframeSeconds = 0.001;
+
+function latestAtOrBefore(times: readonly number[], limit: number): number | null {
+  let latest: number | null = null;
+  for (const time of times) if (time <= limit && (latest === null || time > latest)) latest = time;
+  return latest;
 }
 
 function assemble(
