@@ -108,4 +108,13 @@ export interface MediaTools {
     },
     signal?: AbortSignal,
   ): AsyncIterable<RawFrame>;
+  /**
+   * Decodes [startSeconds, startSeconds + durationSeconds) of an audio stream to mono float samples at
+   * sampleRate, with silence wherever the stream has no samples (before it starts, after it ends).
+   */
+  audio(
+    input: MediaInput,
+    options: { streamIndex: number; startSeconds: number; durationSeconds: number; sampleRate: number },
+    signal?: AbortSignal,
+  ): Promise<Float32Array>;
 }
