@@ -33,6 +33,8 @@ export const avOffsetLimits = {
   silenceRms: 10 ** (-50 / 20),
   /** Loudness must vary (standard deviation over mean, per frame) at least this much to be speech-like. */
   minLoudnessModulation: 0.3,
+  /** Quieter than this (−70 dBFS) is digital silence: at a span's ends, where the track has no samples, it is not modulation. */
+  digitalSilenceRms: 10 ** (-70 / 20),
   minPeakCorrelation: 0.5,
   /** The peak must beat every lag farther than `rivalExclusionSeconds` from it by this much. */
   minPeakMargin: 0.15,
@@ -200,7 +202,7 @@ async function decodeSpans(
   );
 }
 
-/** RMS of the spans, and how much their per-frame loudness varies (standard deviation over mean). */
+/** RMS of the spans, and how much their per-frame loudness varies (standard deviation over mean), digital silence at their ends left out. */
 function spanLoudness(spans: readonly AudioSpan[], step: number): { rms: number; modulation: number } {
   let squares = 0;
   let count = 0;
@@ -210,8 +212,14 @@ function spanLoudness(spans: readonly AudioSpan[], step: number): { rms: number;
     count += span.samples.length;
     const envelope = audioEnvelope(span, step);
     const seconds = span.samples.length / span.sampleRate;
+    const levels: number[] = [];
     for (let t = step / 2; t + step / 2 <= seconds; t += step)
-      frames.push(envelope.at(span.startSeconds + t) ?? 0);
+      levels.push(envelope.at(span.startSeconds + t) ?? 0);
+    // A delayed track's silent lead-in (or a track ending early) would otherwise read as one big loudness swing.
+    const sounding = (level: number) => level >= avOffsetLimits.digitalSilenceRms;
+    const first = levels.findIndex(sounding);
+    const last = levels.findLastIndex(sounding);
+    if (first >= 0) frames.push(...levels.slice(first, last + 1));
   }
   const mean = frames.reduce((sum, v) => sum + v, 0) / Math.max(1, frames.length);
   const sd = Math.sqrt(frames.reduce((sum, v) => sum + (v - mean) ** 2, 0) / Math.max(1, frames.length));
