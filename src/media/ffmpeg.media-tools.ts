@@ -284,12 +284,64 @@ export function ffmpegMediaTools(deps: {
     });
   }
 
+  async function audio(
+    input: MediaInput,
+    request: { streamIndex: number; startSeconds: number; durationSeconds: number; sampleRate: number },
+    signal?: AbortSignal,
+  ): Promise<Float32Array> {
+    const sampleCount = Math.round(request.durationSeconds * request.sampleRate);
+    if (sampleCount <= 0) return new Float32Array(0);
+    const run = startToolProcess({
+      tool: 'ffmpeg',
+      binary: binaries.ffmpeg.path,
+      args: [
+        '-nostdin',
+        '-hide_banner',
+        '-nostats',
+        '-loglevel',
+        'error',
+        ...ffmpegInputArgs(input, [
+          '-ss',
+          seconds(request.startSeconds),
+          '-t',
+          seconds(request.durationSeconds),
+        ]),
+        '-map',
+        `0:${request.streamIndex}`,
+        '-vn',
+        '-sn',
+        '-dn',
+        // Sample 0 is the span's start: audio that begins later (a delayed track) is preceded by silence.
+        '-af',
+        'aresample=async=1:first_pts=0,apad',
+        '-ac',
+        '1',
+        '-ar',
+        String(request.sampleRate),
+        '-t',
+        seconds(request.durationSeconds),
+        '-f',
+        'f32le',
+        'pipe:1',
+      ],
+      idleTimeoutMs: timeouts.decodeMs,
+      ...capped,
+      signal,
+    });
+    const bytes = await readAllOutput(run, (sampleCount + request.sampleRate) * 4);
+    const samples = new Float32Array(sampleCount);
+    const available = Math.min(sampleCount, Math.floor(bytes.length / 4));
+    for (let i = 0; i < available; i++) samples[i] = bytes.readFloatLE(i * 4);
+    return samples;
+  }
+
   return {
     binaries,
     versions: async () => ({ ffmpeg: binaries.ffmpeg.version, ffprobe: binaries.ffprobe.version }),
     probe,
     packets,
     decodesAt,
+    audio,
     keyframes(input, options, signal) {
       const limit = Math.max(0, Math.floor(options.limit));
       if (limit === 0) return noFrames();

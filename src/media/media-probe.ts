@@ -110,6 +110,15 @@ export interface MediaTools {
     },
     signal?: AbortSignal,
   ): AsyncIterable<RawFrame>;
+  /**
+   * Decodes [startSeconds, startSeconds + durationSeconds) of an audio stream to mono float samples at
+   * sampleRate, with silence wherever the stream has no samples (before it starts, after it ends).
+   */
+  audio(
+    input: MediaInput,
+    options: { streamIndex: number; startSeconds: number; durationSeconds: number; sampleRate: number },
+    signal?: AbortSignal,
+  ): Promise<Float32Array>;
 }
 
 /** The stream as the caller already probed it: the decode then starts without probing the file again. */

@@ -226,8 +226,10 @@ async function runDetectors(
   const needsPictures = (detector: Detector) =>
     detector.needs.includes('frames') || detector.needs.includes('faces');
   const late = detectors.filter(needsPictures);
-  if (late.some((detector) => detector.needs.includes('faces'))) prefetch(context.faces());
-  else if (late.length > 0) prefetch(context.frames());
+  // Only for detectors that apply: a clip without audio starts no decoding for an audio-and-face check.
+  const waiting = late.filter((detector) => appliesTo(detector, context));
+  if (waiting.some((detector) => detector.needs.includes('faces'))) prefetch(context.faces());
+  else if (waiting.length > 0) prefetch(context.frames());
   const run = async (detector: Detector) => {
     await progress.start(`detector:${detector.id}`);
     const outcome = await runDetector(detector, context);
@@ -253,6 +255,15 @@ async function runDetectors(
     outcomes.push(result.value);
   }
   return outcomes;
+}
+
+/** Whether the detector applies, by its own synchronous check; one that throws is left to its run to report. */
+function appliesTo(detector: Detector, context: DetectorContext): boolean {
+  try {
+    return detector.applicable(context).applicable;
+  } catch {
+    return false;
+  }
 }
 
 /** Starts an input early; a failure is each detector's to report when it asks, not an unhandled rejection. */

@@ -5,6 +5,7 @@ import { createFaceResamplingDetector } from './detectors/face-resampling.detect
 import { createFaceTemporalDetector } from './detectors/face-temporal.detector.js';
 import { createFaceBlendBoundaryDetector } from './detectors/face-blend-boundary.detector.js';
 import { createMetadataTracesDetector } from './detectors/metadata-traces.detector.js';
+import { createAvOffsetDetector } from './detectors/av-offset.detector.js';
 import { createC2paProvenanceDetector } from './detectors/c2pa-provenance.detector.js';
 import { createImageMetadataDetector } from './detectors/image-metadata.detector.js';
 import { createJpegCompressionDetector } from './detectors/jpeg-compression.detector.js';
@@ -18,6 +19,7 @@ export function defaultDetectors(deps: { now?: () => Date } = {}): Detector[] {
     createFaceResamplingDetector(),
     createFaceTemporalDetector(),
     createFaceBlendBoundaryDetector(),
+    createAvOffsetDetector(),
     createJpegCompressionDetector(),
     createImageMetadataDetector({ now: deps.now ?? (() => new Date()) }),
     createC2paProvenanceDetector(),

@@ -69,6 +69,7 @@ function fakeMediaTools(overrides: Partial<MediaTools>): MediaTools {
     decodesAt: unexpected('decodesAt'),
     keyframes: unexpected('keyframes'),
     window: unexpected('window'),
+    audio: unexpected('audio'),
     ...overrides,
   };
 }

@@ -54,6 +54,7 @@ describe('analyzeFile', () => {
       'face-resampling',
       'face-temporal',
       'face-blend-boundary',
+      'av-offset',
       'jpeg-compression',
       'image-metadata',
       'c2pa-provenance',
