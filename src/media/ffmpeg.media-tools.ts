@@ -177,11 +177,7 @@ export function ffmpegMediaTools(deps: {
       tool: 'ffmpeg',
       binary: binaries.ffmpeg.path,
       args: [
-        '-nostdin',
-        '-hide_banner',
-        '-nostats',
-        '-loglevel',
-        'error',
+        ...ffmpegBaseArgs('error'),
         // Input seeking lands on the keyframe at or before the time; its first decoded frame is the answer.
         // No seek at 0: image demuxers cannot seek and would then yield nothing.
         // One frame: one decoder thread, not a frame-threaded decoder set up for a stream.
@@ -242,11 +238,7 @@ export function ffmpegMediaTools(deps: {
       tool: 'ffmpeg',
       binary: binaries.ffmpeg.path,
       args: [
-        '-nostdin',
-        '-hide_banner',
-        '-nostats',
-        '-loglevel',
-        'info',
+        ...ffmpegBaseArgs('info'),
         ...ffmpegInputArgs(input, [...maxPixels, ...selection.inputOptions]),
         '-map',
         `0:${request.streamIndex}`,
@@ -295,11 +287,7 @@ export function ffmpegMediaTools(deps: {
       tool: 'ffmpeg',
       binary: binaries.ffmpeg.path,
       args: [
-        '-nostdin',
-        '-hide_banner',
-        '-nostats',
-        '-loglevel',
-        'error',
+        ...ffmpegBaseArgs('error'),
         ...ffmpegInputArgs(input, [
           '-ss',
           seconds(request.startSeconds),
@@ -381,6 +369,15 @@ function keyframeSelection(interval: number): string {
   if (!(interval > 0)) return 'select=key';
   return `select='key*(isnan(prev_selected_t)+gte(t-prev_selected_t,${seconds(interval)}))'`;
 }
+
+/** Every ffmpeg run: no stdin, no banner or progress lines, only messages at `loglevel` on stderr. */
+const ffmpegBaseArgs = (loglevel: 'error' | 'info') => [
+  '-nostdin',
+  '-hide_banner',
+  '-nostats',
+  '-loglevel',
+  loglevel,
+];
 
 // A zero limit asks for nothing, so no process is started.
 async function* noFrames(): AsyncGenerator<RawFrame> {}
