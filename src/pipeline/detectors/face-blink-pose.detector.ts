@@ -57,7 +57,7 @@ export function createFaceBlinkPoseDetector(): Detector {
     needs: ['frames', 'faces'],
     strength: 'standard',
     description:
-      'Head-pose consistency and blinking, read from the face mesh: the pose of the central face (eyes, nose, mouth) against the pose of the outer contour it should move with (a swapped face disagrees with its head), and blinks in the dense windows (scored only after a minute of face in consecutive frames).',
+      'Head-pose consistency and blinking, read from the face mesh: the pose of the central face (eyes, nose, mouth) against the pose of the outer contour it should move with when the head turns (a swapped face disagrees with its head), the central face sliding inside its contour from frame to frame, and blinks in the dense windows (scored only after a minute of face in consecutive frames).',
     applicable: ({ probe }) =>
       probe.streams.some((stream) => stream.type === 'video' && !stream.attachedPicture)
         ? { applicable: true }
@@ -282,6 +282,9 @@ function blinkEvidence({ track, blink, blinkScore: score }: TrackReading): Evide
 }
 
 function explain(reading: TrackReading, windows: number): string {
+  const drift = reading.drift
+    ? ` Over ${reading.drift.pairs} pairs of consecutive frames the central face moved ${round(reading.drift.percent, 2)}% of the face size against the contour from one frame to the next (median).`
+    : '';
   const pose =
     reading.disagreement === null
       ? `Head pose not judged: ${reading.poseNote}.`
@@ -289,7 +292,7 @@ function explain(reading: TrackReading, windows: number): string {
   const blink = reading.blink
     ? ` Blinks (eye aspect ratio dips in ${windows} dense window${windows === 1 ? '' : 's'}): ${reading.blink.blinks.length} in ${reading.blink.observedSeconds} s${reading.blinkScore === null ? `, reported but not scored (under ${minBlinkSeconds} s of face)` : ''}.`
     : ' No eye was large enough in consecutive frames to read blinks.';
-  return pose + blink;
+  return pose + drift + blink;
 }
 
 function maxOf(a: number | null, b: number | null): number | null {
