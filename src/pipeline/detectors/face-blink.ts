@@ -16,7 +16,7 @@ export const eyeLandmarks = {
 } as const;
 
 /** Eyes narrower than this (px, corner to corner) are too coarse for the ratio: the mesh is in whole pixels. */
-export const minEyeWidthPixels = 12;
+const minEyeWidthPixels = 12;
 
 /** Lid opening ÷ eye width, averaged over the two lid pairs; null when the eye is too small to read. */
 export function eyeAspectRatio(mesh: Mesh, eye: (typeof eyeLandmarks)['left' | 'right']): number | null {
@@ -33,7 +33,7 @@ export interface EyeReading {
 }
 
 /** A dip below this share of the track's open-eye ratio is a closure. */
-export const closedShare = 0.65;
+const closedShare = 0.65;
 /** A closure longer than this is eyes kept shut, not a blink. */
 const longestBlinkSeconds = 0.5;
 
