@@ -3,6 +3,7 @@ import { createGopDoubleCompressionDetector } from './detectors/gop-double-compr
 import { createFaceNoiseMismatchDetector } from './detectors/face-noise-mismatch.detector.js';
 import { createFaceResamplingDetector } from './detectors/face-resampling.detector.js';
 import { createFaceTemporalDetector } from './detectors/face-temporal.detector.js';
+import { createFaceBlinkPoseDetector } from './detectors/face-blink-pose.detector.js';
 import { createFaceBlendBoundaryDetector } from './detectors/face-blend-boundary.detector.js';
 import { createMetadataTracesDetector } from './detectors/metadata-traces.detector.js';
 import { createAvOffsetDetector } from './detectors/av-offset.detector.js';
@@ -18,6 +19,7 @@ export function defaultDetectors(deps: { now?: () => Date } = {}): Detector[] {
     createFaceNoiseMismatchDetector(),
     createFaceResamplingDetector(),
     createFaceTemporalDetector(),
+    createFaceBlinkPoseDetector(),
     createFaceBlendBoundaryDetector(),
     createAvOffsetDetector(),
     createJpegCompressionDetector(),

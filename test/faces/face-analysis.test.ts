@@ -10,7 +10,7 @@ import type { AnalysisReport } from '../../src/pipeline/report.js';
 import { createMediaTempDir, generateClip, runFfmpeg, type MediaTempDir } from '../helpers/media-fixtures.js';
 
 const faceImage = fileURLToPath(new URL('../fixtures/faces/astronaut-face.jpg', import.meta.url));
-const faceDetectors = ['face-noise-mismatch', 'face-temporal'];
+const faceDetectors = ['face-noise-mismatch', 'face-temporal', 'face-blink-pose'];
 const allFaceDetectors = [...faceDetectors, 'face-blend-boundary'];
 
 let temp: MediaTempDir;
@@ -127,6 +127,10 @@ describe('face analysis through the whole pipeline', () => {
     expect(detector(report, 'face-temporal')).toMatchObject({
       applicable: false,
       reason: 'a still image has no motion',
+    });
+    expect(detector(report, 'face-blink-pose')).toMatchObject({
+      applicable: false,
+      reason: expect.stringMatching(/^a still image has no motion: /),
     });
   });
 });

@@ -53,6 +53,7 @@ describe('analyzeFile', () => {
       'face-noise-mismatch',
       'face-resampling',
       'face-temporal',
+      'face-blink-pose',
       'face-blend-boundary',
       'av-offset',
       'jpeg-compression',
