@@ -138,14 +138,14 @@ describe('av-offset', () => {
     expect(early.measurements.stepLagMs).toBe(-280);
   });
 
-  it('abstains on a mouth that does not move, silence, a steady hum and unrelated sound', async () => {
+  it('does not apply without a moving mouth, to silence or a steady hum; abstains on unrelated sound', async () => {
     const still = await analyse({ opening: () => 8 });
     expect(still.score).toBeNull();
-    expect(still.abstainReason).toMatch(/^the mouth barely moves/);
+    expect(still.notApplicableReason).toMatch(/^no speaking mouth: the mouth barely moves/);
     const silent = await analyse({ level: () => 0.001 });
-    expect(silent.abstainReason).toMatch(/^the audio is silent/);
+    expect(silent.notApplicableReason).toMatch(/^no sound to match: the audio is silent/);
     const hum = await analyse({ level: (frame) => 0.8 + 0.05 * loudness(frame) });
-    expect(hum.abstainReason).toMatch(/^the sound's loudness hardly varies/);
+    expect(hum.notApplicableReason).toMatch(/^no speech-like sound: its loudness hardly varies/);
     const other = seededRandom(99);
     const unrelated = Array.from({ length: 300 }, () => other.next());
     const noMatch = await analyse({ level: (frame) => unrelated[frame] ?? 0 });

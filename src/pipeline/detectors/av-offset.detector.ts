@@ -93,9 +93,8 @@ export function createAvOffsetDetector(): Detector {
       };
       if (speaker.spread < avOffsetLimits.minApertureSpread)
         return withMeasurements(
-          abstain(
-            `the mouth barely moves in the dense windows (its opening varies by ${round(speaker.spread)} of the eye-corner distance; ${avOffsetLimits.minApertureSpread} is needed to match it against the sound)`,
-            coverage,
+          notApplicable(
+            `no speaking mouth: the mouth barely moves in the dense windows (its opening varies by ${round(speaker.spread)} of the eye-corner distance; ${avOffsetLimits.minApertureSpread} is needed to match it against the sound)`,
           ),
           base,
         );
@@ -108,14 +107,13 @@ export function createAvOffsetDetector(): Detector {
       };
       if (loudness.rms < avOffsetLimits.silenceRms)
         return withMeasurements(
-          abstain(`the audio is silent in the windows (${heard.audioRmsDbfs} dBFS)`, coverage),
+          notApplicable(`no sound to match: the audio is silent in the windows (${heard.audioRmsDbfs} dBFS)`),
           heard,
         );
       if (loudness.modulation < avOffsetLimits.minLoudnessModulation)
         return withMeasurements(
-          abstain(
-            `the sound's loudness hardly varies (modulation ${heard.loudnessModulation}, ${avOffsetLimits.minLoudnessModulation} needed): no speech-like rhythm to match the mouth against`,
-            coverage,
+          notApplicable(
+            `no speech-like sound: its loudness hardly varies (modulation ${heard.loudnessModulation}, ${avOffsetLimits.minLoudnessModulation} needed), so there is no rhythm to match the mouth against`,
           ),
           heard,
         );
