@@ -23,9 +23,9 @@ export interface LocalTsa {
 }
 
 /** A real RFC 3161 TSA: `openssl ts -reply` under a CA made here, behind a loopback HTTP server. */
-export async function startLocalTsa(): Promise<LocalTsa> {
+export async function startLocalTsa(options: { tsaKey?: 'ec' | 'rsa' } = {}): Promise<LocalTsa> {
   const dir = await mkdtemp(join(tmpdir(), 'guardian-tsa-'));
-  await createCertificates(dir);
+  await createCertificates(dir, options.tsaKey ?? 'ec');
   await writeTsaConfig(dir, ['sha256', 'sha384', 'sha512']);
   let behaviour: TsaBehaviour = 'reply';
   let queryCount = 0;
@@ -113,7 +113,7 @@ async function answer(dir: string, behaviour: TsaBehaviour, query: Buffer, count
   return { status: 200, body: await readFile(replyFile) };
 }
 
-async function createCertificates(dir: string): Promise<void> {
+async function createCertificates(dir: string, tsaKey: 'ec' | 'rsa'): Promise<void> {
   await writeFile(
     join(dir, 'tsa-ext.cnf'),
     'basicConstraints=critical,CA:false\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=critical,timeStamping\n',
@@ -143,9 +143,7 @@ async function createCertificates(dir: string): Promise<void> {
     'req',
     '-new',
     '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
+    ...(tsaKey === 'rsa' ? ['rsa:2048'] : ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256']),
     '-nodes',
     '-keyout',
     'tsa.key',

@@ -7,7 +7,7 @@ export interface RetryPolicy {
   factor: number;
 }
 
-/** About a day of retries: 1 min, 2, 4 … capped at 1 h, 12 attempts. */
+/** 12 attempts, waiting 1 min, 2, 4 … capped at 1 h: about 6 hours from first to last. */
 export const DEFAULT_ANCHOR_RETRY_POLICY: RetryPolicy = {
   maxAttempts: 12,
   baseDelayMs: 60_000,

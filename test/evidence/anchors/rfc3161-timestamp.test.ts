@@ -136,6 +136,21 @@ describe('RFC 3161 timestamps against a local openssl TSA', () => {
   });
 });
 
+describe('RFC 3161 with an RSA TSA key', () => {
+  it('requests and verifies a token signed with RSA PKCS#1 v1.5', async () => {
+    const tsa = await startLocalTsa({ tsaKey: 'rsa' });
+    try {
+      const digest = digestOf('tree head 99');
+      const { token } = await requestTimestamp({ tsaUrl: tsa.url, digest });
+      const verification = await verifyTimestampToken({ token, digest, trustedRoots: [tsa.caPem] });
+      expect(failed(verification.checks)).toEqual([]);
+      expect(verification.valid).toBe(true);
+    } finally {
+      await tsa.close();
+    }
+  });
+});
+
 function failed(checks: Array<{ name: string; passed: boolean }>): string[] {
   return checks.filter((check) => !check.passed).map((check) => check.name);
 }
