@@ -3,7 +3,7 @@ import { getBase64EncodedWireTransaction, getSignatureFromTransaction, type Tran
 import { FailedTransactionMetadata, type LiteSVM } from 'litesvm';
 import type { FetchedMemoTransaction } from '../../src/evidence/anchors/solana/memo-check.js';
 import { transactionFailure } from '../../src/evidence/anchors/solana/solana-anchor-errors.js';
-import type { SolanaTransport } from '../../src/evidence/anchors/solana/solana-transport.js';
+import type { SendContext, SolanaTransport } from '../../src/evidence/anchors/solana/solana-transport.js';
 
 // litesvm reports these TransactionError variants as numbers (its TransactionErrorFieldless enum).
 const FIELDLESS_ERROR_NAMES: Record<number, string> = { 2: 'AccountNotFound', 4: 'InsufficientFundsForFee' };
@@ -19,7 +19,7 @@ export function createLiteSvmTransport(svm: LiteSVM): LiteSvmTransport {
   return {
     latestBlockhash: () =>
       Promise.resolve({ blockhash: svm.latestBlockhash(), lastValidBlockHeight: svm.getClock().slot + 150n }),
-    sendAndConfirm: (transaction: Transaction, feePayer: string) => {
+    sendAndConfirm: (transaction: Transaction, { feePayer }: SendContext) => {
       const result = svm.sendTransaction(transaction);
       if (result instanceof FailedTransactionMetadata) {
         const error = result.err();

@@ -32,12 +32,13 @@ export function acceptTimestampResponse(
   digest: Uint8Array,
   nonce: bigint,
 ): GrantedTimestamp {
-  const response = decodeResponse(body);
+  const schema = malformedUnless(() => decodeDer(body, 'TimeStampResp'));
+  const response = malformedUnless(() => new TimeStampResp({ schema }));
   const status = response.status.status;
   if (status !== PKIStatus.granted && status !== PKIStatus.grantedWithMods) {
     throw new TimestampRequestError('rejected', `TSA refused the request: ${describeStatus(response)}`);
   }
-  const token = rawTokenBytes(body, response);
+  const token = rawTokenBytes(schema, response);
   const { signedData, tstInfo } = malformedUnless(() => parseTimestampToken(token));
   const answeredNonce = tstInfo.nonce?.toBigInt();
   if (answeredNonce !== nonce) {
@@ -65,10 +66,6 @@ export function acceptTimestampResponse(
   };
 }
 
-function decodeResponse(body: Uint8Array): TimeStampResp {
-  return malformedUnless(() => new TimeStampResp({ schema: decodeDer(body, 'TimeStampResp') }));
-}
-
 function malformedUnless<T>(parse: () => T): T {
   try {
     return parse();
@@ -84,9 +81,8 @@ function malformedUnless<T>(parse: () => T): T {
 }
 
 // The token's own bytes, not a re-encoding, so what we store is what the TSA signed and sent.
-function rawTokenBytes(body: Uint8Array, response: TimeStampResp): Uint8Array {
-  const sequence = decodeDer(body, 'TimeStampResp') as asn1js.Sequence;
-  const tokenElement = sequence.valueBlock.value[1];
+function rawTokenBytes(schema: asn1js.AsnType, response: TimeStampResp): Uint8Array {
+  const tokenElement = (schema as asn1js.Sequence).valueBlock.value[1];
   if (!tokenElement || !response.timeStampToken) {
     throw new TimestampRequestError('malformed-response', 'TSA granted the request but sent no token');
   }

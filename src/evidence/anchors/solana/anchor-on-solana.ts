@@ -38,6 +38,9 @@ export async function anchorOnSolana(options: SolanaAnchorOptions): Promise<Sola
     (message) => appendTransactionMessageInstruction(createMemoInstruction(signer, memo), message),
     (message) => signTransactionMessageWithSigners(message),
   );
-  const { slot } = await transport.sendAndConfirm(transaction, signer.address);
+  const { slot } = await transport.sendAndConfirm(transaction, {
+    feePayer: signer.address,
+    lastValidBlockHeight: lifetime.lastValidBlockHeight,
+  });
   return { signature: getSignatureFromTransaction(transaction), slot, memo, feePayer: signer.address };
 }

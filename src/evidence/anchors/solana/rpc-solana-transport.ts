@@ -11,7 +11,7 @@ import {
 } from '@solana/kit';
 import type { FetchedMemoTransaction } from './memo-check.js';
 import { SolanaAnchorError, transactionFailure } from './solana-anchor-errors.js';
-import type { RecentBlockhash, SolanaTransport } from './solana-transport.js';
+import type { RecentBlockhash, SendContext, SolanaTransport } from './solana-transport.js';
 
 export interface RpcSolanaTransportOptions {
   rpcUrl: string;
@@ -36,15 +36,14 @@ export function createRpcSolanaTransport(options: RpcSolanaTransportOptions): Rp
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   const confirmTimeoutMs = options.confirmTimeoutMs ?? 90_000;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  let lastValidBlockHeight = 0n;
 
   async function latestBlockhash(): Promise<RecentBlockhash> {
     const { value } = await rpcCall(() => rpc.getLatestBlockhash({ commitment: COMMITMENT }).send());
-    lastValidBlockHeight = value.lastValidBlockHeight;
     return value;
   }
 
-  async function sendAndConfirm(transaction: Transaction, feePayer: string): Promise<{ slot: bigint }> {
+  async function sendAndConfirm(transaction: Transaction, context: SendContext): Promise<{ slot: bigint }> {
+    const { feePayer, lastValidBlockHeight } = context;
     const signature = getSignatureFromTransaction(transaction);
     const wire = getBase64EncodedWireTransaction(transaction);
     try {
