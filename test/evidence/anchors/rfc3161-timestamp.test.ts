@@ -85,6 +85,15 @@ describe('RFC 3161 timestamps against a local openssl TSA', () => {
     expect(failed(verification.checks)).toContain('cms-signature');
   });
 
+  it('fails the certificate binding and chain when the carried signer certificate is altered', async () => {
+    const tampered = token.slice();
+    const subjectAt = Buffer.from(tampered).lastIndexOf(Buffer.from('Guardian Test TSA'));
+    expect(subjectAt).toBeGreaterThan(0);
+    tampered[subjectAt] = 'X'.charCodeAt(0);
+    const verification = await verifyTimestampToken({ token: tampered, digest, trustedRoots: [tsa.caPem] });
+    expect(failed(verification.checks)).toEqual(['signing-certificate-binding', 'certificate-chain']);
+  });
+
   it('reports a token that does not parse as one failed check', async () => {
     const verification = await verifyTimestampToken({
       token: token.subarray(0, 40),

@@ -3,7 +3,12 @@ import { PKIStatus, TimeStampResp } from 'pkijs';
 import { bytesEqual } from '../anchor-digest.js';
 import { TimestampRequestError } from './timestamp-errors.js';
 import { OID_SHA256 } from './timestamp-oids.js';
-import { decodeDer, formatDistinguishedName, parseTimestampToken } from './timestamp-token.js';
+import {
+  decodeDer,
+  findSignerCertificate,
+  formatDistinguishedName,
+  parseTimestampToken,
+} from './timestamp-token.js';
 
 export interface GrantedTimestamp {
   /** DER TimeStampToken exactly as the TSA sent it. */
@@ -52,7 +57,7 @@ export function acceptTimestampResponse(
   if (imprint.hashAlgorithm.algorithmId !== OID_SHA256 || !bytesEqual(hashed, digest)) {
     throw new TimestampRequestError('imprint-mismatch', 'TSA timestamped another digest than the one sent');
   }
-  const signerSubject = signedData.certificates?.[0];
+  const signer = findSignerCertificate(signedData);
   return {
     token,
     genTime: tstInfo.genTime,
@@ -60,8 +65,8 @@ export function acceptTimestampResponse(
     tsaName:
       tstInfo.tsa?.type === 4
         ? formatDistinguishedName(tstInfo.tsa.value)
-        : signerSubject && 'subject' in signerSubject
-          ? formatDistinguishedName(signerSubject.subject)
+        : signer
+          ? formatDistinguishedName(signer.subject)
           : null,
   };
 }

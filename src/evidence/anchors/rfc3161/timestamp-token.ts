@@ -1,5 +1,5 @@
 import * as asn1js from 'asn1js';
-import { ContentInfo, SignedData, TSTInfo, type RelativeDistinguishedNames } from 'pkijs';
+import { Certificate, ContentInfo, SignedData, TSTInfo, type RelativeDistinguishedNames } from 'pkijs';
 import { copyBytes } from '../anchor-digest.js';
 import { OID_SIGNED_DATA, OID_TST_INFO } from './timestamp-oids.js';
 
@@ -45,4 +45,16 @@ export function formatDistinguishedName(name: RelativeDistinguishedNames): strin
   return name.typesAndValues
     .map((pair) => `${SHORT_NAMES[pair.type] ?? pair.type}=${String(pair.value.valueBlock.value)}`)
     .join(', ');
+}
+
+/** The certificate the first SignerInfo names by issuer and serial number, if the token carries it. */
+export function findSignerCertificate(signedData: SignedData): Certificate | null {
+  const sid = signedData.signerInfos[0]?.sid;
+  const certificates = (signedData.certificates ?? []).filter((cert) => cert instanceof Certificate);
+  if (!sid || !('serialNumber' in sid)) return null;
+  return (
+    certificates.find(
+      (cert) => cert.serialNumber.isEqual(sid.serialNumber) && cert.issuer.isEqual(sid.issuer),
+    ) ?? null
+  );
 }

@@ -12,7 +12,7 @@ import {
   OID_SIGNING_CERTIFICATE_V2,
 } from './timestamp-oids.js';
 import { cmsSignatureProblem } from './cms-signature.js';
-import { parseTimestampToken } from './timestamp-token.js';
+import { findSignerCertificate, parseTimestampToken } from './timestamp-token.js';
 import { parseCertificates } from './trusted-roots.js';
 
 export type TimestampCheckName =
@@ -167,17 +167,6 @@ function checkImprint(tstInfo: TSTInfo, digest: Uint8Array): TimestampCheck {
   return bytesEqual(imprint.hashedMessage.valueBlock.valueHexView, digest)
     ? pass('message-imprint', 'timestamped digest equals the expected digest')
     : fail('message-imprint', 'timestamped digest differs from the expected digest');
-}
-
-function findSignerCertificate(signedData: SignedData): Certificate | null {
-  const sid = signedData.signerInfos[0]?.sid;
-  const certificates = (signedData.certificates ?? []).filter((cert) => cert instanceof Certificate);
-  if (!sid || !('serialNumber' in sid)) return null;
-  return (
-    certificates.find(
-      (cert) => cert.serialNumber.isEqual(sid.serialNumber) && cert.issuer.isEqual(sid.issuer),
-    ) ?? null
-  );
 }
 
 const pass = (name: TimestampCheckName, reason: string): TimestampCheck => ({ name, passed: true, reason });
