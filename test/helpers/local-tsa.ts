@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /** How the loopback TSA answers a query. */
-export type TsaBehaviour = 'reply' | 'garbage' | 'http-error' | 'reply-to-other-query';
+export type TsaBehaviour = 'reply' | 'garbage' | 'http-error' | 'reply-to-other-query' | 'silent';
 
 export interface LocalTsa {
   url: string;
@@ -33,6 +33,7 @@ export async function startLocalTsa(options: { tsaKey?: 'ec' | 'rsa' } = {}): Pr
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
+      if (behaviour === 'silent') return;
       queryCount += 1;
       answer(dir, behaviour, Buffer.concat(chunks), queryCount).then(
         ({ status, body }) => {

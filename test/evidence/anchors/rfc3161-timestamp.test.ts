@@ -131,6 +131,18 @@ describe('RFC 3161 timestamps against a local openssl TSA', () => {
     }
   });
 
+  it('gives up on a TSA that does not answer with a timeout error', async () => {
+    tsa.setBehaviour('silent');
+    try {
+      const error = await requestTimestamp({ tsaUrl: tsa.url, digest, timeoutMs: 300 }).catch(
+        (caught: unknown) => caught,
+      );
+      expect((error as TimestampRequestError).reason).toBe('timeout');
+    } finally {
+      tsa.setBehaviour('reply');
+    }
+  });
+
   it('reports an unreachable TSA as a network error', async () => {
     const error = await requestTimestamp({ tsaUrl: 'http://127.0.0.1:1/tsa', digest }).catch(
       (caught: unknown) => caught,
