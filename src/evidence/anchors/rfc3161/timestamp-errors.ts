@@ -1,0 +1,20 @@
+export type TimestampFailureReason =
+  | 'network'
+  | 'timeout'
+  | 'http-status'
+  | 'malformed-response'
+  | 'rejected'
+  | 'nonce-mismatch'
+  | 'imprint-mismatch';
+
+/** A TSA exchange that did not yield a token for our digest; `reason` is stable, the message says what happened. */
+export class TimestampRequestError extends Error {
+  constructor(
+    readonly reason: TimestampFailureReason,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'TimestampRequestError';
+  }
+}
