@@ -30,7 +30,7 @@ function splitPoint(n: number): number {
 export function rootHash(leafHashes: readonly Uint8Array[]): Buffer {
   if (leafHashes.length === 0) return emptyTreeHash();
   // Bottom-up, carrying an odd last node up unchanged: the same tree MTH's recursion defines.
-  let level = leafHashes.map((hash) => Buffer.from(hash));
+  let level: Buffer[] = leafHashes.map((hash) => Buffer.from(hash));
   while (level.length > 1) {
     const next: Buffer[] = [];
     for (let i = 0; i + 1 < level.length; i += 2) next.push(hashChildren(level[i]!, level[i + 1]!));
@@ -161,4 +161,28 @@ function isPowerOfTwo(n: number): boolean {
   let value = n;
   while (value > 1 && !odd(value)) value = half(value);
   return value === 1;
+}
+
+/**
+ * Roots of several prefixes of one list of leaf hashes in a single pass (the monitor checks a head per size):
+ * the perfect subtrees of the prefix, hashed together from the right, are exactly MTH's recursion.
+ */
+export function prefixRoots(leafHashes: readonly Uint8Array[], sizes: Iterable<number>): Map<number, Buffer> {
+  const wanted = new Set(sizes);
+  const roots = new Map<number, Buffer>();
+  if (wanted.has(0)) roots.set(0, emptyTreeHash());
+  const stack: { size: number; hash: Buffer }[] = [];
+  leafHashes.forEach((leafHash, i) => {
+    let node: { size: number; hash: Buffer } = { size: 1, hash: Buffer.from(leafHash) };
+    while (stack.length > 0 && stack[stack.length - 1]!.size === node.size) {
+      const left = stack.pop()!;
+      node = { size: left.size * 2, hash: hashChildren(left.hash, node.hash) };
+    }
+    stack.push(node);
+    if (!wanted.has(i + 1)) return;
+    let root = stack[stack.length - 1]!.hash;
+    for (let j = stack.length - 2; j >= 0; j -= 1) root = hashChildren(stack[j]!.hash, root);
+    roots.set(i + 1, root);
+  });
+  return roots;
 }

@@ -7,6 +7,7 @@ import {
   hashChildren,
   hashLeaf,
   inclusionProof,
+  prefixRoots,
   rootHash,
   verifyConsistency,
   verifyInclusion,
@@ -231,6 +232,17 @@ describe('RFC 9162 Merkle tree properties (fast-check)', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('prefix roots computed in one pass equal the root of each prefix', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 200 }), fc.array(fc.nat({ max: 200 })), (size, picks) => {
+        const tree = treeOf(size);
+        const sizes = picks.map((pick) => pick % (size + 1));
+        const roots = prefixRoots(tree, sizes);
+        for (const prefix of sizes) expect(roots.get(prefix)).toEqual(rootHash(tree.slice(0, prefix)));
+      }),
     );
   });
 
