@@ -28,6 +28,14 @@ describe('evidence end to end: upload → analysis → bundle → offline `guard
     analysisId = ((await uploaded.json()) as { analysisId: string }).analysisId;
     const analysis = await waitForAnalysis(server.url ?? '', keys.analyst, analysisId);
     expect(analysis.status, JSON.stringify(analysis.error)).toBe('done');
+    // The worker logs the statement as the analysis completes, before anyone asks for the bundle.
+    const deadline = Date.now() + 15_000;
+    let head = await getJson(server.url ?? '', keys.viewer, '/api/v1/log/tree-head');
+    while (head.status !== 200 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      head = await getJson(server.url ?? '', keys.viewer, '/api/v1/log/tree-head');
+    }
+    expect(head.body).toMatchObject({ treeSize: 1 });
     const response = await fetch(`${server.url}/api/v1/analyses/${analysisId}/evidence`, {
       headers: { authorization: `Bearer ${keys.viewer}` },
     });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/evidence/canonical-json.js';
 import { verifyConsistency, verifyInclusion } from '../../src/evidence/merkle.js';
 import { verifyEvidenceBundle } from '../../src/evidence/verify-bundle.js';
