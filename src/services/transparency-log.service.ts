@@ -147,7 +147,13 @@ export function createTransparencyLogService(deps: {
     async tick(): Promise<{ recorded: number; head: SignedTreeHead | null }> {
       let recorded = 0;
       for (const { id } of await log.findDoneWithoutLeaf(backfillBatch)) {
-        if (await service.record(id)) recorded += 1;
+        // One analysis that cannot be logged must not hold back the others.
+        const leaf = await service
+          .record(id)
+          .catch((error: unknown) =>
+            deps.logger.error({ err: error, analysisId: id }, 'statement not logged'),
+          );
+        if (leaf) recorded += 1;
       }
       if (recorded > 0) deps.logger.info({ recorded }, 'logged statements of finished analyses');
       return { recorded, head: await service.signTreeHeadIfMoved() };

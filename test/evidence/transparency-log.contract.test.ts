@@ -110,6 +110,15 @@ describeEachImplementation('transparency log', databaseImplementations(), (imple
     );
   });
 
+  it('the timer logs finished analyses that have no statement yet, then has nothing to do', async () => {
+    const missed = await world.finishedAnalysis();
+    expect(await world.repository.findLeafByAnalysis(missed.analysisId)).toBeNull();
+    const first = await world.transparencyLog.tick();
+    expect(first.recorded).toBeGreaterThanOrEqual(1);
+    expect(await world.repository.findLeafByAnalysis(missed.analysisId)).not.toBeNull();
+    expect(await world.transparencyLog.tick()).toEqual({ recorded: 0, head: null });
+  });
+
   it('anchors the audit chain: a new audit entry gives a new head naming it', async () => {
     await world.audit.append({
       orgId: null,
