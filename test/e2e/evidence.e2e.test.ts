@@ -138,4 +138,19 @@ describe('evidence end to end: upload → analysis → bundle → offline `guard
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/transparency log intact: 1 leaves, \d+ signed tree heads/);
   });
+
+  it("`guardian log rotate-key` swaps the running server's key; the old bundle still verifies", async () => {
+    const rotated = await runGuardian(['log', 'rotate-key'], env);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    expect(rotated.stdout).toMatch(/new key: [0-9a-f]{64}/);
+    const { keys: logKeys } = (await (await fetch(`${server.url}/api/v1/log/keys`)).json()) as {
+      keys: { keyId: string; retiredAt: string | null }[];
+    };
+    expect(logKeys.map((key) => key.retiredAt === null)).toEqual([false, true]);
+    const old = logKeys[0]!.keyId;
+    const result = await runGuardian(['verify', bundlePath, '--media', clip, '--trusted-key', old], offline);
+    expect(result.code, result.stdout).toBe(0);
+    const check = await runGuardian(['log', 'check'], env);
+    expect(check.code, check.stderr).toBe(0);
+  });
 });

@@ -47,8 +47,13 @@ export function fakeReport(mediaSha256: string) {
 }
 
 /** The transparency log wired as the platform wires it, on a test database and a temporary DATA_DIR. */
-export async function openEvidenceWorld(database: TestDatabase, log: Logger) {
-  const dataDir = await mkdtemp(join(tmpdir(), 'guardian-evidence-'));
+export async function openEvidenceWorld(
+  database: TestDatabase,
+  log: Logger,
+  options: { dataDir?: string } = {},
+) {
+  // Another world on the same DATA_DIR is another process of the same deployment: same key file.
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'guardian-evidence-')));
   const db = database.db;
   const analyses = createAnalysisRepository({ db });
   const media = createMediaRepository({ db });

@@ -58,6 +58,37 @@ describeEachImplementation('transparency log', databaseImplementations(), (imple
     expect(result.heads).toBeGreaterThanOrEqual(before + 12);
   });
 
+  it.skipIf(implementation.name === 'pglite')(
+    'two processes (own pools, own caches) append to one gapless log',
+    async () => {
+      const second = await database.reopen();
+      const other = await openEvidenceWorld(second, testLogger(), { dataDir: world.dataDir });
+      try {
+        const finished = await Promise.all(Array.from({ length: 8 }, () => world.finishedAnalysis()));
+        await Promise.all(
+          finished.map(({ analysisId }, i) =>
+            (i % 2 === 0 ? world : other).transparencyLog.record(analysisId),
+          ),
+        );
+        expect(await check()).toMatchObject({ ok: true, problems: [] });
+        for (const process of [world, other]) {
+          const head = (await process.transparencyLog.latestTreeHead())!;
+          const proof = await process.transparencyLog.inclusionProof(head.treeSize - 1, head.treeSize);
+          const verified = verifyInclusion({
+            leafIndex: head.treeSize - 1,
+            treeSize: head.treeSize,
+            leafHash: Buffer.from(proof.leafHash, 'hex'),
+            proof: proof.hashes.map((hash) => Buffer.from(hash, 'hex')),
+            rootHash: Buffer.from(head.rootHash, 'hex'),
+          });
+          expect(verified).toBe(true);
+        }
+      } finally {
+        await second.close();
+      }
+    },
+  );
+
   it('serves inclusion proofs to the latest head and consistency proofs between heads', async () => {
     const head = await world.transparencyLog.latestTreeHead();
     expect(head).not.toBeNull();
