@@ -40,13 +40,21 @@ export function rootHash(leafHashes: readonly Uint8Array[]): Buffer {
   return level[0]!;
 }
 
-function subtreeHash(leafHashes: readonly Uint8Array[], start: number, end: number): Buffer {
-  return rootHash(leafHashes.slice(start, end));
+/** A tree of `size` leaves that can give MTH of any leaf range [start, end) the proofs ask for. */
+export interface SubtreeHashes {
+  readonly size: number;
+  hash(start: number, end: number): Buffer;
+}
+
+function subtrees(tree: readonly Uint8Array[] | SubtreeHashes): SubtreeHashes {
+  if (!Array.isArray(tree)) return tree as SubtreeHashes;
+  const leafHashes = tree as readonly Uint8Array[];
+  return { size: leafHashes.length, hash: (start, end) => rootHash(leafHashes.slice(start, end)) };
 }
 
 /** PATH(m, D[n]) of RFC 9162 §2.1.3.1: the audit path of leaf `index` in the tree of these leaf hashes. */
-export function inclusionProof(index: number, leafHashes: readonly Uint8Array[]): Buffer[] {
-  const size = leafHashes.length;
+export function inclusionProof(index: number, tree: readonly Uint8Array[] | SubtreeHashes): Buffer[] {
+  const { size, hash: subtreeHash } = subtrees(tree);
   if (!Number.isSafeInteger(index) || index < 0 || index >= size)
     throw new RangeError(`leaf index ${index} is outside a tree of size ${size}`);
   const path = (m: number, start: number, end: number): Buffer[] => {
@@ -54,25 +62,25 @@ export function inclusionProof(index: number, leafHashes: readonly Uint8Array[])
     if (n === 1) return [];
     const k = splitPoint(n);
     return m < k
-      ? [...path(m, start, start + k), subtreeHash(leafHashes, start + k, end)]
-      : [...path(m - k, start + k, end), subtreeHash(leafHashes, start, start + k)];
+      ? [...path(m, start, start + k), subtreeHash(start + k, end)]
+      : [...path(m - k, start + k, end), subtreeHash(start, start + k)];
   };
   return path(index, 0, size);
 }
 
 /** PROOF(m, D[n]) of RFC 9162 §2.1.4.1: proves the tree of the first `oldSize` leaves is a prefix of this one. */
-export function consistencyProof(oldSize: number, leafHashes: readonly Uint8Array[]): Buffer[] {
-  const size = leafHashes.length;
+export function consistencyProof(oldSize: number, tree: readonly Uint8Array[] | SubtreeHashes): Buffer[] {
+  const { size, hash: subtreeHash } = subtrees(tree);
   if (!Number.isSafeInteger(oldSize) || oldSize < 0 || oldSize > size)
     throw new RangeError(`size ${oldSize} is outside 0..${size}`);
   if (oldSize === 0 || oldSize === size) return [];
   const subproof = (m: number, start: number, end: number, complete: boolean): Buffer[] => {
     const n = end - start;
-    if (m === n) return complete ? [] : [subtreeHash(leafHashes, start, end)];
+    if (m === n) return complete ? [] : [subtreeHash(start, end)];
     const k = splitPoint(n);
     return m <= k
-      ? [...subproof(m, start, start + k, complete), subtreeHash(leafHashes, start + k, end)]
-      : [...subproof(m - k, start + k, end, false), subtreeHash(leafHashes, start, start + k)];
+      ? [...subproof(m, start, start + k, complete), subtreeHash(start + k, end)]
+      : [...subproof(m - k, start + k, end, false), subtreeHash(start, start + k)];
   };
   return subproof(oldSize, 0, size, true);
 }

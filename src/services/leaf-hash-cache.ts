@@ -1,21 +1,26 @@
+import { MerkleLevels } from '../evidence/merkle-levels.js';
+import type { SubtreeHashes } from '../evidence/merkle.js';
+
 /**
- * The log's leaf hashes in this process, read once: leaves never change, so a proof or a new root reads only
- * the leaves appended since. Only committed leaves enter it; the monitor never uses it.
+ * The log's tree in this process, read once: leaves never change, so a root or a proof reads only the leaves
+ * appended since, and costs O(log n) hashing. Only committed leaves enter it; the monitor never uses it.
  */
 export function createLeafHashCache() {
-  const hashes: Buffer[] = [];
+  const levels = new MerkleLevels();
   return {
-    /** The first `size` leaf hashes; `read(from, to)` supplies the ones not cached yet. */
-    async upTo(size: number, read: (from: number, to: number) => Promise<Buffer[]>): Promise<Buffer[]> {
-      const from = hashes.length;
+    /** The tree of the first `size` leaves; `read(from, to)` supplies leaf hashes not cached yet. */
+    async upTo(size: number, read: (from: number, to: number) => Promise<Buffer[]>): Promise<SubtreeHashes> {
+      const from = levels.size;
       if (from < size) {
         // No lock across the read (a PGlite transaction may be waiting for this very cache): a concurrent
         // caller may have added some meanwhile, so only what is still missing is appended.
         const fresh = await read(from, size);
-        if (hashes.length < size) hashes.push(...fresh.slice(hashes.length - from));
+        for (const hash of fresh.slice(levels.size - from)) levels.push(hash);
       }
-      return hashes.slice(0, size);
+      return levels.view(size);
     },
+    /** Root of the first `size` leaves and one more after them. */
+    rootWith: (size: number, leafHash: Buffer) => levels.rootWith(size, leafHash),
   };
 }
 

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { canonicalJson } from '../evidence/canonical-json.js';
 import { signBytes } from '../evidence/ed25519.js';
 import type { LogPublicKey } from '../evidence/evidence-bundle.js';
-import { consistencyProof, inclusionProof, rootHash } from '../evidence/merkle.js';
+import { consistencyProof, inclusionProof } from '../evidence/merkle.js';
 import {
   buildStatement,
   statementBytes,
@@ -47,14 +47,14 @@ export function createTransparencyLogService(deps: {
   const { log, keyring } = deps;
   const cache = createLeafHashCache();
 
-  /** Signs and stores the head of the tree whose leaf hashes these are (called under the log lock). */
-  async function writeHead(locked: LockedLog, leafHashes: Buffer[]): Promise<TreeHeadRecord> {
+  /** Signs and stores the head of the tree of this size and root (called under the log lock). */
+  async function writeHead(locked: LockedLog, treeSize: number, root: Buffer): Promise<TreeHeadRecord> {
     const key = keyring.current();
     const head = signTreeHead(
       {
         format: treeHeadFormat,
-        treeSize: leafHashes.length,
-        rootHash: rootHash(leafHashes).toString('hex'),
+        treeSize,
+        rootHash: root.toString('hex'),
         timestamp: (await locked.now()).toISOString(),
         auditHead: await locked.auditHead(),
         keyId: key.keyId,
@@ -107,7 +107,7 @@ export function createTransparencyLogService(deps: {
         const found = await locked.findLeaf(analysisId);
         if (found) return found;
         const size = await locked.size();
-        const hashes = await committedHashes(locked, size);
+        await committedHashes(locked, size);
         const leafHash = statementLeafHash(statement);
         const leaf = await locked.insertLeaf({
           leaf_index: size,
@@ -118,7 +118,7 @@ export function createTransparencyLogService(deps: {
           key_id: key.keyId,
           leaf_hash: leafHash.toString('hex'),
         });
-        await writeHead(locked, [...hashes, leafHash]);
+        await writeHead(locked, size + 1, cache.rootWith(size, leafHash));
         return leaf;
       });
     },
@@ -138,7 +138,7 @@ export function createTransparencyLogService(deps: {
           (latest.audit_seq === null ? null : Number(latest.audit_seq)) === (auditHead?.seq ?? null) &&
           latest.audit_hash === (auditHead?.hash ?? null);
         if (unchanged) return null;
-        return writeHead(locked, await committedHashes(locked, size));
+        return writeHead(locked, size, (await committedHashes(locked, size)).hash(0, size));
       });
       return written ? toSignedTreeHead(written) : null;
     },
@@ -168,12 +168,12 @@ export function createTransparencyLogService(deps: {
       await checkedSize(treeSize);
       if (leafIndex >= treeSize)
         throw badRequest('leaf-index-out-of-range', `leaf ${leafIndex} is not in a tree of size ${treeSize}`);
-      const hashes = await cache.upTo(treeSize, log.leafHashes);
+      const tree = await cache.upTo(treeSize, log.leafHashes);
       return {
         leafIndex,
         treeSize,
-        leafHash: hashes[leafIndex]!.toString('hex'),
-        hashes: inclusionProof(leafIndex, hashes).map((hash) => hash.toString('hex')),
+        leafHash: tree.hash(leafIndex, leafIndex + 1).toString('hex'),
+        hashes: inclusionProof(leafIndex, tree).map((hash) => hash.toString('hex')),
       };
     },
 
@@ -181,11 +181,11 @@ export function createTransparencyLogService(deps: {
       if (fromSize > toSize)
         throw badRequest('tree-size-order', `from (${fromSize}) must not be larger than to (${toSize})`);
       await checkedSize(toSize);
-      const hashes = await cache.upTo(toSize, log.leafHashes);
+      const tree = await cache.upTo(toSize, log.leafHashes);
       return {
         fromSize,
         toSize,
-        hashes: consistencyProof(fromSize, hashes).map((hash) => hash.toString('hex')),
+        hashes: consistencyProof(fromSize, tree).map((hash) => hash.toString('hex')),
       };
     },
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../src/db/schema.js';
@@ -77,6 +78,21 @@ describeEachImplementation(
       const result = await asAttacker(database.db, async (trx) => {
         const edited = (await leafStatement(trx, 3)).replace('"completedAt":"2', '"completedAt":"1');
         await sql`update log_leaves set statement = ${edited} where leaf_index = 3`.execute(trx);
+      });
+      expect(result.firstBadIndex).toBe(3);
+      expect(kinds(result)).toEqual(['head-root', 'leaf-altered']);
+    });
+
+    it('finds an edited statement with a recomputed leaf hash, by its signature and by every later head', async () => {
+      const result = await asAttacker(database.db, async (trx) => {
+        const edited = (await leafStatement(trx, 3)).replace('"completedAt":"2', '"completedAt":"1');
+        const leafHash = createHash('sha256')
+          .update(Buffer.from([0]))
+          .update(edited)
+          .digest('hex');
+        await sql`update log_leaves set statement = ${edited}, leaf_hash = ${leafHash} where leaf_index = 3`.execute(
+          trx,
+        );
       });
       expect(result.firstBadIndex).toBe(3);
       expect(kinds(result)).toEqual(['head-root', 'leaf-signature']);

@@ -12,6 +12,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '../../src/evidence/merkle.js';
+import { MerkleLevels } from '../../src/evidence/merkle-levels.js';
 
 // The reference vectors of RFC 6962 / Certificate Transparency, as published in the test data of
 // transparency-dev/merkle (proof/verify_test.go) and google/certificate-transparency-go.
@@ -261,6 +262,29 @@ describe('RFC 9162 Merkle tree properties (fast-check)', () => {
           }),
         ).toBe(true);
       }),
+    );
+  });
+});
+
+describe('stored subtree levels give the same roots and proofs as the plain definition (fast-check)', () => {
+  const treeOf = (size: number) =>
+    Array.from({ length: size }, (_, i) => hashLeaf(Buffer.from(`leaf ${i}`, 'utf8')));
+
+  it('roots, the root with one more leaf, inclusion and consistency proofs at every size', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 260 }), fc.nat(), fc.nat(), (size, a, b) => {
+        const tree = treeOf(size + 1);
+        const levels = new MerkleLevels();
+        for (const leaf of tree.slice(0, size)) levels.push(leaf);
+        const view = levels.view(size);
+        expect(view.hash(0, size)).toEqual(rootHash(tree.slice(0, size)));
+        expect(levels.rootWith(size, tree[size]!)).toEqual(rootHash(tree));
+        if (size === 0) return;
+        const prefix = tree.slice(0, size);
+        expect(inclusionProof(a % size, view)).toEqual(inclusionProof(a % size, prefix));
+        expect(consistencyProof(b % (size + 1), view)).toEqual(consistencyProof(b % (size + 1), prefix));
+      }),
+      { numRuns: 300 },
     );
   });
 });
