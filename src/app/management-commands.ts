@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { OutboxRepository } from '../repositories/outbox.repository.js';
+import type { TransparencyLogRepository } from '../repositories/transparency-log.repository.js';
+import { checkTransparencyLog } from '../services/log-monitor.js';
 import type { ApiKeyService } from '../services/api-key.service.js';
 import type { AuditLogService } from '../services/audit-log.service.js';
 import type { OrganisationService } from '../services/organisation.service.js';
@@ -11,6 +13,7 @@ const outboxListArgs = z.strictObject({
   orgName: z.string().optional(),
   limit: z.number().int().min(1).max(500).default(20),
 });
+const logCheckArgs = z.strictObject({ fromSize: z.number().int().min(0).default(0) });
 const userCreateArgs = z.strictObject({
   orgName: z.string(),
   email: z.string().max(320),
@@ -41,6 +44,8 @@ export function createManagementCommands(deps: {
   users: UserService;
   auditLog: AuditLogService;
   outbox: OutboxRepository;
+  transparencyLog: TransparencyLogRepository;
+  rotateLogKey(): Promise<{ previousKeyId: string; keyId: string }>;
 }) {
   return {
     'org.create': async (args: unknown) => {
@@ -69,6 +74,9 @@ export function createManagementCommands(deps: {
       return { ...created, expiresAt: created.expiresAt?.toISOString() ?? null };
     },
     'audit.verify': async () => deps.auditLog.verify(),
+    'log.check': async (args: unknown) =>
+      checkTransparencyLog({ log: deps.transparencyLog }, parse(logCheckArgs, args)),
+    'log.rotateKey': async () => deps.rotateLogKey(),
     'outbox.list': async (args: unknown) => {
       const { orgName, limit } = parse(outboxListArgs, args);
       const orgs = await deps.organisations.list();

@@ -6,6 +6,9 @@ import { createOrganisationRepository } from '../repositories/organisation.repos
 import { createOutboxRepository } from '../repositories/outbox.repository.js';
 import { createSessionRepository } from '../repositories/session.repository.js';
 import { createUserRepository } from '../repositories/user.repository.js';
+import { createTransparencyLogRepository } from '../repositories/transparency-log.repository.js';
+import { loadOrCreateLogSigningKey, replaceGeneratedLogSigningKey } from '../evidence/log-signing-key.js';
+import { createLogKeyring } from '../services/log-keyring.js';
 import { createApiKeyService } from '../services/api-key.service.js';
 import { createAuditLogService } from '../services/audit-log.service.js';
 import { createOrganisationService } from '../services/organisation.service.js';
@@ -25,6 +28,7 @@ export async function openManagement(
   const organisations = createOrganisationRepository({ db: database.db });
   const now = () => new Date();
   const auditLog = createAuditLogService({ audit: createAuditRepository({ db: database.db }) });
+  const transparencyLog = createTransparencyLogRepository({ db: database.db });
   const users = createUserService({
     users: createUserRepository({ db: database.db }),
     organisations,
@@ -47,6 +51,20 @@ export async function openManagement(
     users,
     auditLog,
     outbox: createOutboxRepository({ db: database.db }),
+    transparencyLog,
+    async rotateLogKey() {
+      const keyring = createLogKeyring({
+        initial: await loadOrCreateLogSigningKey({
+          configured: config.LOG_SIGNING_KEY,
+          dataDir: config.DATA_DIR,
+          log,
+        }),
+        log: transparencyLog,
+        audit: auditLog,
+        generate: () => replaceGeneratedLogSigningKey(config.DATA_DIR),
+      });
+      return keyring.rotate();
+    },
   });
   return { commands, close: () => database.close() };
 }

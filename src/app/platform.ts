@@ -20,6 +20,12 @@ import { createRedisThrottleStore } from '../repositories/redis.throttle-store.j
 import { createSessionRepository } from '../repositories/session.repository.js';
 import { createTotpRepository } from '../repositories/totp.repository.js';
 import { createUserRepository } from '../repositories/user.repository.js';
+import { createTransparencyLogRepository } from '../repositories/transparency-log.repository.js';
+import { loadOrCreateLogSigningKey, replaceGeneratedLogSigningKey } from '../evidence/log-signing-key.js';
+import { createEvidenceService } from '../services/evidence.service.js';
+import { createLogKeyring } from '../services/log-keyring.js';
+import { createTransparencyLogService } from '../services/transparency-log.service.js';
+import { startTreeHeadTimer } from '../services/tree-head-timer.js';
 import { createAnalysisArtifactsService } from '../services/analysis-artifacts.service.js';
 import { createAnalysisService } from '../services/analysis.service.js';
 import { createApiKeyService } from '../services/api-key.service.js';
@@ -119,6 +125,34 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       outbox: createOutboxRepository({ db: database.db }),
     };
     const auditLog = createAuditLogService({ audit: createAuditRepository({ db: database.db }) });
+    const transparencyLogRepository = createTransparencyLogRepository({ db: database.db });
+    const logKeyring = createLogKeyring({
+      initial: await loadOrCreateLogSigningKey({
+        configured: config.LOG_SIGNING_KEY,
+        dataDir: config.DATA_DIR,
+        log,
+      }),
+      log: transparencyLogRepository,
+      audit: auditLog,
+      generate: () => replaceGeneratedLogSigningKey(config.DATA_DIR),
+    });
+    await logKeyring.activate();
+    const transparencyLogService = createTransparencyLogService({
+      log: transparencyLogRepository,
+      analyses: repositories.analyses,
+      keyring: logKeyring,
+      logger: log,
+    });
+    const evidenceService = createEvidenceService({
+      analyses: repositories.analyses,
+      transparencyLog: transparencyLogService,
+    });
+    const treeHeadTimer = startTreeHeadTimer({
+      tick: () => transparencyLogService.tick(),
+      intervalMs: config.LOG_TREE_HEAD_INTERVAL_SECONDS * 1000,
+      log,
+    });
+    closers.push(() => treeHeadTimer.stop());
     const organisationService = createOrganisationService({ organisations: repositories.organisations });
     const apiKeyService = createApiKeyService({
       apiKeys: repositories.apiKeys,
@@ -236,6 +270,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       queue,
       events,
       audit: auditLog,
+      statements: transparencyLogService,
       now,
       log,
     });
@@ -282,6 +317,8 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
         storedMediaService,
         analysisService,
         analysisArtifacts,
+        transparencyLogService,
+        evidenceService,
       },
       managementCommands: createManagementCommands({
         organisations: organisationService,
@@ -289,6 +326,8 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
         users: userService,
         auditLog,
         outbox: repositories.outbox,
+        transparencyLog: transparencyLogRepository,
+        rotateLogKey: () => logKeyring.rotate(),
       }),
       jobHandlers: { 'analysis.run': analysisService.run },
       jobExhaustedHandlers: { 'analysis.run': analysisService.onJobExhausted },

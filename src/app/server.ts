@@ -40,6 +40,8 @@ export async function buildPlatformApp(platform: Platform) {
     analysisArtifacts: platform.services.analysisArtifacts,
     analyses: platform.repositories.analyses,
     audit: platform.auditLog,
+    evidence: platform.services.evidenceService,
+    transparencyLog: platform.services.transparencyLogService,
     events: platform.events,
     healthChecks: platform.healthChecks,
     uploads: platform.uploads,

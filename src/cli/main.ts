@@ -15,6 +15,8 @@ const commands: Record<string, () => Promise<CliCommand>> = {
   user: async () => (await import('./commands/user.command.js')).userCommand,
   audit: async () => (await import('./commands/audit.command.js')).auditCommand,
   outbox: async () => (await import('./commands/outbox.command.js')).outboxCommand,
+  log: async () => (await import('./commands/log.command.js')).logCommand,
+  verify: async () => (await import('./commands/verify.command.js')).verifyCommand,
   config: async () => (await import('./commands/config.command.js')).configCheckCommand,
 };
 
@@ -36,6 +38,11 @@ const usage = `usage: guardian <command>
   user create --email EMAIL --org NAME --role ROLE [--password-file PATH]
                                           create a user; the password is the first line of PATH or of stdin
   audit verify                            check the audit log's hash chain (exit 1 naming the first bad entry)
+  log check [--from-size N] [--json]      re-derive the transparency log from its leaves, check every signed tree
+                                          head and look for forks (exit 1 naming the first bad leaf index)
+  log rotate-key                          replace the generated log signing key (the old public key stays listed)
+  verify BUNDLE [--media FILE] [--trusted-key KEY]... [--json]
+                                          check an evidence bundle offline (exit 0 only if no check fails)
   outbox list [--org NAME] [--limit N]    mail held in the outbox (no SMTP_URL) or sent from it, newest first
   config check                            validate the environment configuration (exit 2 naming each problem)
 

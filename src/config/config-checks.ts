@@ -1,6 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
+import { parseLogSigningKey } from '../evidence/log-signing-key.js';
 import { parseMasterKey } from '../storage/master-key.js';
 import type { Config } from './config.schema.js';
 
@@ -15,6 +16,13 @@ export function valueProblems(config: Config): string[] {
       parseMasterKey(config.MASTER_KEY);
     } catch (error) {
       problems.push(`MASTER_KEY: ${(error as Error).message.replace(/^MASTER_KEY /, '')}`);
+    }
+  }
+  if (config.LOG_SIGNING_KEY !== undefined) {
+    try {
+      parseLogSigningKey(config.LOG_SIGNING_KEY);
+    } catch (error) {
+      problems.push(`LOG_SIGNING_KEY: ${(error as Error).message.replace(/^LOG_SIGNING_KEY /, '')}`);
     }
   }
   problems.push(

@@ -53,6 +53,15 @@ export const configFields = {
     secret: true,
     doc: 'Key-encryption key for blobs: 32 bytes as 64 hex characters or base64. Embedded mode generates DATA_DIR/master.key on first start when unset; production requires it.',
   },
+  LOG_SIGNING_KEY: {
+    schema: optionalString,
+    secret: true,
+    doc: 'Ed25519 private key (PKCS#8 PEM, `openssl genpkey -algorithm ed25519`) that signs analysis statements and transparency log tree heads. Unset: DATA_DIR/log-signing-key.pem, generated on first start (mode 0600). Changing it rotates the key: the old public key stays listed for verification (see docs/verification.md).',
+  },
+  LOG_TREE_HEAD_INTERVAL_SECONDS: {
+    schema: integer(300, 5, 86_400),
+    doc: 'How often the transparency log signs a new tree head when the log or the audit chain moved since the last one, and logs finished analyses that have no statement yet (each run does a bounded amount).',
+  },
   MAX_UPLOAD_BYTES: {
     schema: integer(20 * GiB, 1, Number.MAX_SAFE_INTEGER),
     doc: 'Largest accepted upload in bytes, enforced while streaming (413 beyond it).',

@@ -7,6 +7,7 @@ import * as loginThrottle from './migrations/0005_login_throttle.js';
 import * as systemAuditActor from './migrations/0006_system_audit_actor.js';
 import * as mediaDeletion from './migrations/0007_media_deletion.js';
 import * as outboxRedactedBody from './migrations/0008_outbox_redacted_body.js';
+import * as transparencyLog from './migrations/0009_transparency_log.js';
 import type { Database } from './schema.js';
 
 // A static list, not a folder scan: it works the same from src/ under tsx and from dist/.
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0006_system_audit_actor': systemAuditActor,
   '0007_media_deletion': mediaDeletion,
   '0008_outbox_redacted_body': outboxRedactedBody,
+  '0009_transparency_log': transparencyLog,
 };
 
 /** Applies pending migrations (under Kysely's lock, in one transaction); returns the names applied now. */

@@ -22,11 +22,15 @@ import type { OutboxRepository } from '../repositories/outbox.repository.js';
 import type { InviteService } from '../services/invite.service.js';
 import type { PasswordResetService } from '../services/password-reset.service.js';
 import type { TwoFactorService } from '../services/two-factor.service.js';
+import type { EvidenceService } from '../services/evidence.service.js';
+import type { TransparencyLogService } from '../services/transparency-log.service.js';
 import { registerAccessControl, type Authenticator, type SessionAuthenticator } from './access-control.js';
 import { registerProblemHandlers } from './problem-details.js';
 import { registerRateLimits, type RateLimitOptions } from './rate-limits.js';
 import { registerRouteCatalog } from './route-catalog.js';
 import { analysesRoutes } from './routes/analyses.routes.js';
+import { evidenceRoutes } from './routes/evidence.routes.js';
+import { transparencyLogRoutes } from './routes/transparency-log.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { apiKeysRoutes } from './routes/api-keys.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
@@ -55,6 +59,15 @@ const accountsNotWired = new Proxy(
   {
     get: () => () => {
       throw new Error('accounts are not wired into this app');
+    },
+  },
+) as never;
+
+const evidenceNotWired = new Proxy(
+  {},
+  {
+    get: () => () => {
+      throw new Error('the transparency log is not wired into this app');
     },
   },
 ) as never;
@@ -90,6 +103,10 @@ export interface AppDeps {
   analysisArtifacts: AnalysisArtifactsService;
   analyses: AnalysisRepository;
   audit: AuditLogService;
+  /** Evidence bundles and the verifier; absent, those routes answer 500 (test apps without the log). */
+  evidence?: EvidenceService;
+  /** Tree heads, proofs and keys of the transparency log; absent, those routes answer 500. */
+  transparencyLog?: TransparencyLogService;
   events: EventBus;
   healthChecks: HealthCheck[];
   uploads: UploadsRoutesDeps;
@@ -171,6 +188,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     analysisService: deps.analysisService,
     artifacts: deps.analysisArtifacts,
   });
+  await app.register(evidenceRoutes, { evidence: deps.evidence ?? evidenceNotWired });
+  await app.register(transparencyLogRoutes, { transparencyLog: deps.transparencyLog ?? evidenceNotWired });
   await app.register(authRoutes, {
     auth: deps.accounts?.auth ?? accountsNotWired,
     sessions: deps.accounts?.sessions ?? accountsNotWired,

@@ -21,6 +21,8 @@ export async function renderOpenApi(): Promise<string> {
     analysisArtifacts: inert,
     analyses: inert,
     audit: inert,
+    evidence: inert,
+    transparencyLog: inert,
     accountSecurity: {
       twoFactor: inert,
       passwordReset: inert,

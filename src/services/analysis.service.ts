@@ -29,6 +29,8 @@ export interface AnalysisServiceDeps {
   queue: JobQueue;
   events: EventBus;
   audit: AuditLog;
+  /** Signs and logs each finished analysis's statement; absent, nothing is logged (analysis-only tests). */
+  statements?: { record(analysisId: string): Promise<unknown> };
   now: () => Date;
   log: Logger;
 }
@@ -190,8 +192,15 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
         const media = await deps.media.findById(analysis.org_id, analysis.media_id);
         if (media?.status !== 'stored') await deps.artifacts.discard(analysis.id);
         const wrote = await analyses.complete(analysis.id, { band: report.band, report });
-        if (wrote)
+        if (wrote) {
+          // The analysis stands without it: the log's timer records a statement missed here.
+          await deps.statements
+            ?.record(analysis.id)
+            .catch((error: unknown) =>
+              jobLog.error({ err: error }, 'statement not logged; the timer retries'),
+            );
           await publish(analysis, { status: 'done', stage: 'report', progress: 1, band: report.band });
+        }
         jobLog.info({ band: report.band, wrote }, 'analysis finished');
       } catch (error) {
         const tampered = handle?.integrityFailure() ?? (error instanceof BlobIntegrityError ? error : null);

@@ -49,11 +49,22 @@ const nextAddress = () => {
 };
 
 /** Public on purpose: the landing and health routes, and the sign-in entry points that take credentials. */
+const healthTemplates = ['/', '/livez', '/readyz'];
+// Anyone holding a bundle may check it: its proofs, the log's public keys and the verifier need no account.
+const publicEvidence = [
+  'GET /api/v1/log/proofs/inclusion',
+  'GET /api/v1/log/proofs/consistency',
+  'GET /api/v1/log/keys',
+  'POST /api/v1/verify',
+];
+
 function allowedPublic(route: { method: string; template: string }): boolean {
-  const health = ['/', '/livez', '/readyz'].includes(route.template);
+  const health = healthTemplates.includes(route.template);
   return (
     (health && (route.method === 'GET' || route.method === 'HEAD')) ||
-    (route.method === 'POST' && route.template.startsWith('/api/v1/auth/'))
+    (route.method === 'POST' && route.template.startsWith('/api/v1/auth/')) ||
+    // Fastify answers HEAD wherever it answers GET.
+    publicEvidence.includes(`${route.method === 'HEAD' ? 'GET' : route.method} ${route.template}`)
   );
 }
 
@@ -131,7 +142,10 @@ describe('access control over every registered route', () => {
 
   it('serves the public health routes without credentials', async () => {
     const server = await start();
-    const open = servedRoutes().filter((route) => route.access === 'public' && route.method === 'GET');
+    const open = servedRoutes().filter(
+      (route) =>
+        route.access === 'public' && route.method === 'GET' && healthTemplates.includes(route.template),
+    );
     expect(open.map((route) => route.template)).toEqual(expect.arrayContaining(['/livez', '/readyz']));
     for (const route of open) {
       const response = await server.inject({ url: route.url });

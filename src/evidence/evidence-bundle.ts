@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { statementFormat } from './statement.js';
+import { treeHeadFormat } from './tree-head.js';
+
+export const bundleFormat = 'guardian-evidence-bundle-v1';
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex SHA-256');
+const base64 = z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64');
+const treeSize = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+export const statementSchema = z.strictObject({
+  format: z.literal(statementFormat),
+  analysisId: z.uuid(),
+  organisationSha256: sha256Hex,
+  media: z.strictObject({ sha256: sha256Hex }),
+  report: z.strictObject({ sha256: sha256Hex, canonicalization: z.literal('RFC8785') }),
+  versions: z.strictObject({
+    pipeline: z.string(),
+    detectors: z.record(z.string(), z.string()),
+    models: z.record(z.string(), z.strictObject({ version: z.string(), sha256: sha256Hex })),
+    faceModels: z.record(z.string(), z.string()).nullable(),
+    ffmpeg: z.string(),
+    ffprobe: z.string(),
+  }),
+  calibrationSha256: sha256Hex.nullable(),
+  completedAt: z.iso.datetime(),
+  keyId: sha256Hex,
+});
+
+export const signedTreeHeadSchema = z.strictObject({
+  format: z.literal(treeHeadFormat),
+  treeSize,
+  rootHash: sha256Hex,
+  timestamp: z.iso.datetime(),
+  auditHead: z.strictObject({ seq: z.number().int().min(1), hash: sha256Hex }).nullable(),
+  keyId: sha256Hex,
+  signature: base64,
+});
+
+export const logPublicKeySchema = z.strictObject({
+  keyId: sha256Hex.describe('SHA-256 of the raw public key'),
+  algorithm: z.literal('Ed25519'),
+  publicKey: base64.describe('the 32 raw bytes of the Ed25519 public key, base64'),
+});
+
+/** An external timestamp of a tree head (RFC 3161, Solana); none are issued yet, so the list is empty. */
+export const anchorSchema = z
+  .object({ type: z.string(), treeHeadSha256: sha256Hex })
+  .loose()
+  .describe('an anchor of the tree head: its `type` says how it is checked');
+
+export const evidenceBundleSchema = z.strictObject({
+  format: z.literal(bundleFormat),
+  analysisId: z.uuid(),
+  report: z.record(z.string(), z.unknown()).describe('the analysis report, as the API serves it'),
+  statement: statementSchema,
+  statementSignature: base64.describe('Ed25519 over the RFC 8785 form of `statement`'),
+  keyId: sha256Hex,
+  leafIndex: treeSize,
+  inclusionProof: z.strictObject({
+    treeSize,
+    hashes: z.array(sha256Hex).max(64).describe('RFC 9162 audit path, leaf to root'),
+  }),
+  treeHead: signedTreeHeadSchema,
+  anchors: z.array(anchorSchema),
+  publicKeys: z.array(logPublicKeySchema).min(1).max(100),
+});
+
+export type EvidenceBundle = z.infer<typeof evidenceBundleSchema>;
+export type LogPublicKey = z.infer<typeof logPublicKeySchema>;
