@@ -17,7 +17,7 @@ export const defaultReferenceDescription =
   'from Debian sample photos with simulated camera motion and sensor noise (the authentic items of ' +
   '`guardian eval --plan full`: 6 s 720p30 H.264 CRF 20 clips with their CRF 23, CRF 28 and half-size ' +
   're-encodes, JPEG q90/q75 and PNG stills and their halved copies), lavfi test patterns encoded once with ' +
-  'x264 at several presets, rate factors and GOPs, the opencv-doc sample videos re-encoded once, and ' +
+  'x264 at several presets, rate factors and GOPs, two opencv-doc camera sample videos re-encoded once, and ' +
   'opencv-doc sample photos halved and saved once as JPEG or PNG. A percentile says where a score falls ' +
   'among these, not among real camera footage.';
 

@@ -71,7 +71,7 @@ describe('guardian calibrate', () => {
       else expect(detector.percentile).toBeNull();
       expect(detector.probability).toBeNull();
     }
-  });
+  }, 360_000);
 
   it('analyze without CALIBRATION_FILE places scores against the shipped default and records it', async () => {
     const bytes = await readFile(defaultCalibrationPath);
