@@ -75,6 +75,7 @@ export type SetPlanName = keyof typeof setPlans;
 export interface SetRequest {
   sources: readonly SourceImage[];
   dir: string;
+  /** The manipulations to make; none: an authentic-only set (the calibration reference), stills included. */
   kinds: readonly ItemKind[];
   plan: SetPlan;
   seed: number;
@@ -247,7 +248,8 @@ async function generateStills(context: SourceContext): Promise<void> {
     noise,
     random: context.random.fork('still'),
   });
-  if (twins.manipulations.length === 0) return;
+  // In a labelled set, a still without a manipulated twin adds nothing to compare.
+  if (twins.manipulations.length === 0 && context.kinds.length > 0) return;
   const frame = twins.frame(0);
   for (const format of plan.stills.formats) {
     const extension = format === 'png' ? 'png' : 'jpg';

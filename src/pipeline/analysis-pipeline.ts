@@ -168,7 +168,12 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
         detectors: detectorVersions,
         faceModels: found.faces?.models ?? null,
         calibration: deps.calibration
-          ? { sha256: deps.calibration.sha256, source: deps.calibration.source }
+          ? {
+              sha256: deps.calibration.sha256,
+              source: deps.calibration.source,
+              projectDefault: deps.calibration.projectDefault,
+              builtFrom: deps.calibration.builtFrom,
+            }
           : null,
       },
       disclaimer: reportDisclaimer,

@@ -1,14 +1,24 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /**
  * Reference scores for detector scores, written by `guardian calibrate`: each detector's scores on
  * authentic media (for percentiles) and, with labelled data, a fitted score-to-probability map. Without
- * a calibration file the report shows no percentile and no probability. Entries are per detector id
- * and version: a changed detector has no reference until calibrated again.
+ * CALIBRATION_FILE the project's default reference is used (synthetic authentic media, made by
+ * `npm run calibration:default`); `CALIBRATION_FILE=none` shows no percentile and no probability. Entries
+ * are per detector id and version: a changed detector has no reference until calibrated again.
  */
+
+/** The default reference shipped in the package, found beside the code (not the working directory). */
+export const defaultCalibrationPath = fileURLToPath(
+  new URL('../../calibration/default-reference.json', import.meta.url),
+);
+
+/** The CALIBRATION_FILE value that turns percentiles off (a file of that name: `./none`). */
+export const noCalibration = 'none';
 
 export interface PlattFit {
   method: 'platt';
@@ -40,6 +50,20 @@ const fitSchema = z.discriminatedUnion('method', [
     .refine((fit) => fit.scores.length === fit.probabilities.length, 'one probability per score'),
 ]);
 
+const builtFromSchema = z.object({
+  /** What the reference media are, in plain words. */
+  description: z.string(),
+  /** The command that made them. */
+  generator: z.string(),
+  seed: z.number().int(),
+  /** Media generated, per group (before any was left out as not analysable). */
+  items: z.record(z.string(), z.number().int().min(0)),
+  /** The sample files and test patterns the media were made from. */
+  sources: z.array(z.string()),
+});
+
+export type CalibrationBuiltFrom = z.infer<typeof builtFromSchema>;
+
 export const calibrationFileSchema = z.object({
   format: z.literal('guardian-calibration'),
   formatVersion: z.literal(1),
@@ -52,6 +76,8 @@ export const calibrationFileSchema = z.object({
     notAnalyzable: z.number().int().min(0),
     skipped: z.number().int().min(0),
   }),
+  /** Where the reference media came from, when the file records it (the project's default does). */
+  builtFrom: builtFromSchema.optional(),
   detectors: z.array(
     z.object({
       id: z.string(),
@@ -81,42 +107,68 @@ export interface Calibration {
   sha256: string;
   /** Where it was loaded from. */
   source: string;
+  /** True for the reference shipped with the project (CALIBRATION_FILE unset). */
+  projectDefault: boolean;
+  builtFrom: CalibrationBuiltFrom | null;
   pipelineVersion: string;
   assess(detector: { id: string; version: string; score: number | null }): ScoreCalibration;
 }
 
 export class CalibrationFileError extends Error {}
 
-export async function loadCalibrationFile(path: string): Promise<Calibration> {
+export async function loadCalibrationFile(
+  path: string,
+  options: { projectDefault?: boolean } = {},
+): Promise<Calibration> {
   const source = resolve(path);
+  const projectDefault = options.projectDefault ?? false;
+  // The default is not named by the operator: say what it is and how to do without it.
+  const name = projectDefault
+    ? `the default calibration file ${source} (CALIBRATION_FILE unset; set it to "${noCalibration}" for no percentiles)`
+    : `CALIBRATION_FILE ${source}`;
   let bytes: Buffer;
   try {
     bytes = await readFile(source);
   } catch (error) {
-    throw new CalibrationFileError(`CALIBRATION_FILE ${source} cannot be read: ${(error as Error).message}`);
+    throw new CalibrationFileError(`${name} cannot be read: ${(error as Error).message}`);
   }
   let parsed: CalibrationFile;
   try {
     parsed = calibrationFileSchema.parse(JSON.parse(bytes.toString('utf8')));
   } catch (error) {
     const detail = error instanceof z.ZodError ? z.prettifyError(error) : (error as Error).message;
-    throw new CalibrationFileError(`CALIBRATION_FILE ${source} is not a calibration file: ${detail}`);
+    throw new CalibrationFileError(`${name} is not a calibration file: ${detail}`);
   }
-  return createCalibration(parsed, { sha256: createHash('sha256').update(bytes).digest('hex'), source });
+  return createCalibration(parsed, {
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    source,
+    projectDefault,
+  });
 }
 
-/** The calibration file named by CALIBRATION_FILE, or null when unset. */
-export async function calibrationFromConfig(config: { CALIBRATION_FILE?: string | undefined }) {
-  return config.CALIBRATION_FILE ? loadCalibrationFile(config.CALIBRATION_FILE) : null;
+/**
+ * The calibration file named by CALIBRATION_FILE; unset: the project's default reference; `none`: null
+ * (no percentiles). `defaultPath` is for tests.
+ */
+export async function calibrationFromConfig(
+  config: { CALIBRATION_FILE?: string | undefined },
+  defaultPath = defaultCalibrationPath,
+): Promise<Calibration | null> {
+  if (config.CALIBRATION_FILE === noCalibration) return null;
+  if (config.CALIBRATION_FILE) return loadCalibrationFile(config.CALIBRATION_FILE);
+  return loadCalibrationFile(defaultPath, { projectDefault: true });
 }
 
 export function createCalibration(
   file: CalibrationFile,
-  origin: { sha256: string; source: string },
+  origin: { sha256: string; source: string; projectDefault?: boolean },
 ): Calibration {
   const entries = new Map(file.detectors.map((entry) => [`${entry.id}@${entry.version}`, entry]));
   return {
-    ...origin,
+    sha256: origin.sha256,
+    source: origin.source,
+    projectDefault: origin.projectDefault ?? false,
+    builtFrom: file.builtFrom ?? null,
     pipelineVersion: file.pipelineVersion,
     assess({ id, version, score }) {
       const entry = entries.get(`${id}@${version}`);

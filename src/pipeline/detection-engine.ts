@@ -15,7 +15,7 @@ export interface DetectionEngineDeps {
   faceFinder?: FaceFinder;
   /** Model card paths (MODEL_CARDS); each model is verified here and runs as one more detector. */
   modelCards?: readonly string[];
-  /** CALIBRATION_FILE, loaded (`calibrationFromConfig`); absent: reports carry no percentiles. */
+  /** CALIBRATION_FILE or the project's default, loaded (`calibrationFromConfig`); absent: no percentiles. */
   calibration?: Calibration | null;
 }
 

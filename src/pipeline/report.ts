@@ -1,4 +1,5 @@
 import type { ArtifactListing } from './artifact-collector.js';
+import type { CalibrationBuiltFrom } from './calibration.js';
 import type { CompressionProfile } from './compression-profile.js';
 import type { Coverage, DetectorStrength, Evidence } from './detector.js';
 import type { Box } from '../faces/face-types.js';
@@ -30,7 +31,8 @@ export interface DetectorReport {
   durationMs: number;
   /**
    * 0–100: the score is higher than this share of the authentic reference scores of this detector
-   * version (CALIBRATION_FILE); null without a reference or a score. Set by the pipeline.
+   * version (CALIBRATION_FILE, else the project's default reference); null without a reference or a score.
+   * Set by the pipeline.
    */
   percentile?: number | null;
   /** Calibrated probability of manipulation, only with labelled calibration data for this detector version; else null. */
@@ -85,8 +87,17 @@ export interface AnalysisReport {
     detectors: Record<string, string>;
     /** Face model versions and sha256 of their weights, when faces were searched. */
     faceModels: Record<string, string> | null;
-    /** The calibration file behind percentiles and probabilities; null when none is configured. */
-    calibration: { sha256: string; source: string } | null;
+    /**
+     * The calibration file behind percentiles and probabilities: `projectDefault` when it is the reference
+     * shipped with the project (CALIBRATION_FILE unset), `builtFrom` what its reference media were when the
+     * file records it; null with `CALIBRATION_FILE=none`.
+     */
+    calibration: {
+      sha256: string;
+      source: string;
+      projectDefault: boolean;
+      builtFrom: CalibrationBuiltFrom | null;
+    } | null;
   };
   disclaimer: string;
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { calibrationFileSchema } from '../../src/pipeline/calibration.js';
+import { calibrationFileSchema, defaultCalibrationPath } from '../../src/pipeline/calibration.js';
 import type { AnalysisReport } from '../../src/pipeline/report.js';
 import { runGuardian } from '../helpers/guardian-process.js';
 import { createMediaTempDir, generateClip, type MediaTempDir } from '../helpers/media-fixtures.js';
@@ -56,7 +56,12 @@ describe('guardian calibrate', () => {
     );
     expect(analyze.code, analyze.stderr).toBe(0);
     const report = JSON.parse(analyze.stdout) as AnalysisReport;
-    expect(report.versions.calibration).toEqual({ sha256, source: out });
+    expect(report.versions.calibration).toEqual({
+      sha256,
+      source: out,
+      projectDefault: false,
+      builtFrom: null,
+    });
     expect(report.pipelineVersion).toBe(file.pipelineVersion);
     expect(report.detectors.some((detector) => typeof detector.percentile === 'number')).toBe(true);
     for (const detector of report.detectors) {
@@ -66,6 +71,27 @@ describe('guardian calibrate', () => {
       else expect(detector.percentile).toBeNull();
       expect(detector.probability).toBeNull();
     }
+  }, 360_000);
+
+  it('analyze without CALIBRATION_FILE places scores against the shipped default and records it', async () => {
+    const bytes = await readFile(defaultCalibrationPath);
+    const shipped = calibrationFileSchema.parse(JSON.parse(bytes.toString('utf8')));
+    const analyze = await runGuardian(
+      ['analyze', '--json', join(authenticDir(), 'clip-5.mp4')],
+      { CALIBRATION_FILE: '' },
+      { timeoutMs: 120_000 },
+    );
+    expect(analyze.code, analyze.stderr).toBe(0);
+    const report = JSON.parse(analyze.stdout) as AnalysisReport;
+    expect(report.versions.calibration).toEqual({
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      source: defaultCalibrationPath,
+      projectDefault: true,
+      builtFrom: shipped.builtFrom,
+    });
+    const placed = report.detectors.filter((detector) => typeof detector.percentile === 'number');
+    expect(placed.map((detector) => detector.id)).toContain('metadata-traces');
+    expect(report.detectors.every((detector) => detector.probability === null)).toBe(true);
   });
 
   it('refuses a bad CALIBRATION_FILE with its name, and missing arguments with the usage', async () => {

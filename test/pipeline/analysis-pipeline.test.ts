@@ -164,6 +164,8 @@ describe('createAnalysisPipeline', () => {
     expect(report.versions.calibration).toEqual({
       sha256: 'cd'.repeat(32),
       source: '/etc/guardian/calibration.json',
+      projectDefault: false,
+      builtFrom: null,
     });
   });
 
