@@ -10,6 +10,7 @@ import { defaultFusionPolicy, fuseDetectorReports, type FusionPolicy } from './f
 import { MediaIntakeRefusal, type IntakeResult, type MediaIntakeCheck } from './media-intake.js';
 import type { FaceAnalysis } from '../faces/face-types.js';
 import type { AnalysisReport, Band, DetectorReport, FaceTrackReport } from './report.js';
+import { withoutNulCharacters } from './report-text.js';
 import { createRunInputs, type FaceFinder, type FrameSampler } from './run-inputs.js';
 import { withSharedPackets } from './shared-media-tools.js';
 
@@ -144,7 +145,7 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
     const found = (await inputs?.summary()) ?? { plan: null, faces: null };
     await progress.finish('fusion');
     await progress.start('report');
-    return {
+    return withoutNulCharacters({
       schemaVersion: 1,
       pipelineVersion: version,
       createdAt: clock().toISOString(),
@@ -177,7 +178,7 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
           : null,
       },
       disclaimer: reportDisclaimer,
-    };
+    });
   }
 
   return { version, run };

@@ -195,6 +195,16 @@ describe('image-metadata on PNG and WebP', () => {
     expect(finding.score).toBe(0.1);
   });
 
+  it("reads an ffmpeg JPEG's comment without the NUL that ends it", async () => {
+    const jpeg = await readFile(await generateStill(temp.dir, { format: 'jpeg', name: 'lavc' }));
+    // libavcodec writes "Lavc…" and a C string's NUL into a COM segment.
+    expect(jpeg.includes(Buffer.from('\0\xff', 'latin1'))).toBe(true);
+    const finding = await analyse('lavc.jpg', jpeg);
+    const text = JSON.stringify(finding);
+    expect(text).toMatch(/Lavc\d/);
+    expect(text).not.toContain('\\u0000');
+  });
+
   it('reads EXIF from a WebP chunk', async () => {
     const webp = await readFile(await generateStill(temp.dir, { format: 'webp' }));
     const tiff = exifTiff({ ifd0: { 0x0131: 'Snapseed 2.0', 0x010f: 'Google', 0x0110: 'Pixel 8' } });

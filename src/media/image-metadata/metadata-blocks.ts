@@ -68,7 +68,9 @@ async function jpeg(reader: WindowedReader, blocks: ImageMetadataBlocks): Promis
         });
       } else if (marker === 0xfe) {
         blocks.structures.push('comment');
-        blocks.texts.push({ key: 'comment', value: data.toString('latin1').slice(0, maxTextChars) });
+        // Writers such as libavcodec end the comment with a C string's NUL: it is not part of the text.
+        const comment = data.toString('latin1').replace(/\0+$/, '');
+        blocks.texts.push({ key: 'comment', value: comment.slice(0, maxTextChars) });
       } else blocks.structures.push(jpegSegmentName(marker, data));
     }
     offset += 2 + length;
