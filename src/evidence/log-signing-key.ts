@@ -3,6 +3,7 @@ import { link, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { keyIdOf, rawPublicKey } from './ed25519.js';
+import { pathExists } from '../storage/path-exists.js';
 
 /** The key that signs statements and tree heads. Never logged: only `keyId` and `publicKey` leave this module. */
 export interface LogSigningKey {
@@ -44,7 +45,7 @@ export async function loadOrCreateLogSigningKey(deps: {
 }): Promise<LogSigningKey> {
   if (deps.configured !== undefined) return fromPrivateKey(parseLogSigningKey(deps.configured), 'configured');
   const path = join(deps.dataDir, logKeyFileName);
-  if (await exists(path)) {
+  if (await pathExists(path)) {
     if (((await stat(path)).mode & 0o077) !== 0)
       deps.log.warn({ path }, 'log signing key file is readable by group or others; chmod 600 it');
   } else if (await writeKeyFile(deps.dataDir, path, { replace: false })) {
@@ -61,16 +62,6 @@ export async function replaceGeneratedLogSigningKey(dataDir: string): Promise<Lo
   const path = join(dataDir, logKeyFileName);
   await writeKeyFile(dataDir, path, { replace: true });
   return fromPrivateKey(parseLogSigningKey(await readFile(path, 'utf8')), 'generated');
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return false;
-      throw error;
-    },
-  );
 }
 
 /** A complete file or none: written to a temp file (0600), then linked (first key) or renamed (rotation). */

@@ -2,6 +2,7 @@ import { createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { pathExists } from './path-exists.js';
 
 /** A key-encryption key: wraps per-object data keys. `id` + `version` are written into every blob header. */
 export interface Kek {
@@ -61,7 +62,7 @@ export async function loadOrCreateMasterKey(deps: LoadMasterKeyDeps): Promise<Ke
   }
   if (deps.production) throw new Error('MASTER_KEY is required in production (or MASTER_KEY_FILE)');
   const path = join(deps.dataDir, 'master.key');
-  if (await exists(path)) {
+  if (await pathExists(path)) {
     if (((await stat(path)).mode & 0o077) !== 0) {
       deps.log.warn({ path }, 'master key file is readable by group or others; chmod 600 it');
     }
@@ -80,16 +81,6 @@ function parseKeyFile(contents: string, path: string): Buffer {
   } catch {
     throw new Error(`${path} does not hold a valid master key (64 hex characters); restore it from backup`);
   }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return false;
-      throw error;
-    },
-  );
 }
 
 /** Writes a temp file and links it into place: the key file appears complete or not at all, and never twice. */

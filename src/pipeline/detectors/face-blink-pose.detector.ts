@@ -19,6 +19,7 @@ import {
   median,
   noFaceReason,
   notApplicable,
+  videoApplicability,
 } from './face-evidence.js';
 import { centralDrift, poseReadings, type PoseReading } from './head-pose-consistency.js';
 import { round } from './statistics.js';
@@ -58,10 +59,7 @@ export function createFaceBlinkPoseDetector(): Detector {
     strength: 'standard',
     description:
       'Head-pose consistency and blinking, read from the face mesh: the pose of the central face (eyes, nose, mouth) against the pose of the outer contour it should move with when the head turns (a swapped face disagrees with its head), the central face sliding inside its contour from frame to frame, and blinks in the dense windows (scored only after a minute of face in consecutive frames).',
-    applicable: ({ probe }) =>
-      probe.streams.some((stream) => stream.type === 'video' && !stream.attachedPicture)
-        ? { applicable: true }
-        : { applicable: false, reason: 'the media has no video' },
+    applicable: videoApplicability,
     analyze,
   };
 }

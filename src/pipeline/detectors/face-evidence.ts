@@ -11,6 +11,13 @@ export function pictureApplicability({ probe }: DetectorContext): Applicability 
     : { applicable: false, reason: 'the media has no picture' };
 }
 
+/** Face checks over time apply to video (not a cover picture); a still is told apart after decoding. */
+export function videoApplicability({ probe }: DetectorContext): Applicability {
+  return probe.streams.some((stream) => stream.type === 'video' && !stream.attachedPicture)
+    ? { applicable: true }
+    : { applicable: false, reason: 'the media has no video' };
+}
+
 export interface FaceInputs {
   sample: FrameSample;
   faces: FaceAnalysis;

@@ -14,6 +14,7 @@ import {
   median,
   noFaceReason,
   notApplicable,
+  videoApplicability,
 } from './face-evidence.js';
 import { round } from './statistics.js';
 
@@ -33,10 +34,7 @@ export function createFaceTemporalDetector(): Detector {
     strength: 'standard',
     description:
       "Temporal consistency of each face over dense windows: the face's texture wobbling frame to frame against the frame around it (a face warped or pasted per frame), and the face embedding drifting along a track (a face swapped mid-video).",
-    applicable: ({ probe }) =>
-      probe.streams.some((stream) => stream.type === 'video' && !stream.attachedPicture)
-        ? { applicable: true }
-        : { applicable: false, reason: 'the media has no video' },
+    applicable: videoApplicability,
     analyze,
   };
 }
