@@ -84,12 +84,17 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       limits: mediaLimits,
       notice: (message) => log.warn(message),
     });
-    const { pipeline, intake } = await createDetectionEngine({
+    const {
+      pipeline,
+      intake,
+      close: closeEngine,
+    } = await createDetectionEngine({
       mediaTools,
       limits: mediaLimits,
       modelCards: config.MODEL_CARDS,
       calibration: await calibrationFromConfig(config),
     });
+    closers.push(closeEngine);
     const queue = await createJobQueue({
       redisUrl: config.REDIS_URL,
       redisKeyPrefix: config.REDIS_KEY_PREFIX,

@@ -10,6 +10,8 @@ export interface FaceThread {
   ready: Promise<Record<string, string>>;
   /** Faces in one frame; frames are searched one at a time in the order given. */
   detect(frame: SampledFrame, signal: AbortSignal): Promise<FaceObservation[]>;
+  /** Ends the thread; searches still waiting fail with the reason. */
+  close(): Promise<void>;
 }
 
 /**
@@ -119,6 +121,10 @@ export function openFaceThread(settings: { maxFacesPerFrame: number }): FaceThre
   };
   return {
     ready,
+    async close() {
+      fail(new Error('the face search thread was closed'));
+      await worker.terminate();
+    },
     detect(frame, signal) {
       if (dead) return Promise.reject(dead);
       signal.throwIfAborted();

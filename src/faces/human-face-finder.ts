@@ -43,6 +43,11 @@ export function createHumanFaceFinder(
     models: await load(),
   });
   return {
+    async close() {
+      const closing = thread;
+      thread = undefined;
+      await closing?.close();
+    },
     async find(sample: FrameSample, signal: AbortSignal): Promise<FaceAnalysis> {
       await load();
       return analysis(await searchSample(sample, (frame) => detect(frame, signal)));

@@ -24,6 +24,8 @@ export interface DetectionEngine {
   pipeline: AnalysisPipeline;
   /** The same check the pipeline runs, for refusing bad media at upload. */
   intake: MediaIntakeCheck;
+  /** Stops the face search thread, when one was started: a stopped server must not be held open by it. */
+  close(): Promise<void>;
 }
 
 export async function createDetectionEngine(deps: DetectionEngineDeps): Promise<DetectionEngine> {
@@ -44,5 +46,5 @@ export async function createDetectionEngine(deps: DetectionEngineDeps): Promise<
     faceFinder,
     calibration: deps.calibration ?? null,
   });
-  return { pipeline, intake };
+  return { pipeline, intake, close: async () => faceFinder.close?.() };
 }

@@ -30,6 +30,8 @@ export interface FaceFinder {
    * the sample (frames it was not given, or given with another place, are searched then).
    */
   open?(signal: AbortSignal): FaceSearch;
+  /** Optional: ends what the finder keeps running between searches (its thread); a later search starts it again. */
+  close?(): Promise<void>;
 }
 
 export interface FaceSearch {

@@ -5,7 +5,7 @@ export const serveCommand: CliCommand = {
   async run({ loadConfig }) {
     const config = loadConfig();
     const { runServer } = await import('../../app/server.js');
-    return runServer(config);
+    return exitAfterShutdown(await runServer(config));
   },
 };
 
@@ -13,9 +13,17 @@ export const workerCommand: CliCommand = {
   async run({ loadConfig }) {
     const config = loadConfig();
     const { runWorker } = await import('../../app/worker.js');
-    return runWorker(config);
+    return exitAfterShutdown(await runWorker(config));
   },
 };
+
+/**
+ * The orderly shutdown is done (drained, database closed, "stopped" logged): exit, so that no handle left by a
+ * library can hold a stopped process open (seen: tsx's esbuild service when the server runs from source).
+ */
+function exitAfterShutdown(code: number): never {
+  process.exit(code);
+}
 
 export const migrateCommand: CliCommand = {
   async run({ loadConfig }) {
