@@ -66,6 +66,12 @@ export async function startLocalTsa(options: { tsaKey?: 'ec' | 'rsa' } = {}): Pr
 
 /** A CA with its own key, unrelated to any TSA: a root the tokens must not chain to. */
 export async function createUnrelatedCaPem(dir: string): Promise<string> {
+  await createRootCa(dir, 'other-ca');
+  return readFile(join(dir, 'other-ca.crt'), 'utf8');
+}
+
+/** A self-signed P-256 root CA as STEM.key and STEM.crt in dir (same name for every root: only the key differs). */
+async function createRootCa(dir: string, stem: string): Promise<void> {
   await openssl(dir, [
     'req',
     '-x509',
@@ -75,9 +81,9 @@ export async function createUnrelatedCaPem(dir: string): Promise<string> {
     'ec_paramgen_curve:P-256',
     '-nodes',
     '-keyout',
-    'other-ca.key',
+    `${stem}.key`,
     '-out',
-    'other-ca.crt',
+    `${stem}.crt`,
     '-days',
     '30',
     '-subj',
@@ -87,7 +93,6 @@ export async function createUnrelatedCaPem(dir: string): Promise<string> {
     '-addext',
     'keyUsage=critical,keyCertSign,cRLSign',
   ]);
-  return readFile(join(dir, 'other-ca.crt'), 'utf8');
 }
 
 async function answer(dir: string, behaviour: TsaBehaviour, query: Buffer, count: number) {
@@ -119,27 +124,7 @@ async function createCertificates(dir: string, tsaKey: 'ec' | 'rsa'): Promise<vo
     join(dir, 'tsa-ext.cnf'),
     'basicConstraints=critical,CA:false\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=critical,timeStamping\n',
   );
-  await openssl(dir, [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-    '-days',
-    '30',
-    '-subj',
-    '/CN=Guardian Test Root CA',
-    '-addext',
-    'basicConstraints=critical,CA:true',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  ]);
+  await createRootCa(dir, 'ca');
   await openssl(dir, [
     'req',
     '-new',
