@@ -8,6 +8,7 @@ import { startPeriodic, startReconciler, waitForShutdownSignal } from './lifecyc
 import { startHttpsRedirect } from './https-redirect.js';
 import { createLogger } from './logger.js';
 import { openPlatform, type Platform } from './platform.js';
+import { locateWebAppDir } from './web-app-dir.js';
 
 /** Builds the HTTP app over an opened platform (also used by tests with `inject`). */
 export async function buildPlatformApp(platform: Platform) {
@@ -55,6 +56,7 @@ export async function buildPlatformApp(platform: Platform) {
       ? { rateLimitStore: { client: platform.redis, keyPrefix: config.REDIS_KEY_PREFIX } }
       : {}),
     ...(https ? { https } : {}),
+    webApp: { webAppDir: await locateWebAppDir(), assetBaseUrl: config.ASSET_BASE_URL },
   });
 }
 

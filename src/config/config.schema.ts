@@ -183,6 +183,15 @@ export const configFields = {
       .optional(),
     doc: 'Base URL of this deployment as users reach it, used in links sent by mail. Unset: http://HOST:PORT. Production with SMTP_URL requires an https URL.',
   },
+  ASSET_BASE_URL: {
+    schema: z
+      .string()
+      .trim()
+      .transform((value) => (value === '' ? undefined : value.replace(/\/+$/, '')))
+      .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional())
+      .optional(),
+    doc: "Where browsers fetch the web app's hashed assets (`/assets/...`), e.g. a CDN that mirrors `dist/web/assets`. The HTML still comes from this server, and the CSP admits that origin for scripts, styles, images and fonts. Unset: this server.",
+  },
   LOG_LEVEL: {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     doc: 'pino log level.',

@@ -36,7 +36,7 @@ import { apiKeysRoutes } from './routes/api-keys.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
 import { healthRoutes, type HealthCheck } from './routes/health.routes.js';
-import { rootRoutes } from './routes/root.routes.js';
+import { webAppRoutes, type WebAppOptions } from './routes/web-app.routes.js';
 import { mediaRoutes } from './routes/media.routes.js';
 import { uploadsRoutes, type UploadsRoutesDeps } from './routes/uploads.routes.js';
 import { usersRoutes } from './routes/users.routes.js';
@@ -116,6 +116,8 @@ export interface AppDeps {
   /** Rate-limit counters in Redis, shared by every process (REDIS_URL); absent: in memory. */
   rateLimitStore?: RateLimitOptions['redis'];
   https?: { cert: Buffer; key: Buffer };
+  /** The built web app served at `/`; absent (API-only test apps): page paths answer 503 web-app-not-built. */
+  webApp?: WebAppOptions;
 }
 
 // TLS 1.2+ with forward-secret AEAD suites only (TLS 1.3 suites are all AEAD and stay enabled).
@@ -140,12 +142,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerProblemHandlers(app);
   registerRouteCatalog(app);
 
+  const assetOrigins = deps.webApp?.assetBaseUrl ? [new URL(deps.webApp.assetBaseUrl).origin] : [];
   await app.register(helmet, {
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
         defaultSrc: ["'none'"],
-        scriptSrc: ["'self'"],
+        // The web app: hashed files only, no inline script or style; an asset CDN when ASSET_BASE_URL says so.
+        scriptSrc: ["'self'", ...assetOrigins],
+        styleSrc: ["'self'", ...assetOrigins],
+        imgSrc: ["'self'", 'data:', 'blob:', ...assetOrigins],
+        fontSrc: ["'self'", ...assetOrigins],
+        mediaSrc: ["'self'", 'blob:'],
+        connectSrc: ["'self'"],
+        workerSrc: ["'self'"],
+        manifestSrc: ["'self'"],
         frameAncestors: ["'none'"],
         baseUri: ["'none'"],
         objectSrc: ["'none'"],
@@ -176,7 +187,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.accountSecurity ? { twoFactorGate: deps.accountSecurity.twoFactor } : {}),
   });
 
-  await app.register(rootRoutes);
   await app.register(healthRoutes, { checks: deps.healthChecks });
   await app.register(mediaRoutes, {
     mediaService: deps.mediaService,
@@ -212,6 +222,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(eventsRoutes, { events: deps.events, analyses: deps.analysisService });
   await app.register(auditRoutes, { audit: deps.audit });
   await app.register(uploadsRoutes, deps.uploads);
+  await app.register(webAppRoutes, deps.webApp ?? { webAppDir: null });
   app.get(
     '/api/v1/openapi.json',
     { config: { access: { roles: ['admin', 'analyst', 'viewer', 'auditor'] } }, schema: { hide: true } },

@@ -49,7 +49,9 @@ const nextAddress = () => {
 };
 
 /** Public on purpose: the landing and health routes, and the sign-in entry points that take credentials. */
-const healthTemplates = ['/', '/livez', '/readyz'];
+const healthTemplates = ['/livez', '/readyz'];
+// The web app's HTML and hashed static files: the pages themselves ask the API for anything private.
+const webAppTemplates = ['/', '/*', '/assets/*', '/sw.js', '/favicon.svg'];
 // Anyone holding a bundle may check it: its proofs, the log's public keys and the verifier need no account.
 const publicEvidence = [
   'GET /api/v1/log/proofs/inclusion',
@@ -61,7 +63,8 @@ const publicEvidence = [
 function allowedPublic(route: { method: string; template: string }): boolean {
   const health = healthTemplates.includes(route.template);
   return (
-    (health && (route.method === 'GET' || route.method === 'HEAD')) ||
+    ((health || webAppTemplates.includes(route.template)) &&
+      (route.method === 'GET' || route.method === 'HEAD')) ||
     (route.method === 'POST' && route.template.startsWith('/api/v1/auth/')) ||
     // Fastify answers HEAD wherever it answers GET.
     publicEvidence.includes(`${route.method === 'HEAD' ? 'GET' : route.method} ${route.template}`)

@@ -6,6 +6,7 @@ import type { EventBus } from '../../src/events/event-bus.js';
 import type { Authenticator, Principal } from '../../src/http/access-control.js';
 import { buildApp, type AppDeps } from '../../src/http/build-app.js';
 import type { ResumableUploadHandler } from '../../src/http/routes/uploads.routes.js';
+import type { WebAppOptions } from '../../src/http/routes/web-app.routes.js';
 import type { AnalysisRepository } from '../../src/repositories/analysis.repository.js';
 import type { AnalysisArtifactsService } from '../../src/services/analysis-artifacts.service.js';
 import type { AnalysisService } from '../../src/services/analysis.service.js';
@@ -38,6 +39,7 @@ export interface FakeCollaborators {
   analyses?: Partial<AnalysisRepository>;
   events?: Partial<EventBus>;
   uploads?: Partial<ResumableUploadHandler>;
+  webApp?: WebAppOptions;
 }
 
 /** buildApp over strict fakes; only the authenticator works by default (validKey → an analyst of one org). */
@@ -60,6 +62,7 @@ export async function buildFakeApp(log: CallLog, fakes: FakeCollaborators = {}):
     trustedProxies: [],
     apiKeys: log.fake<ApiKeyService>('apiKeys', {}),
     audit: log.fake<AuditLogService>('audit', {}),
+    ...(fakes.webApp ? { webApp: fakes.webApp } : {}),
   };
   const app = await buildApp(deps);
   await app.ready();

@@ -1,0 +1,6 @@
+import { Page } from '../components/page';
+
+// Scaffold: this page is being built.
+export default function Scaffold() {
+  return <Page title="Upload">{null}</Page>;
+}
