@@ -11,6 +11,7 @@ import { createAnalysisRepository } from '../repositories/analysis.repository.js
 import { createApiKeyRepository } from '../repositories/api-key.repository.js';
 import { createAuditRepository } from '../repositories/audit.repository.js';
 import { createDatabaseThrottleStore } from '../repositories/database.throttle-store.js';
+import { createHistoryRepository } from '../repositories/history.repository.js';
 import { createMediaRepository } from '../repositories/media.repository.js';
 import { createOneTimeTokenRepository } from '../repositories/one-time-token.repository.js';
 import { createOrganisationSettingsRepository } from '../repositories/organisation-settings.repository.js';
@@ -31,7 +32,9 @@ import { createAnalysisService } from '../services/analysis.service.js';
 import { createApiKeyService } from '../services/api-key.service.js';
 import { createAuditLogService } from '../services/audit-log.service.js';
 import { createLoginThrottle } from '../services/login-throttle.service.js';
+import { createHistoryService } from '../services/history.service.js';
 import { createMediaService } from '../services/media.service.js';
+import { createReanalysisService } from '../services/reanalysis.service.js';
 import { createStoredMediaService } from '../services/stored-media.service.js';
 import { createOrganisationService } from '../services/organisation.service.js';
 import { createPasswordHasher } from '../services/password-hasher.js';
@@ -279,6 +282,18 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       now,
       log,
     });
+    const historyService = createHistoryService({
+      history: createHistoryRepository({ db: database.db }),
+    });
+    const reanalysisService = createReanalysisService({
+      db: database.db,
+      media: repositories.media,
+      analyses: repositories.analyses,
+      queue,
+      audit: auditLog,
+      pipelineVersion: pipeline.version,
+      log,
+    });
     const uploadHandler = createResumableUploads({
       datastore: new EncryptedTusDataStore({
         dataDir: config.DATA_DIR,
@@ -321,6 +336,8 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
         mediaService,
         storedMediaService,
         analysisService,
+        historyService,
+        reanalysisService,
         analysisArtifacts,
         transparencyLogService,
         evidenceService,

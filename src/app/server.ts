@@ -43,6 +43,8 @@ export async function buildPlatformApp(platform: Platform) {
     audit: platform.auditLog,
     evidence: platform.services.evidenceService,
     transparencyLog: platform.services.transparencyLogService,
+    history: platform.services.historyService,
+    reanalysis: platform.services.reanalysisService,
     events: platform.events,
     healthChecks: platform.healthChecks,
     uploads: platform.uploads,

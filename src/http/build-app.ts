@@ -14,7 +14,9 @@ import type { AnalysisService } from '../services/analysis.service.js';
 import type { ApiKeyService } from '../services/api-key.service.js';
 import type { AuditLogService } from '../services/audit-log.service.js';
 import type { AuthService } from '../services/auth.service.js';
+import type { HistoryService } from '../services/history.service.js';
 import type { MediaService } from '../services/media.service.js';
+import type { ReanalysisService } from '../services/reanalysis.service.js';
 import type { StoredMediaService } from '../services/stored-media.service.js';
 import type { SessionService } from '../services/session.service.js';
 import type { UserService } from '../services/user.service.js';
@@ -37,7 +39,9 @@ import { auditRoutes } from './routes/audit.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
 import { healthRoutes, type HealthCheck } from './routes/health.routes.js';
 import { webAppRoutes, type WebAppOptions } from './routes/web-app.routes.js';
+import { historyRoutes } from './routes/history.routes.js';
 import { mediaRoutes } from './routes/media.routes.js';
+import { reanalysisRoutes } from './routes/reanalysis.routes.js';
 import { uploadsRoutes, type UploadsRoutesDeps } from './routes/uploads.routes.js';
 import { usersRoutes } from './routes/users.routes.js';
 import { invitesRoutes } from './routes/invites.routes.js';
@@ -68,6 +72,15 @@ const evidenceNotWired = new Proxy(
   {
     get: () => () => {
       throw new Error('the transparency log is not wired into this app');
+    },
+  },
+) as never;
+
+const historyNotWired = new Proxy(
+  {},
+  {
+    get: () => () => {
+      throw new Error('the history lists and re-runs are not wired into this app');
     },
   },
 ) as never;
@@ -107,6 +120,10 @@ export interface AppDeps {
   evidence?: EvidenceService;
   /** Tree heads, proofs and keys of the transparency log; absent, those routes answer 500. */
   transparencyLog?: TransparencyLogService;
+  /** The media and analysis lists; absent, those routes answer 500 (test apps without them). */
+  history?: HistoryService;
+  /** Re-running an analysis; absent, that route answers 500. */
+  reanalysis?: ReanalysisService;
   events: EventBus;
   healthChecks: HealthCheck[];
   uploads: UploadsRoutesDeps;
@@ -198,6 +215,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     analysisService: deps.analysisService,
     artifacts: deps.analysisArtifacts,
   });
+  await app.register(historyRoutes, { history: deps.history ?? historyNotWired });
+  await app.register(reanalysisRoutes, { reanalysis: deps.reanalysis ?? historyNotWired });
   await app.register(evidenceRoutes, { evidence: deps.evidence ?? evidenceNotWired });
   await app.register(transparencyLogRoutes, { transparencyLog: deps.transparencyLog ?? evidenceNotWired });
   await app.register(authRoutes, {

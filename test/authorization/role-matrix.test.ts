@@ -48,6 +48,9 @@ describe('role matrix over every route that API keys may use (route table × rol
         'HEAD /api/v1/media/:id/content',
         'DELETE /api/v1/media/:id',
         'POST /api/v1/media',
+        'GET /api/v1/media',
+        'GET /api/v1/analyses',
+        'POST /api/v1/media/:id/analyses',
         'POST /api/v1/api-keys',
       ]),
     );

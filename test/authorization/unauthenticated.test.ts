@@ -16,6 +16,9 @@ describe('every route that is not public refuses requests without valid credenti
     expect(labels).toEqual(
       expect.arrayContaining([
         'POST /api/v1/media',
+        'GET /api/v1/media',
+        'GET /api/v1/analyses',
+        'POST /api/v1/media/:id/analyses',
         'GET /api/v1/media/:id',
         'HEAD /api/v1/media/:id',
         'GET /api/v1/analyses/:id',

@@ -45,7 +45,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Stored media, each with its uploader and latest analysis, paged by cursor
+         * @description Newest first (created time, then id), in the caller’s organisation. Filters combine with AND; an unknown or foreign cursor answers 400 `invalid-cursor`, `from` not before `to` answers 400 `invalid-date-range`. `band` and `status` apply to each media's latest analysis.
+         */
+        get: operations["getMedia"];
         put?: never;
         /** Upload a file (multipart/form-data, one field named `file`) and queue its analysis */
         post: operations["postMedia"];
@@ -147,6 +151,46 @@ export interface paths {
         get: operations["getAnalysesByIdArtifactsByDetectorByName"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analyses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Analyses (also those of deleted media: their reports stay), paged by cursor
+         * @description Newest first (created time, then id), in the caller’s organisation. Filters combine with AND; an unknown or foreign cursor answers 400 `invalid-cursor`, `from` not before `to` answers 400 `invalid-date-range`. `uploader` and `q` apply to the analysed media.
+         */
+        get: operations["getAnalyses"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media/{id}/analyses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Analyse the media again with the current pipeline (a new analysis; earlier ones stay)
+         * @description Answers 202 with the new analysis, queued, and `Location` of it; audited as `analysis.rerun`. While an analysis of the media is queued or running the answer is 409 `analysis-in-progress` with its `analysisId`.
+         */
+        post: operations["postMediaByIdAnalyses"];
         delete?: never;
         options?: never;
         head?: never;
@@ -934,6 +978,163 @@ export interface operations {
                         checks: {
                             [key: string]: "ok";
                         };
+                    };
+                };
+            };
+            /** @description Bad request: the problem says what (e.g. `validation-failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (`forbidden`, `csrf-failed`, …) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not the caller’s organisation’s (`not-found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (`upload-too-large`, `payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media or content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but unprocessable (e.g. `media-unreadable`, `empty-file`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate-limited`; see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (logged; no details leave the server) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not ready or unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMedia: {
+        parameters: {
+            query?: {
+                /** @description `nextCursor` of the previous page (opaque); keep the same filters while paging */
+                cursor?: string;
+                /** @description items per page, 1–100 */
+                limit?: number;
+                band?: "indicators_found" | "inconclusive" | "no_indicators" | "not_analyzable";
+                status?: "queued" | "running" | "done" | "failed";
+                /** @description created at or after this instant (inclusive), ISO 8601 */
+                from?: string;
+                /** @description created before this instant (exclusive), ISO 8601 */
+                to?: string;
+                /** @description id of the person (or API key) who uploaded the media */
+                uploader?: string;
+                /** @description case-insensitive substring of the file name; `%` and `_` match only themselves */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            sha256: string;
+                            sizeBytes: number;
+                            mimeType: string;
+                            originalFilename: string | null;
+                            /**
+                             * Format: date-time
+                             * @description when it was uploaded
+                             */
+                            createdAt: string;
+                            /** @description null for media uploaded before uploaders were recorded */
+                            uploader: {
+                                /** @enum {string} */
+                                type: "user" | "api-key";
+                                /** Format: uuid */
+                                id: string;
+                                /** @description the person's email or the API key's name; null once deleted */
+                                label: string | null;
+                            } | null;
+                            latestAnalysis: {
+                                /** Format: uuid */
+                                id: string;
+                                /** @enum {string} */
+                                status: "queued" | "running" | "done" | "failed";
+                                band: ("indicators_found" | "inconclusive" | "no_indicators" | "not_analyzable") | null;
+                            } | null;
+                        }[];
+                        /** @description pass as `cursor` for the next page; null on the last page */
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -1861,6 +2062,336 @@ export interface operations {
             };
             /** @description Not found, or not the caller’s organisation’s (`not-found`) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (`upload-too-large`, `payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media or content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but unprocessable (e.g. `media-unreadable`, `empty-file`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate-limited`; see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (logged; no details leave the server) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not ready or unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAnalyses: {
+        parameters: {
+            query?: {
+                /** @description `nextCursor` of the previous page (opaque); keep the same filters while paging */
+                cursor?: string;
+                /** @description items per page, 1–100 */
+                limit?: number;
+                band?: "indicators_found" | "inconclusive" | "no_indicators" | "not_analyzable";
+                status?: "queued" | "running" | "done" | "failed";
+                /** @description created at or after this instant (inclusive), ISO 8601 */
+                from?: string;
+                /** @description created before this instant (exclusive), ISO 8601 */
+                to?: string;
+                /** @description id of the person (or API key) who uploaded the media */
+                uploader?: string;
+                /** @description case-insensitive substring of the file name; `%` and `_` match only themselves */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            mediaId: string;
+                            /** @enum {string} */
+                            status: "queued" | "running" | "done" | "failed";
+                            band: ("indicators_found" | "inconclusive" | "no_indicators" | "not_analyzable") | null;
+                            /** @description percent */
+                            progress: number;
+                            stage: string | null;
+                            pipelineVersion: string;
+                            /** @description 1 for the analysis queued at upload, then one more per re-run */
+                            run: number;
+                            errorCode: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            startedAt: string | null;
+                            finishedAt: string | null;
+                            media: {
+                                originalFilename: string | null;
+                                mimeType: string;
+                                sizeBytes: number;
+                                /** @description null for media uploaded before uploaders were recorded */
+                                uploader: {
+                                    /** @enum {string} */
+                                    type: "user" | "api-key";
+                                    /** Format: uuid */
+                                    id: string;
+                                    /** @description the person's email or the API key's name; null once deleted */
+                                    label: string | null;
+                                } | null;
+                                /** @description the file was deleted; the report stays */
+                                deleted: boolean;
+                            };
+                        }[];
+                        /** @description pass as `cursor` for the next page; null on the last page */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad request: the problem says what (e.g. `validation-failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (`forbidden`, `csrf-failed`, …) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not the caller’s organisation’s (`not-found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (`upload-too-large`, `payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media or content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but unprocessable (e.g. `media-unreadable`, `empty-file`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate-limited`; see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (logged; no details leave the server) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not ready or unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postMediaByIdAnalyses: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        mediaId: string;
+                        /** @enum {string} */
+                        status: "queued" | "running" | "done" | "failed";
+                        /** @description percent */
+                        progress: number;
+                        stage: string | null;
+                        pipelineVersion: string;
+                        band: ("indicators_found" | "inconclusive" | "no_indicators" | "not_analyzable") | null;
+                        reasons: string[];
+                        detectors: ({
+                            id: string;
+                            version: string;
+                            applicable: boolean;
+                            reason?: string;
+                            score: number | null;
+                            coverage: {
+                                unit: string;
+                                analysed: number;
+                                total: number;
+                                fraction: number;
+                            } | null;
+                            explanation: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                        coverage: number | null;
+                        versions: {
+                            [key: string]: unknown;
+                        } | null;
+                        error: {
+                            code: string;
+                            detail: string | null;
+                        } | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        startedAt: string | null;
+                        finishedAt: string | null;
+                        /** @description the full report once done */
+                        report: {
+                            [key: string]: unknown;
+                        } | null;
+                    };
+                };
+            };
+            /** @description Bad request: the problem says what (e.g. `validation-failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (`forbidden`, `csrf-failed`, …) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not the caller’s organisation’s (`not-found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the resource’s state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
