@@ -76,7 +76,6 @@ export function wrapText(font: PDFFont, size: number, text: string, maxWidth: nu
       continue;
     }
     if (line !== '') lines.push(line);
-    line = '';
     let rest = word;
     while (width(rest) > maxWidth) {
       const cut = longestFittingPrefix(rest, maxWidth, width);

@@ -33,14 +33,15 @@ export function drawQrCode(page: PDFPage, text: string, at: { left: number; top:
     for (let column = 0; column < symbol.size; column += 1) {
       if (!symbol.dark(row, column)) continue;
       squares.push(
-        rectangle(
-          origin.x + column * moduleSize,
-          origin.y - (row + 1) * moduleSize,
-          moduleSize,
-          moduleSize,
-        ),
+        rectangle(origin.x + column * moduleSize, origin.y - (row + 1) * moduleSize, moduleSize, moduleSize),
       );
     }
   }
-  page.pushOperators(pushGraphicsState(), setFillingGrayscaleColor(0), ...squares, fill(), popGraphicsState());
+  page.pushOperators(
+    pushGraphicsState(),
+    setFillingGrayscaleColor(0),
+    ...squares,
+    fill(),
+    popGraphicsState(),
+  );
 }

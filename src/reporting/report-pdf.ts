@@ -100,18 +100,37 @@ function writeCompression(flow: PdfFlow, profile: CompressionProfile | null) {
     flow.field('Compression', 'none: the media has no picture');
     return;
   }
-  const known = <T>(value: T | null, show: (value: T) => string) => (value === null ? 'unknown' : show(value));
-  flow.field('Kind and codec', `${profile.kind}, ${profile.codec ?? 'unknown codec'}${profile.profile ? ` (${profile.profile})` : ''}`);
+  const known = <T>(value: T | null, show: (value: T) => string) =>
+    value === null ? 'unknown' : show(value);
+  flow.field(
+    'Kind and codec',
+    `${profile.kind}, ${profile.codec ?? 'unknown codec'}${profile.profile ? ` (${profile.profile})` : ''}`,
+  );
   flow.field(
     'Picture size',
     profile.width !== null && profile.height !== null ? `${profile.width} x ${profile.height}` : 'unknown',
   );
   if (profile.kind === 'video') {
-    flow.field('Frame rate', known(profile.frameRate, (rate) => `${rate.toFixed(2)} frames/s`));
-    flow.field('Bitrate', known(profile.bitrate, (rate) => `${Math.round(rate / 1000)} kbit/s`));
-    flow.field('Bits per pixel and frame', known(profile.bitRatePerPixelPerFrame, (bpp) => bpp.toFixed(3)));
-    flow.field('Keyframe interval', known(profile.gopLength, (gop) => `${gop} frames`));
-    flow.field('B-frames', known(profile.bFrames, (present) => (present ? 'yes' : 'no')));
+    flow.field(
+      'Frame rate',
+      known(profile.frameRate, (rate) => `${rate.toFixed(2)} frames/s`),
+    );
+    flow.field(
+      'Bitrate',
+      known(profile.bitrate, (rate) => `${Math.round(rate / 1000)} kbit/s`),
+    );
+    flow.field(
+      'Bits per pixel and frame',
+      known(profile.bitRatePerPixelPerFrame, (bpp) => bpp.toFixed(3)),
+    );
+    flow.field(
+      'Keyframe interval',
+      known(profile.gopLength, (gop) => `${gop} frames`),
+    );
+    flow.field(
+      'B-frames',
+      known(profile.bFrames, (present) => (present ? 'yes' : 'no')),
+    );
   }
   flow.field('Re-encode evidence', profile.reencodeEvidence ?? 'not judged');
   flow.field(
@@ -125,10 +144,17 @@ function writeDetector(flow: PdfFlow, detector: DetectorReport) {
   flow.field('Applicable', applicability(detector));
   flow.field(
     'Strength',
-    detector.strength === 'weak' ? 'weak: a cue that is reported but cannot set the band on its own' : detector.strength,
+    detector.strength === 'weak'
+      ? 'weak: a cue that is reported but cannot set the band on its own'
+      : 'standard: can set the band',
   );
   if (detector.applicable) {
-    flow.field('Score', detector.score === null ? 'none (the check abstained)' : `${detector.score.toFixed(3)} (0 to 1; not a probability)`);
+    flow.field(
+      'Score',
+      detector.score === null
+        ? 'none (the check abstained)'
+        : `${detector.score.toFixed(3)} (0 to 1; not a probability)`,
+    );
     if (detector.percentile !== undefined && detector.percentile !== null)
       flow.field(
         'Placement',

@@ -9,7 +9,8 @@ export function detectorReport(overrides: Partial<DetectorReport> = {}): Detecto
     applicable: true,
     score: 0.82,
     coverage: { unit: 'packets', analysed: 480, total: 500, fraction: 0.96 },
-    explanation: 'Keyframe sizes repeat with a period other than the current GOP: a sign of an earlier encode.',
+    explanation:
+      'Keyframe sizes repeat with a period other than the current GOP: a sign of an earlier encode.',
     evidence: [{ kind: 'period', summary: 'a period of 12 frames under a GOP of 25', timeSeconds: 1.5 }],
     measurements: { period: 12 },
     durationMs: 40,

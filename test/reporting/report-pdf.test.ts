@@ -111,7 +111,10 @@ describe('renderReportPdf', () => {
   });
 
   it('draws the QR code module for module as qrcode encodes the verify URL', async () => {
-    const url = verifyPageUrl('https://guardian.example.org', { leafIndex: 41, statementSha256: '5a'.repeat(32) });
+    const url = verifyPageUrl('https://guardian.example.org', {
+      leafIndex: 41,
+      statementSha256: '5a'.repeat(32),
+    });
     expect(url).toBe(`https://guardian.example.org/verify?leaf=41&statement=${'5a'.repeat(32)}`);
     const doc = await loadPdf(await renderReportPdf(reportPdfInput({ verifyLink: { url } })));
     const rectangles = doc.getPages().flatMap((page) => pageRectangles(page));
