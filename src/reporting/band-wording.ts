@@ -1,8 +1,12 @@
-import type { Band } from '../pipeline/report.js';
+/**
+ * The report's `band` values (the pipeline's `Band`; a test keeps the two equal). Declared here, not imported,
+ * so the web app can import this file without type-checking the pipeline's Node modules.
+ */
+export type Band = 'indicators_found' | 'inconclusive' | 'no_indicators' | 'not_analyzable';
 
 /**
- * The words every reader-facing surface (PDF report, web app) uses for a band. Kept free of Node imports so
- * the browser bundle can import it. Never "authentic": the most checks can say is that they found nothing.
+ * The words every reader-facing surface (PDF report, web app) uses for a band. Free of imports, so the
+ * browser bundle can take it as is. Never "authentic": the most checks can say is that they found nothing.
  */
 export const bandWords: Readonly<Record<Band, string>> = {
   indicators_found: 'Manipulation indicators found',
