@@ -24,6 +24,7 @@ import { createUserRepository } from '../repositories/user.repository.js';
 import { createTransparencyLogRepository } from '../repositories/transparency-log.repository.js';
 import { loadOrCreateLogSigningKey, replaceGeneratedLogSigningKey } from '../evidence/log-signing-key.js';
 import { createEvidenceService } from '../services/evidence.service.js';
+import { createReportPdfService } from '../services/report-pdf.service.js';
 import { createLogKeyring } from '../services/log-keyring.js';
 import { createTransparencyLogService } from '../services/transparency-log.service.js';
 import { startTreeHeadTimer } from '../services/tree-head-timer.js';
@@ -154,6 +155,12 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
     const evidenceService = createEvidenceService({
       analyses: repositories.analyses,
       transparencyLog: transparencyLogService,
+    });
+    const reportPdfService = createReportPdfService({
+      analyses: repositories.analyses,
+      media: repositories.media,
+      evidence: evidenceService,
+      publicUrl: config.PUBLIC_URL ?? null,
     });
     const treeHeadTimer = startTreeHeadTimer({
       tick: () => transparencyLogService.tick(),
@@ -341,6 +348,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
         analysisArtifacts,
         transparencyLogService,
         evidenceService,
+        reportPdfService,
       },
       managementCommands: createManagementCommands({
         organisations: organisationService,

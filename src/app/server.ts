@@ -42,6 +42,7 @@ export async function buildPlatformApp(platform: Platform) {
     analyses: platform.repositories.analyses,
     audit: platform.auditLog,
     evidence: platform.services.evidenceService,
+    reportPdf: platform.services.reportPdfService,
     transparencyLog: platform.services.transparencyLogService,
     history: platform.services.historyService,
     reanalysis: platform.services.reanalysisService,

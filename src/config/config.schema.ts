@@ -181,7 +181,7 @@ export const configFields = {
       .transform((value) => (value === '' ? undefined : value.replace(/\/+$/, '')))
       .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional())
       .optional(),
-    doc: 'Base URL of this deployment as users reach it, used in links sent by mail. Unset: http://HOST:PORT. Production with SMTP_URL requires an https URL.',
+    doc: 'Base URL of this deployment as users reach it, used in links sent by mail and in the verify link and QR code of PDF reports (`PUBLIC_URL/verify?leaf=…&statement=…`). Unset: mail links use http://HOST:PORT, and PDF reports carry no verify link (they say so). Production with SMTP_URL requires an https URL.',
   },
   ASSET_BASE_URL: {
     schema: z

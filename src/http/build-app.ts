@@ -25,6 +25,7 @@ import type { InviteService } from '../services/invite.service.js';
 import type { PasswordResetService } from '../services/password-reset.service.js';
 import type { TwoFactorService } from '../services/two-factor.service.js';
 import type { EvidenceService } from '../services/evidence.service.js';
+import type { ReportPdfService } from '../services/report-pdf.service.js';
 import type { TransparencyLogService } from '../services/transparency-log.service.js';
 import { registerAccessControl, type Authenticator, type SessionAuthenticator } from './access-control.js';
 import { registerProblemHandlers } from './problem-details.js';
@@ -32,6 +33,7 @@ import { registerRateLimits, type RateLimitOptions } from './rate-limits.js';
 import { registerRouteCatalog } from './route-catalog.js';
 import { analysesRoutes } from './routes/analyses.routes.js';
 import { evidenceRoutes } from './routes/evidence.routes.js';
+import { reportPdfRoutes } from './routes/report-pdf.routes.js';
 import { transparencyLogRoutes } from './routes/transparency-log.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { apiKeysRoutes } from './routes/api-keys.routes.js';
@@ -118,6 +120,8 @@ export interface AppDeps {
   audit: AuditLogService;
   /** Evidence bundles and the verifier; absent, those routes answer 500 (test apps without the log). */
   evidence?: EvidenceService;
+  /** The PDF report of a finished analysis; absent, that route answers 500 (test apps without the log). */
+  reportPdf?: ReportPdfService;
   /** Tree heads, proofs and keys of the transparency log; absent, those routes answer 500. */
   transparencyLog?: TransparencyLogService;
   /** The media and analysis lists; absent, those routes answer 500 (test apps without them). */
@@ -218,6 +222,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(historyRoutes, { history: deps.history ?? historyNotWired });
   await app.register(reanalysisRoutes, { reanalysis: deps.reanalysis ?? historyNotWired });
   await app.register(evidenceRoutes, { evidence: deps.evidence ?? evidenceNotWired });
+  await app.register(reportPdfRoutes, { reportPdf: deps.reportPdf ?? evidenceNotWired });
   await app.register(transparencyLogRoutes, { transparencyLog: deps.transparencyLog ?? evidenceNotWired });
   await app.register(authRoutes, {
     auth: deps.accounts?.auth ?? accountsNotWired,

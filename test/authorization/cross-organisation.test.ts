@@ -232,6 +232,7 @@ describe('two-organisation matrix: every route with an id answers 404 to another
     expect(keyIdRoutes.map(routeLabel)).toEqual(
       expect.arrayContaining(['POST /api/v1/media/:id/analyses', 'DELETE /api/v1/media/:id']),
     );
+    expect(keyIdRoutes.map(routeLabel)).toContain('GET /api/v1/analyses/:id/report.pdf');
   });
 
   it.each(keyIdRoutes.map((route) => [routeLabel(route), route] as const))(

@@ -43,6 +43,7 @@ describe('role matrix over every route that API keys may use (route table × rol
         'GET /api/v1/analyses/:id/artifacts',
         'GET /api/v1/analyses/:id/artifacts/:detector/:name',
         'GET /api/v1/analyses/:id/evidence',
+        'GET /api/v1/analyses/:id/report.pdf',
         'GET /api/v1/log/tree-head',
         'GET /api/v1/media/:id/content',
         'HEAD /api/v1/media/:id/content',

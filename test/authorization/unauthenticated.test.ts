@@ -25,6 +25,7 @@ describe('every route that is not public refuses requests without valid credenti
         'GET /api/v1/analyses/:id/artifacts',
         'GET /api/v1/analyses/:id/artifacts/:detector/:name',
         'GET /api/v1/analyses/:id/evidence',
+        'GET /api/v1/analyses/:id/report.pdf',
         'GET /api/v1/log/tree-head',
         'POST /api/v1/api-keys',
         'DELETE /api/v1/api-keys/:id',
