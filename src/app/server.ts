@@ -42,6 +42,7 @@ export async function buildPlatformApp(platform: Platform) {
     audit: platform.auditLog,
     evidence: platform.services.evidenceService,
     transparencyLog: platform.services.transparencyLogService,
+    anchors: platform.services.anchorService,
     events: platform.events,
     healthChecks: platform.healthChecks,
     uploads: platform.uploads,

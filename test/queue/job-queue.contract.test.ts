@@ -13,6 +13,7 @@ import type {
 import { describeEachImplementation } from '../helpers/databases.js';
 import { queueImplementations, type QueueFixture } from './job-queue-implementations.js';
 import { waitFor } from './wait-for.js';
+import { anchorJobDefinitions, unexpectedAnchorJobs } from '../helpers/anchor-jobs.js';
 
 type Payload = JobPayloads['analysis.run'];
 
@@ -24,13 +25,14 @@ const definitionsWith = (overrides: Partial<JobDefinition> = {}): JobDefinitions
     concurrency: 1,
     ...overrides,
   },
+  ...anchorJobDefinitions,
 });
 
 const newPayload = (): Payload => ({ analysisId: randomUUID(), orgId: randomUUID() });
 const enqueue = (queue: JobQueue, payload: Payload) =>
   queue.enqueue('analysis.run', payload, { jobId: payload.analysisId });
 const start = (queue: JobQueue, handler: JobHandlers['analysis.run'], concurrency = 1) =>
-  queue.startWorkers({ 'analysis.run': handler }, { concurrency });
+  queue.startWorkers({ 'analysis.run': handler, ...unexpectedAnchorJobs }, { concurrency });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const untilAborted = (signal: AbortSignal) =>
   new Promise<unknown>((resolve) =>
@@ -128,6 +130,7 @@ describeEachImplementation('job queue contract', queueImplementations(), (implem
           attempts.push(context.attempt);
           throw new Error(`failure ${context.attempt}`);
         },
+        ...unexpectedAnchorJobs,
       },
       {
         concurrency: 1,
@@ -165,6 +168,7 @@ describeEachImplementation('job queue contract', queueImplementations(), (implem
           attempts.push(context.attempt);
           throw new PermanentJobError('tampered input');
         },
+        ...unexpectedAnchorJobs,
       },
       {
         concurrency: 1,
@@ -304,7 +308,7 @@ describeEachImplementation('job queue contract', queueImplementations(), (implem
   it('refuses to start with an incomplete or unknown handler set', async () => {
     const queue = fixture.createQueue(definitionsWith());
     await expect(queue.startWorkers({} as JobHandlers, { concurrency: 1 })).rejects.toThrow(
-      /missing \[analysis\.run\]/,
+      /missing \[analysis\.run, anchor\.rfc3161, anchor\.solana\]/,
     );
     const extra = { 'analysis.run': async () => {}, 'no.such.job': async () => {} } as unknown as JobHandlers;
     await expect(queue.startWorkers(extra, { concurrency: 1 })).rejects.toThrow(/unknown \[no\.such\.job\]/);
