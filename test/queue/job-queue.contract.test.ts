@@ -54,6 +54,19 @@ describeEachImplementation('job queue contract', queueImplementations(), (implem
     await fixture?.dispose();
   });
 
+  it('runs a job enqueued with delayMs no earlier than that, and an undelayed one at once', async () => {
+    const queue = fixture.createQueue(definitionsWith());
+    const [later, now] = [newPayload(), newPayload()];
+    const enqueuedAt = Date.now();
+    await queue.enqueue('analysis.run', later, { jobId: later.analysisId, delayMs: 1_500 });
+    await enqueue(queue, now);
+    const ranAt = new Map<string, number>();
+    await start(queue, async (payload) => void ranAt.set(payload.analysisId, Date.now()));
+    await waitFor('both jobs', () => ranAt.size === 2);
+    expect(ranAt.get(later.analysisId)! - enqueuedAt).toBeGreaterThanOrEqual(1_400);
+    expect(ranAt.get(now.analysisId)!).toBeLessThan(ranAt.get(later.analysisId)!);
+  });
+
   it('processes enqueued jobs with their payload, job id and first attempt', async () => {
     const queue = fixture.createQueue(definitionsWith());
     const payloads = [newPayload(), newPayload(), newPayload()];
