@@ -7,6 +7,7 @@ import { mediaLimitsFromConfig } from '../media/media-limits.js';
 import { calibrationFromConfig } from '../pipeline/calibration.js';
 import { createDetectionEngine } from '../pipeline/detection-engine.js';
 import { createJobQueue } from '../queue/create-job-queue.js';
+import type { JobHandlers } from '../queue/job-table.js';
 import { createAnalysisRepository } from '../repositories/analysis.repository.js';
 import { createApiKeyRepository } from '../repositories/api-key.repository.js';
 import { createAuditRepository } from '../repositories/audit.repository.js';
@@ -22,6 +23,9 @@ import { createSessionRepository } from '../repositories/session.repository.js';
 import { createTotpRepository } from '../repositories/totp.repository.js';
 import { createUserRepository } from '../repositories/user.repository.js';
 import { createTransparencyLogRepository } from '../repositories/transparency-log.repository.js';
+import { createAnchorRepository } from '../repositories/anchor.repository.js';
+import { createAnchorService } from '../services/anchor.service.js';
+import { anchorersFromConfig, anchorSecrets } from './anchor-setup.js';
 import { loadOrCreateLogSigningKey, replaceGeneratedLogSigningKey } from '../evidence/log-signing-key.js';
 import { createEvidenceService } from '../services/evidence.service.js';
 import { createReportPdfService } from '../services/report-pdf.service.js';
@@ -146,15 +150,27 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       generate: () => replaceGeneratedLogSigningKey(config.DATA_DIR),
     });
     await logKeyring.activate();
+    const anchorRepository = createAnchorRepository({ db: database.db });
+    const anchorService = createAnchorService({
+      anchors: anchorRepository,
+      anchorers: await anchorersFromConfig(config, log),
+      queue,
+      intervalSeconds: config.ANCHOR_INTERVAL_SECONDS,
+      secrets: anchorSecrets(config),
+      now,
+      logger: log,
+    });
     const transparencyLogService = createTransparencyLogService({
       log: transparencyLogRepository,
       analyses: repositories.analyses,
       keyring: logKeyring,
       logger: log,
+      onTreeHeadSigned: (head) => anchorService.treeHeadSigned(head),
     });
     const evidenceService = createEvidenceService({
       analyses: repositories.analyses,
       transparencyLog: transparencyLogService,
+      anchors: anchorRepository,
     });
     const reportPdfService = createReportPdfService({
       analyses: repositories.analyses,
@@ -163,7 +179,14 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       publicUrl: config.PUBLIC_URL ?? null,
     });
     const treeHeadTimer = startTreeHeadTimer({
-      tick: () => transparencyLogService.tick(),
+      // The anchor jobs run after the log's own work, so they see the head it may have just signed.
+      tick: async () => {
+        try {
+          await transparencyLogService.tick();
+        } finally {
+          await anchorService.tick();
+        }
+      },
       intervalMs: config.LOG_TREE_HEAD_INTERVAL_SECONDS * 1000,
       log,
     });
@@ -349,6 +372,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
         transparencyLogService,
         evidenceService,
         reportPdfService,
+        anchorService,
       },
       managementCommands: createManagementCommands({
         organisations: organisationService,
@@ -359,7 +383,12 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
         transparencyLog: transparencyLogRepository,
         rotateLogKey: () => logKeyring.rotate(),
       }),
-      jobHandlers: { 'analysis.run': analysisService.run },
+      jobHandlers: {
+        'analysis.run': analysisService.run,
+        'anchor.rfc3161': (_payload, context) => anchorService.run('rfc3161', context),
+        'anchor.solana': (_payload, context) => anchorService.run('solana', context),
+      } satisfies JobHandlers,
+      // An anchor job that used its attempts leaves its anchor pending: the timer's next run retries it.
       jobExhaustedHandlers: { 'analysis.run': analysisService.onJobExhausted },
       healthChecks,
       uploads: { handler: uploadHandler },

@@ -46,6 +46,7 @@ export async function buildPlatformApp(platform: Platform) {
     transparencyLog: platform.services.transparencyLogService,
     history: platform.services.historyService,
     reanalysis: platform.services.reanalysisService,
+    anchors: platform.services.anchorService,
     events: platform.events,
     healthChecks: platform.healthChecks,
     uploads: platform.uploads,

@@ -35,6 +35,8 @@ import { analysesRoutes } from './routes/analyses.routes.js';
 import { evidenceRoutes } from './routes/evidence.routes.js';
 import { reportPdfRoutes } from './routes/report-pdf.routes.js';
 import { transparencyLogRoutes } from './routes/transparency-log.routes.js';
+import { anchorsRoutes } from './routes/anchors.routes.js';
+import type { AnchorService } from '../services/anchor.service.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { apiKeysRoutes } from './routes/api-keys.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
@@ -128,6 +130,8 @@ export interface AppDeps {
   history?: HistoryService;
   /** Re-running an analysis; absent, that route answers 500. */
   reanalysis?: ReanalysisService;
+  /** Anchors of tree heads and their status; absent, that route answers 500. */
+  anchors?: AnchorService;
   events: EventBus;
   healthChecks: HealthCheck[];
   uploads: UploadsRoutesDeps;
@@ -224,6 +228,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(evidenceRoutes, { evidence: deps.evidence ?? evidenceNotWired });
   await app.register(reportPdfRoutes, { reportPdf: deps.reportPdf ?? evidenceNotWired });
   await app.register(transparencyLogRoutes, { transparencyLog: deps.transparencyLog ?? evidenceNotWired });
+  await app.register(anchorsRoutes, { anchors: deps.anchors ?? evidenceNotWired });
   await app.register(authRoutes, {
     auth: deps.accounts?.auth ?? accountsNotWired,
     sessions: deps.accounts?.sessions ?? accountsNotWired,

@@ -27,6 +27,7 @@ describe('every route that is not public refuses requests without valid credenti
         'GET /api/v1/analyses/:id/evidence',
         'GET /api/v1/analyses/:id/report.pdf',
         'GET /api/v1/log/tree-head',
+        'GET /api/v1/log/anchors',
         'POST /api/v1/api-keys',
         'DELETE /api/v1/api-keys/:id',
         'PATCH /api/v1/uploads/:uploadId',

@@ -228,7 +228,7 @@ export interface paths {
         put?: never;
         /**
          * Checks an evidence bundle, as `guardian verify` does offline
-         * @description Statement signature, report hash (RFC 8785), inclusion proof against the tree head, tree head signature, and with `mediaSha256` the media hash. Each check is listed as passed, failed or not-checked (e.g. no trusted key given, no anchors). A malformed bundle is a failed `bundle-format` check, not a 400.
+         * @description Statement signature, report hash (RFC 8785), inclusion proof against the tree head, tree head signature, with `mediaSha256` the media hash, and the anchors: RFC 3161 tokens offline (chain checked against `tsaRootsPem`; without roots, not-checked). Solana anchors are not-checked here: this endpoint makes no outbound requests (use `guardian verify --solana-rpc URL`). Each check is listed as passed, failed or not-checked. A malformed bundle is a failed `bundle-format` check, not a 400.
          */
         post: operations["postVerify"];
         delete?: never;
@@ -317,6 +317,26 @@ export interface paths {
         };
         /** The log's public keys, retired ones included: publish them, and verify with `--trusted-key` */
         get: operations["getLogKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/log/anchors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Anchors of signed tree heads (RFC 3161 timestamps, Solana memos) and their status
+         * @description Each anchor is pending (with the reason of the last failed attempt and the next attempt time), anchored (with the token or transaction) or failed (with the reason it gave up). Not every tree head is anchored: see ANCHOR_INTERVAL_SECONDS in docs/configuration.md.
+         */
+        get: operations["getLogAnchors"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2580,12 +2600,58 @@ export interface operations {
                             keyId: string;
                             signature: string;
                         };
+                        /** @description anchors of `treeHead` (RFC 3161 timestamps, Solana memos) */
                         anchors: ({
+                            /** @enum {string} */
+                            type: "rfc3161";
+                            /** @enum {string} */
+                            status: "anchored";
+                            /** @description SHA-256 of the tree head's RFC 8785 form: the token's message imprint */
+                            treeHeadSha256: string;
+                            /** @description the RFC 3161 TimeStampToken (CMS SignedData), DER, base64 */
+                            token: string;
+                            /**
+                             * Format: date-time
+                             * @description the token's genTime, as the TSA asserted it
+                             */
+                            genTime: string;
+                            /** @description the token's serial number, hex */
+                            serialNumber: string;
+                            /** @description the TSA as the token names it */
+                            tsaName: string | null;
+                        } | {
+                            /** @enum {string} */
+                            type: "solana";
+                            /** @enum {string} */
+                            status: "anchored";
+                            treeHeadSha256: string;
+                            /**
+                             * @description the ledger to ask
+                             * @enum {string}
+                             */
+                            cluster: "mainnet-beta" | "testnet" | "devnet" | "localnet";
+                            /** @description transaction signature, base58 */
+                            signature: string;
+                            slot: number;
+                            /** @description `guardian-tree-head:` followed by treeHeadSha256 */
+                            memo: string;
+                            /** @description the key that signed the memo */
+                            feePayer: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "rfc3161" | "solana";
+                            /** @enum {string} */
+                            status: "pending" | "failed";
+                            treeHeadSha256: string;
+                            attempts: number;
+                            /** @description why the last attempt failed */
+                            reason: string | null;
+                        } | ({
                             type: string;
                             treeHeadSha256: string;
                         } & {
                             [key: string]: unknown;
-                        })[];
+                        }))[];
                         publicKeys: {
                             /** @description SHA-256 of the raw public key */
                             keyId: string;
@@ -2714,6 +2780,8 @@ export interface operations {
                     mediaSha256?: string;
                     /** @description key ids you trust (GET /api/v1/log/keys): every key the bundle uses must be one of them */
                     trustedKeyIds?: string[];
+                    /** @description PEM root certificates the RFC 3161 anchors must chain to (the TSA you trust); without them the chain is not-checked */
+                    tsaRootsPem?: string[];
                 };
             };
         };
@@ -2727,6 +2795,8 @@ export interface operations {
                     "application/json": {
                         /** @description true only when no check failed */
                         ok: boolean;
+                        /** @description true only when every check ran and passed (nothing not-checked) */
+                        complete: boolean;
                         checks: {
                             name: string;
                             /** @enum {string} */
@@ -3343,6 +3413,163 @@ export interface operations {
                             /** @description set once the key stopped signing; kept for verification */
                             retiredAt: string | null;
                         }[];
+                    };
+                };
+            };
+            /** @description Bad request: the problem says what (e.g. `validation-failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (`forbidden`, `csrf-failed`, …) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not the caller’s organisation’s (`not-found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (`upload-too-large`, `payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media or content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but unprocessable (e.g. `media-unreadable`, `empty-file`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate-limited`; see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (logged; no details leave the server) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not ready or unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getLogAnchors: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description the previous page's `nextBefore` */
+                before?: number;
+                kind?: "rfc3161" | "solana";
+                status?: "pending" | "anchored" | "failed";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description the anchor kinds this process has configured */
+                        configured: ("rfc3161" | "solana")[];
+                        /** @description newest first */
+                        anchors: {
+                            id: number;
+                            /** @enum {string} */
+                            kind: "rfc3161" | "solana";
+                            /** @enum {string} */
+                            status: "pending" | "anchored" | "failed";
+                            /** @description size of the anchored tree head */
+                            treeSize: number;
+                            /** @description SHA-256 of the signed tree head's RFC 8785 form: what is anchored */
+                            treeHeadSha256: string;
+                            attempts: number;
+                            /** @description pending: when the next attempt is due */
+                            nextAttemptAt: string | null;
+                            /** @description pending: why the last attempt failed; failed: why it gave up */
+                            reason: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            anchoredAt: string | null;
+                            failedAt: string | null;
+                            rfc3161: {
+                                /** @description TimeStampToken, DER, base64 */
+                                token: string;
+                                /** Format: date-time */
+                                genTime: string;
+                                serialNumber: string;
+                                tsaName: string | null;
+                            } | null;
+                            solana: {
+                                cluster: string;
+                                signature: string;
+                                slot: number;
+                                memo: string;
+                                feePayer: string;
+                            } | null;
+                        }[];
+                        /** @description pass as `before` for the next page; null on the last */
+                        nextBefore: number | null;
                     };
                 };
             };
