@@ -149,6 +149,17 @@ describe('account and admin pages in Chromium', { timeout: 120_000 }, () => {
       .click();
     await expect.poll(() => sessions.getByRole('listitem').count()).toBe(1);
 
+    const changed = 'a changed admin passphrase';
+    await adminPage.getByLabel('Current password').fill('not my password');
+    await adminPage.getByLabel('New password', { exact: true }).fill(changed);
+    await adminPage.getByLabel('Repeat the new password').fill(changed);
+    await adminPage.getByRole('button', { name: 'Change password' }).click();
+    await expect.poll(() => adminPage.getByRole('alert').textContent()).toMatch(/current password is wrong/i);
+    await adminPage.getByLabel('Current password').fill(admin.password);
+    await adminPage.getByRole('button', { name: 'Change password' }).click();
+    await adminPage.getByText('Your password has been changed.').waitFor();
+    admin.password = changed;
+
     await other.reload();
     await other.waitForURL(/\/sign-in\?next=%2Fhistory/);
     await other.getByLabel('Email').fill(admin.email);
