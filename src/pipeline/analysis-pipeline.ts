@@ -15,7 +15,7 @@ import { createRunInputs, type FaceFinder, type FrameSampler } from './run-input
 import { withSharedPackets } from './shared-media-tools.js';
 
 export const reportDisclaimer =
-  'Bands are indications from specific, explainable checks, not proof. "No indicators found" means these checks found nothing; it does not establish that the media is authentic. Scores are not probabilities.';
+  'Bands are indications from specific, explainable checks, not proof. "No indicators found" means these checks found nothing; it does not prove that the media is unaltered. Scores are not probabilities.';
 
 export interface AnalysisPipelineDeps {
   mediaTools: MediaTools;

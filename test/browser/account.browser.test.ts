@@ -336,6 +336,28 @@ describe('account and admin pages in Chromium', { timeout: 120_000 }, () => {
     expect(adminErrors).toEqual([]);
   });
 
+  it('an admin without 2FA, once the organisation requires it, reaches only the enrolment page', async () => {
+    const late = { email: 'late.admin@newsroom.test', password: 'a late admin passphrase' };
+    const created = await runGuardian(
+      ['user', 'create', '--email', late.email, '--org', org, '--role', 'admin'],
+      site.env,
+      { input: `${late.password}\n` },
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const page = await openPage(browser);
+    const errors = collectPageErrors(page);
+    await signIn(page, site, late);
+    await page.getByRole('heading', { name: 'Set up two-step verification' }).waitFor();
+    await expectAccessible(page, 'enrolment-required');
+    await page.goto(`${site.url}/history`);
+    await page.getByRole('heading', { name: 'Set up two-step verification' }).waitFor();
+    expect(await page.getByRole('link', { name: 'History' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    expect(errors).toEqual([]);
+    await closePage(page);
+  });
+
   it('someone who is not an admin sees "Not allowed" on every admin page', async () => {
     const page = await openPage(browser);
     await signIn(page, site, viewer);

@@ -67,7 +67,7 @@ function allowedPublic(route: { method: string; template: string }): boolean {
       (route.method === 'GET' || route.method === 'HEAD')) ||
     (route.method === 'POST' && route.template.startsWith('/api/v1/auth/')) ||
     // Whether this browser is signed in: answers for the caller's own cookie only.
-    ((route.method === 'GET' || route.method === 'HEAD') && route.template === '/api/v1/auth/session') ||
+    ((route.method === 'GET' || route.method === 'HEAD') && route.template === '/api/v1/session') ||
     // Fastify answers HEAD wherever it answers GET.
     publicEvidence.includes(`${route.method === 'HEAD' ? 'GET' : route.method} ${route.template}`)
   );

@@ -1,4 +1,4 @@
-import { Suspense, useEffect, useRef, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, useRef, type ReactNode } from 'react';
 import { Redirect, Route, Switch, useLocation } from 'wouter';
 import { pageRoutes, type PageRoute } from './routes';
 import { useSession } from './session/session-context';
@@ -16,7 +16,7 @@ export function App() {
             {state.status === 'loading' ? (
               <p role="status">Loading…</p>
             ) : (
-              <Redirect to={state.status === 'signed-in' ? '/history' : '/sign-in'} replace />
+              <Redirect to={landingPath(state.status)} replace />
             )}
           </Route>
           {pageRoutes.map((route) => (
@@ -35,12 +35,15 @@ export function App() {
   );
 }
 
+const EnrolmentRequiredPage = lazy(() => import('./pages/enrolment-required-page'));
+
 /** Pages that need a session send the visitor to sign in, and back to where they were going after. */
 function Guard({ route, children }: { route: PageRoute; children: ReactNode }) {
   const { state } = useSession();
   const [location] = useLocation();
   if (route.access === 'public') return <>{children}</>;
   if (state.status === 'loading') return <p role="status">Loading…</p>;
+  if (state.status === 'enrolment-required') return <EnrolmentRequiredPage />;
   if (state.status !== 'signed-in') {
     const back = encodeURIComponent(location + window.location.search);
     return <Redirect to={`/sign-in?next=${back}`} replace />;
@@ -68,4 +71,10 @@ function FocusOnNavigation() {
     document.getElementById('main')?.focus();
   }, [location]);
   return null;
+}
+
+function landingPath(status: ReturnType<typeof useSession>['state']['status']): string {
+  if (status === 'signed-in') return '/history';
+  if (status === 'enrolment-required') return '/account';
+  return '/sign-in';
 }

@@ -69,7 +69,8 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesDeps> = async (app, dep
   );
 
   app.get(
-    '/api/v1/auth/session',
+    // Outside /api/v1/auth/: every page load asks, so it has the general rate limit, not the sign-in routes' 20/min.
+    '/api/v1/session',
     {
       config: { access: 'public' },
       schema: {

@@ -56,7 +56,7 @@ async function analyze(context: DetectorContext): Promise<DetectorFinding> {
     abstainReason: reason,
     coverage: coverage(0),
     evidence: [],
-    explanation: `${reason}. Content Credentials are positive evidence when present; their absence says nothing about authenticity.`,
+    explanation: `${reason}. Content Credentials are positive evidence when present; their absence says nothing either way.`,
     measurements: { manifestPresent: false, ...measurements },
   });
   if (context.sizeBytes > maxProvenanceBytes)

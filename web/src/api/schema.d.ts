@@ -379,7 +379,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/auth/session": {
+    "/api/v1/session": {
         parameters: {
             query?: never;
             header?: never;
@@ -390,7 +390,7 @@ export interface paths {
          * Whether this browser is signed in, and its CSRF token when it is (never 401)
          * @description For the web app on load: a visitor without a session gets `signedIn: false` rather than a 401, so a signed-out page logs no error. Half-way through a two-step login `stage` is `second-factor`.
          */
-        get: operations["getAuthSession"];
+        get: operations["getSession"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3924,7 +3924,7 @@ export interface operations {
             };
         };
     };
-    getAuthSession: {
+    getSession: {
         parameters: {
             query?: never;
             header?: never;

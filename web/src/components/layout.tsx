@@ -6,6 +6,8 @@ export function Layout({ children }: { children: ReactNode }) {
   const { state, signOut } = useSession();
   const [, navigate] = useLocation();
   const signedIn = state.status === 'signed-in' ? state.me : null;
+  // An admin who must first enrol 2FA has a session (and can sign out) but no other page.
+  const sessionOpen = signedIn !== null || state.status === 'enrolment-required';
   return (
     <>
       <a className="skip-link" href="#main">
@@ -38,21 +40,21 @@ export function Layout({ children }: { children: ReactNode }) {
                 <NavLink href="/admin/users">Admin</NavLink>
               </li>
             )}
-            {signedIn ? (
-              <>
-                <li>
-                  <NavLink href="/account">Account</NavLink>
-                </li>
-                <li>
-                  <button
-                    type="button"
-                    className="link-button"
-                    onClick={() => void signOut().finally(() => navigate('/sign-in'))}
-                  >
-                    Sign out
-                  </button>
-                </li>
-              </>
+            {signedIn && (
+              <li>
+                <NavLink href="/account">Account</NavLink>
+              </li>
+            )}
+            {sessionOpen ? (
+              <li>
+                <button
+                  type="button"
+                  className="link-button"
+                  onClick={() => void signOut().finally(() => navigate('/sign-in'))}
+                >
+                  Sign out
+                </button>
+              </li>
             ) : (
               <li>
                 <NavLink href="/sign-in">Sign in</NavLink>
@@ -64,7 +66,7 @@ export function Layout({ children }: { children: ReactNode }) {
       {children}
       <footer className="site-footer">
         <p>
-          Results are indicators from the checks listed in each report, never a verdict on authenticity.{' '}
+          Results are indicators from the checks listed in each report, never proof that a file is unaltered.{' '}
           <Link href="/help">What the bands mean</Link>
         </p>
       </footer>

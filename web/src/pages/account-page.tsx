@@ -24,7 +24,9 @@ export default function AccountPage() {
         Signed in as <strong>{me.user.email}</strong> ({me.user.role}) in {me.organisation.name}.
       </p>
       <ChangePassword />
-      <TwoFactor />
+      <TwoFactor
+        account={{ email: me.user.email, required: me.twoFactor.required, enabled: me.twoFactor.enabled }}
+      />
       <Sessions />
     </Page>
   );
@@ -105,9 +107,9 @@ function ChangePassword() {
   );
 }
 
-function TwoFactor() {
+/** Enrol, confirm, disable, recovery codes; also the whole page for an admin who must enrol before anything else. */
+export function TwoFactor({ account }: { account: { email: string; required: boolean; enabled: boolean } }) {
   const api = useApi();
-  const me = useMe();
   const { refresh } = useSession();
   const status = useApiData(() => api.unwrap(api.client.GET('/api/v1/auth/2fa')));
   const [enrolment, setEnrolment] = useState<Enrolment | null>(null);
@@ -163,7 +165,7 @@ function TwoFactor() {
     });
   }
 
-  const enabled = status.data?.enabled ?? me.twoFactor.enabled;
+  const enabled = status.data?.enabled ?? account.enabled;
   return (
     <section className="card" aria-labelledby="two-factor-heading">
       <h2 id="two-factor-heading">Two-step verification</h2>
@@ -172,7 +174,7 @@ function TwoFactor() {
         {enabled
           ? `On: signing in asks for a code from your authenticator app.${status.data ? ` Recovery codes left: ${status.data.recoveryCodesLeft}.` : ''}`
           : 'Off: signing in needs only your password.'}
-        {me.twoFactor.required && !enabled && ' Your organisation requires it for admins.'}
+        {account.required && !enabled && ' Your organisation requires it for admins.'}
       </p>
       {notice && (
         <p className="notice" role="status">
@@ -194,7 +196,7 @@ function TwoFactor() {
             ))}
           </ul>
           <AccountCopyActions
-            text={recoveryCodesText(recoveryCodes, me.user.email, new Date())}
+            text={recoveryCodesText(recoveryCodes, account.email, new Date())}
             fileName="guardian-recovery-codes.txt"
             what="Recovery codes"
           />

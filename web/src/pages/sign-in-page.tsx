@@ -40,7 +40,7 @@ function PasswordForm() {
       );
       api.setCsrfToken(result.csrfToken);
       const next = await refresh();
-      if (next.status === 'signed-in') afterSignIn();
+      if (next.status === 'signed-in' || next.status === 'enrolment-required') afterSignIn();
     } catch (caught) {
       setError(caught);
     } finally {
@@ -94,7 +94,7 @@ function SecondFactorForm() {
       );
       if ('csrfToken' in result && typeof result.csrfToken === 'string') api.setCsrfToken(result.csrfToken);
       const next = await refresh();
-      if (next.status === 'signed-in') afterSignIn();
+      if (next.status === 'signed-in' || next.status === 'enrolment-required') afterSignIn();
     } catch (caught) {
       setError(caught);
     } finally {

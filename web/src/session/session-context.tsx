@@ -1,5 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useApi } from '../api/api-context';
+import { ApiError } from '../api/problem';
 import type { components, paths } from '../api/schema';
 
 type Me = paths['/api/v1/me']['get']['responses'][200]['content']['application/json'];
@@ -11,6 +12,8 @@ export type SessionState =
   | { status: 'signed-out' }
   /** Password accepted, the second factor still to come. */
   | { status: 'second-factor' }
+  /** An admin whose organisation requires 2FA: only enrolment is open until they enrol. */
+  | { status: 'enrolment-required' }
   | { status: 'signed-in'; me: Me };
 
 interface SessionApi {
@@ -51,12 +54,17 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
 async function readSession(api: ReturnType<typeof useApi>): Promise<SessionState> {
   // Never 401: a signed-out visitor is an ordinary state, not an error in the console.
-  const session = await api.unwrap(api.client.GET('/api/v1/auth/session'));
+  const session = await api.unwrap(api.client.GET('/api/v1/session'));
   api.setCsrfToken(session.csrfToken);
   if (!session.signedIn) return { status: 'signed-out' };
   if (session.stage === 'second-factor') return { status: 'second-factor' };
-  const me = await api.unwrap(api.client.GET('/api/v1/me'));
-  return { status: 'signed-in', me };
+  try {
+    return { status: 'signed-in', me: await api.unwrap(api.client.GET('/api/v1/me')) };
+  } catch (error) {
+    if (error instanceof ApiError && error.code === '2fa-enrolment-required')
+      return { status: 'enrolment-required' };
+    throw error;
+  }
 }
 
 export function useSession(): SessionApi {
