@@ -1,4 +1,4 @@
-import type { AnalysisView } from './report-shape';
+import type { AnalysisView } from './report-shape.js';
 
 const failureSentences: Record<string, string> = {
   'analysis-failed': 'The analysis pipeline stopped with an error.',

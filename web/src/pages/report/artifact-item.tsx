@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
-import type { ArtifactEntry } from './report-shape';
-import { decodeNetpbm } from './netpbm-image';
-import { formatBytes } from './report-wording';
+import type { ArtifactEntry } from './report-shape.js';
+import { decodeNetpbm } from './netpbm-image.js';
+import { formatBytes } from './report-wording.js';
 
 const browserImageTypes = new Set(['image/png', 'image/jpeg']);
 const netpbmTypes = new Set(['image/x-portable-graymap', 'image/x-portable-pixmap']);

@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
-import type { ReportView } from './report-shape';
-import { formatBitrate, overallCoverageWords, withoutVerdictWords } from './report-wording';
-import { formatTime } from './timeline-scale';
+import type { ReportView } from './report-shape.js';
+import { formatBitrate, overallCoverageWords, withoutVerdictWords } from './report-wording.js';
+import { formatTime } from './timeline-scale.js';
 
 const signalWords = {
   high: 'High: fine detail and sensor noise are largely kept',
@@ -45,7 +45,9 @@ export function CoverageAndCompression({ report }: { report: ReportView }) {
                 {compression.width} × {compression.height} pixels
               </Fact>
             )}
-            {compression.bitrate !== null && <Fact term="Bit rate">{formatBitrate(compression.bitrate)}</Fact>}
+            {compression.bitrate !== null && (
+              <Fact term="Bit rate">{formatBitrate(compression.bitrate)}</Fact>
+            )}
             {compression.frameRate !== null && (
               <Fact term="Frame rate">{compression.frameRate.toFixed(2)} frames per second</Fact>
             )}
@@ -55,7 +57,9 @@ export function CoverageAndCompression({ report }: { report: ReportView }) {
             {compression.gopLength !== null && (
               <Fact term="Keyframe interval">{compression.gopLength} frames</Fact>
             )}
-            {compression.bFrames !== null && <Fact term="B-frames">{compression.bFrames ? 'Yes' : 'No'}</Fact>}
+            {compression.bFrames !== null && (
+              <Fact term="B-frames">{compression.bFrames ? 'Yes' : 'No'}</Fact>
+            )}
             {compression.reencodeEvidence && (
               <Fact term="Re-encoding">{reencodeWords[compression.reencodeEvidence]}</Fact>
             )}

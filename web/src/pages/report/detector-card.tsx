@@ -1,13 +1,13 @@
-import type { ArtifactEntry, CalibrationVersion, DetectorReport } from './report-shape';
-import { ArtifactItem } from './artifact-item';
+import type { ArtifactEntry, CalibrationVersion, DetectorReport } from './report-shape.js';
+import { ArtifactItem } from './artifact-item.js';
 import {
   coverageWords,
   placementWords,
   probabilityWords,
   scoreWords,
   withoutVerdictWords,
-} from './report-wording';
-import { formatTime } from './timeline-scale';
+} from './report-wording.js';
+import { formatTime } from './timeline-scale.js';
 
 interface DetectorCardProps {
   detector: DetectorReport;
@@ -27,7 +27,9 @@ export function DetectorCard({ detector, artifacts, calibration, onSeek }: Detec
     <article className="card detector-card" aria-labelledby={headingId}>
       <h3 id={headingId}>
         {detector.id}
-        {detector.strength === 'weak' && <span className="muted"> (weak cue: cannot set the band alone)</span>}
+        {detector.strength === 'weak' && (
+          <span className="muted"> (weak cue: cannot set the band alone)</span>
+        )}
       </h3>
       <p className="detector-status">{statusWords(detector)}</p>
       {detector.score !== null && (
@@ -49,7 +51,11 @@ export function DetectorCard({ detector, artifacts, calibration, onSeek }: Detec
                 {item.timeSeconds !== undefined && onSeek && (
                   <>
                     {' '}
-                    <button type="button" className="link-button" onClick={() => onSeek(item.timeSeconds ?? 0)}>
+                    <button
+                      type="button"
+                      className="link-button"
+                      onClick={() => onSeek(item.timeSeconds ?? 0)}
+                    >
                       Show at {formatTime(item.timeSeconds)}
                     </button>
                   </>

@@ -1,4 +1,4 @@
-import type { FaceBox, FaceTrack } from './report-shape';
+import type { FaceBox, FaceTrack } from './report-shape.js';
 
 export interface FaceBoxAt {
   trackId: number;

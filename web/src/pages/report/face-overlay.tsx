@@ -1,4 +1,4 @@
-import type { FaceBoxAt } from './face-boxes-at';
+import type { FaceBoxAt } from './face-boxes-at.js';
 
 /** Face boxes over the frame, in the decoded frame's pixel space (the viewBox), so they scale with the picture. */
 export function FaceOverlay({ boxes, width, height }: { boxes: FaceBoxAt[]; width: number; height: number }) {

@@ -1,13 +1,13 @@
 import { useRef } from 'react';
-import { ErrorMessage } from '../../components/error-message';
-import { CoverageAndCompression } from './coverage-compression';
-import { DetectorCard } from './detector-card';
-import { MediaSection, type PlayerControl } from './media-section';
-import { ProvenanceSection } from './provenance-section';
-import { ReportActions } from './report-actions';
-import type { AnalysisView, ReportView } from './report-shape';
-import { ResultSummary } from './result-summary';
-import { useArtifacts } from './use-analysis';
+import { ErrorMessage } from '../../components/error-message.js';
+import { CoverageAndCompression } from './coverage-compression.js';
+import { DetectorCard } from './detector-card.js';
+import { MediaSection, type PlayerControl } from './media-section.js';
+import { ProvenanceSection } from './provenance-section.js';
+import { ReportActions } from './report-actions.js';
+import type { AnalysisView, ReportView } from './report-shape.js';
+import { ResultSummary } from './result-summary.js';
+import { useArtifacts } from './use-analysis.js';
 
 /** A finished analysis: band and reasons first, then what the checks saw, each check, the media, provenance. */
 export function FinishedReport({ analysis, report }: { analysis: AnalysisView; report: ReportView }) {

@@ -1,10 +1,10 @@
 import { useEffect } from 'react';
-import { BandLabel } from '../../components/band-label';
-import { ErrorMessage } from '../../components/error-message';
-import { initialLiveStatus } from './live-status';
-import type { AnalysisView } from './report-shape';
-import { stageWords } from './report-wording';
-import { useLiveStatus } from './use-live-status';
+import { BandLabel } from '../../components/band-label.js';
+import { ErrorMessage } from '../../components/error-message.js';
+import { initialLiveStatus } from './live-status.js';
+import type { AnalysisView } from './report-shape.js';
+import { stageWords } from './report-wording.js';
+import { useLiveStatus } from './use-live-status.js';
 
 /** A queued or running analysis: live progress and the preliminary band, until it ends and the report loads. */
 export function LiveProgress({ analysis, onEnded }: { analysis: AnalysisView; onEnded: () => void }) {
@@ -22,7 +22,12 @@ export function LiveProgress({ analysis, onEnded }: { analysis: AnalysisView; on
     <section aria-labelledby="report-progress" className="report-section">
       <h2 id="report-progress">{live.status === 'queued' ? 'Waiting in the queue' : 'Analysing'}</h2>
       <label htmlFor="report-progress-bar">Progress: {stageWords(live.stage)}</label>
-      <progress id="report-progress-bar" max={100} value={percent} aria-valuetext={`${percent} percent done`} />
+      <progress
+        id="report-progress-bar"
+        max={100}
+        value={percent}
+        aria-valuetext={`${percent} percent done`}
+      />
       <p role="status" className="muted">
         {ended
           ? 'The analysis has ended; loading the report…'

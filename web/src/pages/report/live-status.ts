@@ -1,5 +1,5 @@
-import type { components } from '../../api/schema';
-import type { Band } from '../../components/band-words';
+import type { components } from '../../api/schema.js';
+import type { Band } from '../../components/band-words.js';
 
 export type EventsServerMessage = components['schemas']['EventsServerMessage'];
 
@@ -17,12 +17,20 @@ export interface LiveStatus {
   refused: string | null;
 }
 
-export function initialLiveStatus(status: LiveStatus['status'], stage: string | null, percent: number): LiveStatus {
+export function initialLiveStatus(
+  status: LiveStatus['status'],
+  stage: string | null,
+  percent: number,
+): LiveStatus {
   return { status, stage, progress: percent / 100, preliminaryBand: null, pending: [], refused: null };
 }
 
 /** Folds one server message into the status; messages about other analyses are ignored. */
-export function applyLiveMessage(current: LiveStatus, message: EventsServerMessage, analysisId: string): LiveStatus {
+export function applyLiveMessage(
+  current: LiveStatus,
+  message: EventsServerMessage,
+  analysisId: string,
+): LiveStatus {
   if (message.type === 'subscribed') return current;
   if (message.type === 'error') return { ...current, refused: message.detail };
   if (message.analysisId !== analysisId) return current;
@@ -34,7 +42,8 @@ export function applyLiveMessage(current: LiveStatus, message: EventsServerMessa
     status: message.status,
     stage: message.stage,
     // Detectors run together, so progress can arrive out of order: never move the bar backwards.
-    progress: message.status === current.status ? Math.max(current.progress, message.progress) : message.progress,
+    progress:
+      message.status === current.status ? Math.max(current.progress, message.progress) : message.progress,
   };
 }
 

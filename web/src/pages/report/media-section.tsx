@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type RefObject } from 'react';
-import { faceBoxesAt, faceSpans } from './face-boxes-at';
-import { FaceBoxesText, FaceOverlay } from './face-overlay';
-import type { ReportView } from './report-shape';
-import { TimelineChart } from './timeline-chart';
+import { faceBoxesAt, faceSpans } from './face-boxes-at.js';
+import { FaceBoxesText, FaceOverlay } from './face-overlay.js';
+import type { ReportView } from './report-shape.js';
+import { TimelineChart } from './timeline-chart.js';
 
 /** How far from a sampled frame a face box is still drawn: faces are known only in sampled frames. */
 const faceToleranceSeconds = 0.25;
@@ -73,7 +73,9 @@ function VideoWithTimeline({
 }) {
   const video = useRef<HTMLVideoElement>(null);
   const [current, setCurrent] = useState(0);
-  const [duration, setDuration] = useState(report.media?.durationSeconds ?? report.sampling?.durationSeconds ?? 0);
+  const [duration, setDuration] = useState(
+    report.media?.durationSeconds ?? report.sampling?.durationSeconds ?? 0,
+  );
   const [failed, setFailed] = useState(false);
   const { width, height } = frameSize(report);
   const tracks = useMemo(() => report.faces ?? [], [report.faces]);

@@ -19,7 +19,12 @@ export function decodeNetpbm(bytes: Uint8Array): DecodedImage {
   const rgba = new Uint8ClampedArray(width * height * 4);
   for (let pixel = 0; pixel < width * height; pixel++) {
     for (let channel = 0; channel < 3; channel++) {
-      const sample = readSample(bytes, dataStart, pixel * channels + (channels === 1 ? 0 : channel), sampleBytes);
+      const sample = readSample(
+        bytes,
+        dataStart,
+        pixel * channels + (channels === 1 ? 0 : channel),
+        sampleBytes,
+      );
       rgba[pixel * 4 + channel] = Math.round((sample * 255) / maxValue);
     }
     rgba[pixel * 4 + 3] = 255;

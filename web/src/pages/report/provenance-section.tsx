@@ -1,6 +1,6 @@
-import type { ReportView } from './report-shape';
-import { formatBytes, withoutVerdictWords } from './report-wording';
-import { formatTime } from './timeline-scale';
+import type { ReportView } from './report-shape.js';
+import { formatBytes, withoutVerdictWords } from './report-wording.js';
+import { formatTime } from './timeline-scale.js';
 
 const provenanceDetectors = ['c2pa-provenance', 'image-metadata', 'metadata-traces'];
 

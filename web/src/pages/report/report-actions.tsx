@@ -1,10 +1,10 @@
 import { useEffect, useState } from 'react';
 import { Link, useLocation } from 'wouter';
-import { useApi } from '../../api/api-context';
-import { ErrorMessage } from '../../components/error-message';
-import { useMe } from '../../session/session-context';
-import type { AnalysisView } from './report-shape';
-import { rerunAnalysis } from './rerun-analysis';
+import { useApi } from '../../api/api-context.js';
+import { ErrorMessage } from '../../components/error-message.js';
+import { useMe } from '../../session/session-context.js';
+import type { AnalysisView } from './report-shape.js';
+import { rerunAnalysis } from './rerun-analysis.js';
 
 /** Downloads (report JSON, evidence bundle, PDF) and, for analysts and admins, a re-run with the current pipeline. */
 export function ReportActions({ analysis }: { analysis: AnalysisView }) {
@@ -43,7 +43,9 @@ function useJsonDownload(report: AnalysisView['report']): string | null {
   const [url, setUrl] = useState<string | null>(null);
   useEffect(() => {
     if (!report) return;
-    const created = URL.createObjectURL(new Blob([JSON.stringify(report, null, 2)], { type: 'application/json' }));
+    const created = URL.createObjectURL(
+      new Blob([JSON.stringify(report, null, 2)], { type: 'application/json' }),
+    );
     setUrl(created);
     return () => URL.revokeObjectURL(created);
   }, [report]);

@@ -1,5 +1,5 @@
-import type { paths } from '../../api/schema';
-import type { Band } from '../../components/band-words';
+import type { paths } from '../../api/schema.js';
+import type { Band } from '../../components/band-words.js';
 
 export type AnalysisView =
   paths['/api/v1/analyses/{id}']['get']['responses'][200]['content']['application/json'];
@@ -56,7 +56,12 @@ export interface MediaFacts {
   sizeBytes: number;
   formatName: string;
   durationSeconds: number | null;
-  video: { codec: string | null; width: number | null; height: number | null; frameRate: number | null } | null;
+  video: {
+    codec: string | null;
+    width: number | null;
+    height: number | null;
+    frameRate: number | null;
+  } | null;
   audio: { codec: string | null; sampleRate: number | null; channels: number | null } | null;
 }
 

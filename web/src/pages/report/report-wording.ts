@@ -1,4 +1,4 @@
-import type { DetectorReport, CalibrationVersion } from './report-shape';
+import type { DetectorReport, CalibrationVersion } from './report-shape.js';
 
 /*
  * Numbers in words a reader cannot mistake for a verdict: scores stay on their 0–1 scale, placements are
@@ -21,6 +21,7 @@ export function placementWords(
       ? 'the reference media of this installation'
       : 'the synthetic reference media made by this project (not camera footage)';
   if (share <= 0) return `Not higher than any score of this check on ${reference}.`;
+  if (share >= 100) return `Higher than every score of this check on ${reference}.`;
   return `Higher than ${share} in 100 scores of this check on ${reference}.`;
 }
 

@@ -1,6 +1,6 @@
-import type { GuardianApi } from '../../api/client';
-import { ApiError } from '../../api/problem';
-import type { AnalysisView } from './report-shape';
+import type { GuardianApi } from '../../api/client.js';
+import { ApiError } from '../../api/problem.js';
+import type { AnalysisView } from './report-shape.js';
 
 /*
  * POST /api/v1/media/{id}/analyses (202 with the new, queued analysis; 409 `analysis-in-progress` with the

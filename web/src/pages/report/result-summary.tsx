@@ -1,6 +1,6 @@
-import { BandLabel } from '../../components/band-label';
-import type { ReportView } from './report-shape';
-import { withoutVerdictWords } from './report-wording';
+import { BandLabel } from '../../components/band-label.js';
+import type { ReportView } from './report-shape.js';
+import { withoutVerdictWords } from './report-wording.js';
 
 /** The band in plain words first, then why: the reasons the report gives. */
 export function ResultSummary({ report }: { report: ReportView }) {
@@ -21,9 +21,9 @@ export function ResultSummary({ report }: { report: ReportView }) {
         </>
       )}
       <p className="muted">
-        Bands are indications from specific, explainable checks, not proof. &ldquo;No indicators found by these
-        checks&rdquo; means these checks found nothing; it does not establish that the media is genuine. Scores
-        are not probabilities.
+        Bands are indications from specific, explainable checks, not proof. &ldquo;No indicators found by
+        these checks&rdquo; means these checks found nothing; it does not establish that the media is genuine.
+        Scores are not probabilities.
       </p>
     </section>
   );

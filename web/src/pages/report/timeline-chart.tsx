@@ -1,7 +1,7 @@
 import { useRef, type KeyboardEvent, type MouseEvent } from 'react';
-import type { DetectorReport, SamplingPlan } from './report-shape';
-import { formatTime, scoreToY, seriesPath, timeTicks, timeToX, xToTime } from './timeline-scale';
-import { useElementWidth } from './use-element-width';
+import type { DetectorReport, SamplingPlan } from './report-shape.js';
+import { formatTime, scoreToY, seriesPath, timeTicks, timeToX, xToTime } from './timeline-scale.js';
+import { useElementWidth } from './use-element-width.js';
 
 interface TimelineChartProps {
   durationSeconds: number;
@@ -62,7 +62,13 @@ export function TimelineChart(props: TimelineChartProps) {
         className="timeline-chart"
         data-testid="report-timeline"
       >
-        <rect className="timeline-plot" x={margin.left} y={margin.top} width={plotWidth} height={plotHeight} />
+        <rect
+          className="timeline-plot"
+          x={margin.left}
+          y={margin.top}
+          width={plotWidth}
+          height={plotHeight}
+        />
         {sampling?.windows.map((window) => (
           <rect
             key={window.startSeconds}

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
-import { useApi } from '../../api/api-context';
-import type { AnalysisView, ArtifactEntry } from './report-shape';
+import { useApi } from '../../api/api-context.js';
+import type { AnalysisView, ArtifactEntry } from './report-shape.js';
 
 /** The analysis from GET /api/v1/analyses/{id}; `reload` reads it again (when the live status says it ended). */
 export function useAnalysis(id: string) {

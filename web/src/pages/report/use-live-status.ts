@@ -5,7 +5,7 @@ import {
   reconnectDelayMs,
   type EventsServerMessage,
   type LiveStatus,
-} from './live-status';
+} from './live-status.js';
 
 type Action = { message: EventsServerMessage } | { connected: boolean } | { refused: string };
 
