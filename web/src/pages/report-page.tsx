@@ -20,7 +20,9 @@ function AnalysisReport({ id }: { id: string }) {
     const notFound = error instanceof ApiError && (error.status === 404 || error.status === 400);
     return (
       <Page title={notFound ? 'Analysis not found' : 'Report'}>
-        <ErrorMessage error={notFound ? 'This analysis does not exist, or it belongs to another organisation.' : error} />
+        <ErrorMessage
+          error={notFound ? 'This analysis does not exist, or it belongs to another organisation.' : error}
+        />
       </Page>
     );
   }
