@@ -73,6 +73,7 @@ describe('the report page in Chromium', () => {
   let media: MediaTempDir;
   let analysisId: string;
   let imageAnalysisId: string;
+  let failedAnalysisId: string;
   /** The analyst's signed-in cookies, so each test opens the report without signing in again. */
   let analystSession: BrowserContextOptions['storageState'];
 
@@ -94,6 +95,19 @@ describe('the report page in Chromium', () => {
     const image = await uploadMultipart(site.url, key, still, 'astronaut.jpg');
     expect(image.status).toBe(201);
     imageAnalysisId = ((await image.json()) as { analysisId: string }).analysisId;
+    // Queued behind the two above (one worker) and deleted at once: its analysis ends failed, media-missing.
+    const doomedFile = join(media.dir, 'doomed.png');
+    await runFfmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=64x64', '-frames:v', '1', doomedFile]);
+    const doomed = (await (await uploadMultipart(site.url, key, doomedFile, 'doomed.png')).json()) as {
+      id: string;
+      analysisId: string;
+    };
+    failedAnalysisId = doomed.analysisId;
+    const deleted = await fetch(`${site.url}/api/v1/media/${doomed.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(deleted.status).toBe(204);
   });
 
   async function openAsAnalyst(path: string, options: BrowserContextOptions = {}): Promise<Page> {
@@ -154,7 +168,7 @@ describe('the report page in Chromium', () => {
     const box = await timeline.boundingBox();
     if (!box) throw new Error('the timeline is not laid out');
     const plotLeft = 28;
-    const plotWidth = box.width - plotLeft - 8;
+    const plotWidth = box.width - plotLeft - 20;
     // Three quarters into a 4 s clip: 3 s, where the face is on screen.
     await timeline.click({ position: { x: plotLeft + plotWidth * 0.75, y: 40 } });
     await expect.poll(() => videoTime(page)).toBeGreaterThan(2.8);
@@ -218,6 +232,19 @@ describe('the report page in Chromium', () => {
     await keepScreenshot(page, 'report-not-found');
     await closePage(page);
   });
+
+  it('says in words why an analysis failed, and shows no band', async () => {
+    const page = await openAsAnalyst(`/analyses/${failedAnalysisId}`);
+    await page.getByRole('heading', { name: 'The analysis failed' }).waitFor({ timeout: 120_000 });
+    expect(await page.getByRole('alert').textContent()).toBe(
+      'The media file was deleted before it could be analysed.',
+    );
+    const text = (await page.locator('main').textContent()) ?? '';
+    for (const words of bandWords) expect(text).not.toContain(words);
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await keepScreenshot(page, 'report-failed');
+    await closePage(page);
+  }, 150_000);
 
   async function waitForAnalysisByBrowser(id: string): Promise<void> {
     const created = await runGuardian(

@@ -36,7 +36,7 @@ function AnalysisReport({ id }: { id: string }) {
   return (
     <Page title="Analysis report" wide>
       {(analysis.status === 'queued' || analysis.status === 'running') && (
-        <LiveProgress analysis={analysis} onEnded={() => void reload()} />
+        <LiveProgress analysis={analysis} onEnded={reload} />
       )}
       {analysis.status === 'failed' && <AnalysisFailure analysis={analysis} />}
       {report && <FinishedReport analysis={analysis} report={report} />}

@@ -14,8 +14,12 @@ export function LiveProgress({ analysis, onEnded }: { analysis: AnalysisView; on
     true,
   );
   const ended = live.status === 'done' || live.status === 'failed';
+  // Reads the analysis again until the page sees it ended too (the report is stored before the event is sent).
   useEffect(() => {
-    if (ended) onEnded();
+    if (!ended) return;
+    onEnded();
+    const retry = setInterval(onEnded, 2000);
+    return () => clearInterval(retry);
   }, [ended, onEnded]);
   const percent = Math.round(live.progress * 100);
   return (

@@ -13,7 +13,7 @@ interface TimelineChartProps {
 }
 
 const plotHeight = 100;
-const margin = { left: 28, right: 8, top: 8 };
+const margin = { left: 28, right: 20, top: 8 };
 const faceRowY = margin.top + plotHeight + 6;
 const axisY = faceRowY + 16;
 const chartHeight = axisY + 20;
