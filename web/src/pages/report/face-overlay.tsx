@@ -2,6 +2,8 @@ import type { FaceBoxAt } from './face-boxes-at.js';
 
 /** Face boxes over the frame, in the decoded frame's pixel space (the viewBox), so they scale with the picture. */
 export function FaceOverlay({ boxes, width, height }: { boxes: FaceBoxAt[]; width: number; height: number }) {
+  // Label size in frame pixels, so it reads the same whatever the frame's resolution.
+  const label = Math.max(12, Math.round(height / 24));
   return (
     <svg
       className="face-overlay"
@@ -13,7 +15,7 @@ export function FaceOverlay({ boxes, width, height }: { boxes: FaceBoxAt[]; widt
       {boxes.map(({ trackId, box: [x, y, boxWidth, boxHeight], analysed }) => (
         <g key={trackId} className={analysed ? 'face-box' : 'face-box face-box-small'}>
           <rect x={x} y={y} width={boxWidth} height={boxHeight} />
-          <text x={x + 4} y={Math.max(14, y - 6)}>
+          <text x={x + 4} y={Math.max(label, y - label / 3)} fontSize={label} strokeWidth={label / 5}>
             Face {trackId}
           </text>
         </g>
