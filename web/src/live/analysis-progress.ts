@@ -1,5 +1,5 @@
-import type { components } from '../api/schema';
-import type { Band } from '../components/band-words';
+import type { components } from '../api/schema.js';
+import type { Band } from '../components/band-words.js';
 
 export type EventsServerMessage = components['schemas']['EventsServerMessage'];
 type AnalysisStatus = components['schemas']['EventsAnalysisStateMessage']['status'];
@@ -80,6 +80,8 @@ export function applyEvent(
     case 'analysis.progress':
       return {
         ...base,
+        // A stage under way means the analysis runs, whatever status the event carried.
+        startedAt: base.startedAt ?? at,
         stages: message.stage ? markStage(state.stages, message.stage, message.phase, at) : state.stages,
       };
   }
@@ -111,9 +113,10 @@ function closeAll(stages: StageProgress[], at: number): StageProgress[] {
 /** Seconds as a person reads them: "0.4 s", "12 s", "2 min 5 s". */
 export function formatElapsed(ms: number): string {
   const seconds = Math.max(0, ms) / 1000;
-  if (seconds < 10) return `${seconds.toFixed(1)} s`;
-  if (seconds < 60) return `${Math.round(seconds)} s`;
+  if (seconds < 9.95) return `${seconds.toFixed(1)} s`;
+  // Rounded first, so 59.6 s reads "1 min 0 s" rather than "60 s".
   const whole = Math.round(seconds);
+  if (whole < 60) return `${whole} s`;
   return `${Math.floor(whole / 60)} min ${whole % 60} s`;
 }
 

@@ -1,5 +1,5 @@
-import { bandWords, type Band } from '../../components/band-words';
-import type { AnalysisStatus } from './list-types';
+import { bandWords, type Band } from '../../components/band-words.js';
+import type { AnalysisStatus } from './list-types.js';
 
 /** The history's filters as they stand in the page's URL (shareable; the back button restores them). */
 export interface HistoryFilters {

@@ -1,7 +1,7 @@
 // TO REPLACE: these mirror GET /api/v1/media of branch h-web-api (src/http/history-schemas.ts), which is not on
 // main yet. Once it lands, regenerate web/src/api/schema.d.ts (`npm run openapi && npm run web:api-types`),
 // delete this file and take the types from paths['/api/v1/media'] (and call it through api.client.GET).
-import type { Band } from '../../components/band-words';
+import type { Band } from '../../components/band-words.js';
 
 export type AnalysisStatus = 'queued' | 'running' | 'done' | 'failed';
 

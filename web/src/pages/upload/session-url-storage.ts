@@ -2,12 +2,21 @@ import type { PreviousUpload, UrlStorage } from 'tus-js-client';
 
 const prefix = 'guardian-upload::';
 
+/** The part of the Web Storage API used here (sessionStorage in the page, a Map in tests). */
+export interface KeyValueStorage {
+  readonly length: number;
+  key(index: number): string | null;
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
 /**
  * Where tus-js-client keeps unfinished uploads' URLs so a reload can resume them: sessionStorage (this tab
  * only, gone when it closes) instead of the library's localStorage. An upload URL is useless without the
  * session cookie; the file name is kept to list resumable uploads after a reload.
  */
-export function sessionUrlStorage(storage: Storage): UrlStorage {
+export function sessionUrlStorage(storage: KeyValueStorage): UrlStorage {
   const entries = (filter: string): PreviousUpload[] => {
     const found: PreviousUpload[] = [];
     for (let i = 0; i < storage.length; i++) {
@@ -35,7 +44,9 @@ export function sessionUrlStorage(storage: Storage): UrlStorage {
 }
 
 /** Identifies a file across reloads without its name in the key: size, date and a short hash of the name. */
-export async function fileFingerprint(file: File): Promise<string> {
+export async function fileFingerprint(
+  file: Pick<File, 'name' | 'type' | 'size' | 'lastModified'>,
+): Promise<string> {
   return `${file.size}-${file.lastModified}-${fnv1a(`${file.name}|${file.type}`)}`;
 }
 

@@ -1,4 +1,4 @@
-import { humanSentence, type Problem } from '../../api/problem';
+import { humanSentence, type Problem } from '../../api/problem.js';
 
 export interface UploadFailure {
   message: string;
