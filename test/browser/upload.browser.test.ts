@@ -63,8 +63,8 @@ describe('upload, live progress, batch and history in Chromium', () => {
     await media?.remove();
   });
 
-  async function signedIn(path: string): Promise<Page> {
-    const page = await openPage(browser);
+  async function signedIn(path: string, viewport?: { width: number; height: number }): Promise<Page> {
+    const page = await openPage(browser, viewport ? { viewport } : {});
     await page.goto(`${site.url}/sign-in?next=${encodeURIComponent(path)}`);
     await page.getByLabel('Email').fill(analyst.email);
     await page.getByLabel('Password').fill(analyst.password);
@@ -123,10 +123,10 @@ describe('upload, live progress, batch and history in Chromium', () => {
     await keepScreenshot(page, 'batch');
     expect(errors).toEqual([]);
     await closePage(page);
-  });
+  }, 90_000);
 
-  it('explains a too-large file and a file that is not media before sending any byte', async () => {
-    const page = await signedIn('/upload');
+  it('explains a too-large file and a file that is not media before sending any byte, at 360 px wide', async () => {
+    const page = await signedIn('/upload', { width: 360, height: 740 });
     const tusRequests: string[] = [];
     page.on('request', (request) => {
       if (request.url().includes('/api/v1/uploads') && request.method() !== 'OPTIONS')
@@ -138,6 +138,8 @@ describe('upload, live progress, batch and history in Chromium', () => {
       .waitFor();
     await page.getByText(/Not sent: notes\.html is not a video or image file \(text\/html\)/).waitFor();
     expect(tusRequests).toEqual([]);
+    const overflow = await page.evaluate('document.documentElement.scrollWidth - window.innerWidth');
+    expect(overflow).toBeLessThanOrEqual(0);
     expect(await accessibilityViolations(page)).toEqual([]);
     await keepScreenshot(page, 'upload-refused-before-sending');
     await closePage(page);
