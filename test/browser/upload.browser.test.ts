@@ -30,12 +30,13 @@ describe('upload, live progress, batch and history in Chromium', () => {
   let media: MediaTempDir;
   let clips: string[];
   let largeClip: string;
+  let thirdClip: string;
   let tooLarge: string;
   let notMedia: string;
 
   beforeAll(async () => {
     media = await createMediaTempDir('guardian-upload-browser-');
-    [site, browser, clips, largeClip] = await Promise.all([
+    [site, browser, clips, largeClip, thirdClip] = await Promise.all([
       startGuardianSite([analyst], { MAX_UPLOAD_BYTES: String(maxUploadBytes) }),
       launchChromium(),
       Promise.all([
@@ -51,6 +52,7 @@ describe('upload, live progress, batch and history in Chromium', () => {
         preset: 'ultrafast',
         name: 'long-recording',
       }),
+      generateClip(media.dir, { seconds: 1, source: 'mandelbrot', name: 'lobby-camera' }),
     ]);
     tooLarge = join(media.dir, 'too-big.mp4');
     await writeFile(tooLarge, Buffer.alloc(maxUploadBytes + 1024 * 1024));
@@ -188,6 +190,27 @@ describe('upload, live progress, batch and history in Chromium', () => {
     await page.getByRole('link', { name: 'Report for long-recording.mp4' }).waitFor({ timeout: 30_000 });
     expect(creations).toEqual([]);
     expect(await page.getByRole('heading', { name: 'Unfinished uploads' }).count()).toBe(0);
+    await closePage(page);
+  });
+
+  it('reconnects the progress socket by itself after the connection drops, and still gets the band', async () => {
+    const page = await signedIn('/upload');
+    let connections = 0;
+    // The first connection is cut right after its first message, as by a restarting proxy.
+    await page.routeWebSocket(/\/api\/v1\/events/, (socket) => {
+      connections++;
+      const server = socket.connectToServer();
+      if (connections > 1) return;
+      server.onMessage((message) => {
+        socket.send(message);
+        void socket.close({ code: 1012, reason: 'restarting' });
+        void server.close();
+      });
+    });
+    await (await uploadInput(page)).setInputFiles(thirdClip);
+    await page.getByText(/^Analysis finished/).waitFor({ timeout: 45_000 });
+    expect(connections).toBeGreaterThanOrEqual(2);
+    expect(await page.locator('.band').textContent()).toMatch(bandWords);
     await closePage(page);
   });
 
