@@ -7,10 +7,12 @@ import { mediaLimitsFromConfig } from '../media/media-limits.js';
 import { calibrationFromConfig } from '../pipeline/calibration.js';
 import { createDetectionEngine } from '../pipeline/detection-engine.js';
 import { createJobQueue } from '../queue/create-job-queue.js';
+import type { JobHandlers } from '../queue/job-table.js';
 import { createAnalysisRepository } from '../repositories/analysis.repository.js';
 import { createApiKeyRepository } from '../repositories/api-key.repository.js';
 import { createAuditRepository } from '../repositories/audit.repository.js';
 import { createDatabaseThrottleStore } from '../repositories/database.throttle-store.js';
+import { createHistoryRepository } from '../repositories/history.repository.js';
 import { createMediaRepository } from '../repositories/media.repository.js';
 import { createOneTimeTokenRepository } from '../repositories/one-time-token.repository.js';
 import { createOrganisationSettingsRepository } from '../repositories/organisation-settings.repository.js';
@@ -21,8 +23,12 @@ import { createSessionRepository } from '../repositories/session.repository.js';
 import { createTotpRepository } from '../repositories/totp.repository.js';
 import { createUserRepository } from '../repositories/user.repository.js';
 import { createTransparencyLogRepository } from '../repositories/transparency-log.repository.js';
+import { createAnchorRepository } from '../repositories/anchor.repository.js';
+import { createAnchorService } from '../services/anchor.service.js';
+import { anchorersFromConfig, anchorSecrets } from './anchor-setup.js';
 import { loadOrCreateLogSigningKey, replaceGeneratedLogSigningKey } from '../evidence/log-signing-key.js';
 import { createEvidenceService } from '../services/evidence.service.js';
+import { createReportPdfService } from '../services/report-pdf.service.js';
 import { createLogKeyring } from '../services/log-keyring.js';
 import { createTransparencyLogService } from '../services/transparency-log.service.js';
 import { startTreeHeadTimer } from '../services/tree-head-timer.js';
@@ -31,7 +37,9 @@ import { createAnalysisService } from '../services/analysis.service.js';
 import { createApiKeyService } from '../services/api-key.service.js';
 import { createAuditLogService } from '../services/audit-log.service.js';
 import { createLoginThrottle } from '../services/login-throttle.service.js';
+import { createHistoryService } from '../services/history.service.js';
 import { createMediaService } from '../services/media.service.js';
+import { createReanalysisService } from '../services/reanalysis.service.js';
 import { createStoredMediaService } from '../services/stored-media.service.js';
 import { createOrganisationService } from '../services/organisation.service.js';
 import { createPasswordHasher } from '../services/password-hasher.js';
@@ -142,18 +150,43 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       generate: () => replaceGeneratedLogSigningKey(config.DATA_DIR),
     });
     await logKeyring.activate();
+    const anchorRepository = createAnchorRepository({ db: database.db });
+    const anchorService = createAnchorService({
+      anchors: anchorRepository,
+      anchorers: await anchorersFromConfig(config, log),
+      queue,
+      intervalSeconds: config.ANCHOR_INTERVAL_SECONDS,
+      secrets: anchorSecrets(config),
+      now,
+      logger: log,
+    });
     const transparencyLogService = createTransparencyLogService({
       log: transparencyLogRepository,
       analyses: repositories.analyses,
       keyring: logKeyring,
       logger: log,
+      onTreeHeadSigned: (head) => anchorService.treeHeadSigned(head),
     });
     const evidenceService = createEvidenceService({
       analyses: repositories.analyses,
       transparencyLog: transparencyLogService,
+      anchors: anchorRepository,
+    });
+    const reportPdfService = createReportPdfService({
+      analyses: repositories.analyses,
+      media: repositories.media,
+      evidence: evidenceService,
+      publicUrl: config.PUBLIC_URL ?? null,
     });
     const treeHeadTimer = startTreeHeadTimer({
-      tick: () => transparencyLogService.tick(),
+      // The anchor jobs run after the log's own work, so they see the head it may have just signed.
+      tick: async () => {
+        try {
+          await transparencyLogService.tick();
+        } finally {
+          await anchorService.tick();
+        }
+      },
       intervalMs: config.LOG_TREE_HEAD_INTERVAL_SECONDS * 1000,
       log,
     });
@@ -279,6 +312,18 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       now,
       log,
     });
+    const historyService = createHistoryService({
+      history: createHistoryRepository({ db: database.db }),
+    });
+    const reanalysisService = createReanalysisService({
+      db: database.db,
+      media: repositories.media,
+      analyses: repositories.analyses,
+      queue,
+      audit: auditLog,
+      pipelineVersion: pipeline.version,
+      log,
+    });
     const uploadHandler = createResumableUploads({
       datastore: new EncryptedTusDataStore({
         dataDir: config.DATA_DIR,
@@ -321,9 +366,13 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
         mediaService,
         storedMediaService,
         analysisService,
+        historyService,
+        reanalysisService,
         analysisArtifacts,
         transparencyLogService,
         evidenceService,
+        reportPdfService,
+        anchorService,
       },
       managementCommands: createManagementCommands({
         organisations: organisationService,
@@ -334,7 +383,12 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
         transparencyLog: transparencyLogRepository,
         rotateLogKey: () => logKeyring.rotate(),
       }),
-      jobHandlers: { 'analysis.run': analysisService.run },
+      jobHandlers: {
+        'analysis.run': analysisService.run,
+        'anchor.rfc3161': (_payload, context) => anchorService.run('rfc3161', context),
+        'anchor.solana': (_payload, context) => anchorService.run('solana', context),
+      } satisfies JobHandlers,
+      // An anchor job that used its attempts leaves its anchor pending: the timer's next run retries it.
       jobExhaustedHandlers: { 'analysis.run': analysisService.onJobExhausted },
       healthChecks,
       uploads: { handler: uploadHandler },

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { ERRORS, Server, type Upload } from '@tus/server';
 import type { Logger } from 'pino';
-import type { Principal } from '../http/access-control.js';
+import { actorRefOf, type Principal } from '../http/access-control.js';
 import { cleanFilename } from '../media/filename.js';
 import { problemBody } from '../http/problem-details.js';
 import type { ResumableUploadHandler, UploadStatus } from '../http/routes/uploads.routes.js';
@@ -110,6 +110,7 @@ export function createResumableUploads(deps: {
       sizeBytes: completed.sizeBytes,
       head: completed.head,
       filename: completed.metadata.filename ?? null,
+      uploader: actorRefOf(principal),
     });
     return { mediaId: registered.id, analysisId: registered.analysisId };
   }

@@ -41,8 +41,10 @@ const usage = `usage: guardian <command>
   log check [--from-size N] [--json]      re-derive the transparency log from its leaves, check every signed tree
                                           head and look for forks (exit 1 naming the first bad leaf index)
   log rotate-key                          replace the generated log signing key (the old public key stays listed)
-  verify BUNDLE [--media FILE] [--trusted-key KEY]... [--json]
-                                          check an evidence bundle offline (exit 0 only if no check fails)
+  verify BUNDLE [--media FILE] [--trusted-key KEY]... [--tsa-root FILE]... [--solana-rpc URL] [--strict] [--json]
+                                          check an evidence bundle offline (exit 0 only if no check fails;
+                                          with --strict, also none left unchecked, e.g. a TSA chain without
+                                          --tsa-root or a Solana anchor without --solana-rpc)
   outbox list [--org NAME] [--limit N]    mail held in the outbox (no SMTP_URL) or sent from it, newest first
   config check                            validate the environment configuration (exit 2 naming each problem)
 

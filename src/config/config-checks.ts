@@ -1,6 +1,7 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
+import { parseCertificates } from '../evidence/anchors/rfc3161/trusted-roots.js';
 import { parseLogSigningKey } from '../evidence/log-signing-key.js';
 import { parseMasterKey } from '../storage/master-key.js';
 import type { Config } from './config.schema.js';
@@ -29,6 +30,9 @@ export function valueProblems(config: Config): string[] {
     ...urlProblem('DATABASE_URL', config.DATABASE_URL, ['postgres:', 'postgresql:']),
     ...urlProblem('REDIS_URL', config.REDIS_URL, ['redis:', 'rediss:']),
     ...urlProblem('SMTP_URL', config.SMTP_URL, ['smtp:', 'smtps:']),
+    ...urlProblem('TSA_URL', config.TSA_URL, ['http:', 'https:']),
+    ...urlProblem('SOLANA_RPC_URL', config.SOLANA_RPC_URL, ['http:', 'https:']),
+    ...anchorCombinationProblems(config),
   );
   if (config.MAIL_FROM !== undefined && !/@[^@\s>]+/.test(config.MAIL_FROM)) {
     problems.push('MAIL_FROM: no email address in it (e.g. `SecureAI Guardian <guardian@example.org>`)');
@@ -58,12 +62,56 @@ export function filesystemProblems(config: Config): string[] {
       problems.push(`${name}: ${path} is not an executable file`);
     }
   }
+  for (const name of ['SOLANA_KEYPAIR_FILE'] as const) {
+    const path = config[name];
+    if (path !== undefined && !isFileWith(path, constants.R_OK)) {
+      problems.push(`${name}: ${path} is not a readable file`);
+    }
+  }
+  if (config.TSA_TRUSTED_ROOTS_FILE !== undefined) {
+    const problem = trustedRootsProblem(config.TSA_TRUSTED_ROOTS_FILE);
+    if (problem) problems.push(`TSA_TRUSTED_ROOTS_FILE: ${problem}`);
+  }
   for (const path of config.MODEL_CARDS ?? []) {
     if (!isFileWith(path, constants.R_OK)) problems.push(`MODEL_CARDS: ${path} is not a readable file`);
   }
   const dataDirProblem = writableDirectoryProblem(resolve(config.DATA_DIR));
   if (dataDirProblem) problems.push(`DATA_DIR: ${dataDirProblem}`);
   return problems;
+}
+
+/** Each anchor kind is all or nothing: a half-configured one would never anchor, or anchor unchecked. */
+function anchorCombinationProblems(config: Config): string[] {
+  const problems: string[] = [];
+  if (config.TSA_URL !== undefined && config.TSA_TRUSTED_ROOTS_FILE === undefined)
+    problems.push(
+      'TSA_TRUSTED_ROOTS_FILE: required with TSA_URL (tokens are checked before they are stored)',
+    );
+  if (config.TSA_URL === undefined && config.TSA_TRUSTED_ROOTS_FILE !== undefined)
+    problems.push('TSA_TRUSTED_ROOTS_FILE: set without TSA_URL (no timestamps would be requested)');
+  const solana = {
+    SOLANA_RPC_URL: config.SOLANA_RPC_URL,
+    SOLANA_KEYPAIR_FILE: config.SOLANA_KEYPAIR_FILE,
+    SOLANA_CLUSTER: config.SOLANA_CLUSTER,
+  };
+  const set = Object.entries(solana).filter(([, value]) => value !== undefined);
+  if (set.length > 0 && set.length < 3) {
+    const missing = Object.keys(solana).filter((name) => solana[name as keyof typeof solana] === undefined);
+    problems.push(
+      `${missing.join(', ')}: Solana anchors need SOLANA_RPC_URL, SOLANA_KEYPAIR_FILE and SOLANA_CLUSTER together`,
+    );
+  }
+  return problems;
+}
+
+function trustedRootsProblem(path: string): string | null {
+  if (!isFileWith(path, constants.R_OK)) return `${path} is not a readable file`;
+  try {
+    parseCertificates(readFileSync(path, 'utf8'));
+    return null;
+  } catch (error) {
+    return `${path} holds no readable PEM certificate (${(error as Error).message})`;
+  }
 }
 
 function urlProblem(name: string, value: string | undefined, protocols: string[]): string[] {

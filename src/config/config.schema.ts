@@ -62,6 +62,32 @@ export const configFields = {
     schema: integer(300, 5, 86_400),
     doc: 'How often the transparency log signs a new tree head when the log or the audit chain moved since the last one, and logs finished analyses that have no statement yet (each run does a bounded amount).',
   },
+  TSA_URL: {
+    schema: optionalString,
+    secret: true,
+    doc: 'RFC 3161 time-stamping authority (HTTP POST of `application/timestamp-query`) that timestamps signed tree heads. Needs TSA_TRUSTED_ROOTS_FILE. Unset: no timestamp anchors. Only its origin is ever logged (a URL may carry a credential).',
+  },
+  TSA_TRUSTED_ROOTS_FILE: {
+    schema: optionalString,
+    doc: "PEM file with the root certificate(s) the TSA's certificate must chain to. Every token the TSA returns is checked against it (signature, signing certificate, timestamping-only key usage, chain, digest) before it is stored; a token that fails is a permanent anchor failure. Required with TSA_URL.",
+  },
+  SOLANA_RPC_URL: {
+    schema: optionalString,
+    secret: true,
+    doc: 'Solana JSON-RPC HTTP endpoint that receives one memo transaction `guardian-tree-head:<hex digest>` per anchored tree head. Needs SOLANA_KEYPAIR_FILE and SOLANA_CLUSTER. Unset: no Solana anchors. Only its origin is ever logged (RPC providers put API keys in the URL).',
+  },
+  SOLANA_KEYPAIR_FILE: {
+    schema: optionalString,
+    doc: '`solana-keygen` JSON keypair that pays for and signs the memo transactions (keep it mode 0600, fund it with a little SOL: 5000 lamports per anchor at the base fee). Read at each attempt; a missing or malformed file fails the anchor with its reason. Required with SOLANA_RPC_URL.',
+  },
+  SOLANA_CLUSTER: {
+    schema: z.enum(['mainnet-beta', 'testnet', 'devnet', 'localnet']).optional(),
+    doc: 'The cluster SOLANA_RPC_URL belongs to, recorded with each Solana anchor and in evidence bundles so a verifier knows which ledger to ask. Required with SOLANA_RPC_URL.',
+  },
+  ANCHOR_INTERVAL_SECONDS: {
+    schema: integer(600, 0, 7 * 86_400),
+    doc: 'Anchoring policy, per kind (RFC 3161, Solana): the latest signed tree head is anchored when no anchor of that kind is pending and the previous one was created at least this many seconds ago; heads signed in between are covered by the next anchored head (it contains them, and bundles carry it). 0: every head that is the latest when the previous anchor settles.',
+  },
   MAX_UPLOAD_BYTES: {
     schema: integer(20 * GiB, 1, Number.MAX_SAFE_INTEGER),
     doc: 'Largest accepted upload in bytes, enforced while streaming (413 beyond it).',
@@ -181,7 +207,7 @@ export const configFields = {
       .transform((value) => (value === '' ? undefined : value.replace(/\/+$/, '')))
       .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional())
       .optional(),
-    doc: 'Base URL of this deployment as users reach it, used in links sent by mail. Unset: http://HOST:PORT. Production with SMTP_URL requires an https URL.',
+    doc: 'Base URL of this deployment as users reach it, used in links sent by mail and in the verify link and QR code of PDF reports (`PUBLIC_URL/verify?leaf=…&statement=…`). Unset: mail links use http://HOST:PORT, and PDF reports carry no verify link (they say so). Production with SMTP_URL requires an https URL.',
   },
   ASSET_BASE_URL: {
     schema: z

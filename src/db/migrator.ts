@@ -8,6 +8,8 @@ import * as systemAuditActor from './migrations/0006_system_audit_actor.js';
 import * as mediaDeletion from './migrations/0007_media_deletion.js';
 import * as outboxRedactedBody from './migrations/0008_outbox_redacted_body.js';
 import * as transparencyLog from './migrations/0009_transparency_log.js';
+import * as mediaHistory from './migrations/0010_media_history.js';
+import * as logAnchors from './migrations/0011_log_anchors.js';
 import type { Database } from './schema.js';
 
 // A static list, not a folder scan: it works the same from src/ under tsx and from dist/.
@@ -21,6 +23,8 @@ const migrations: Record<string, Migration> = {
   '0007_media_deletion': mediaDeletion,
   '0008_outbox_redacted_body': outboxRedactedBody,
   '0009_transparency_log': transparencyLog,
+  '0010_media_history': mediaHistory,
+  '0011_log_anchors': logAnchors,
 };
 
 /** Applies pending migrations (under Kysely's lock, in one transaction); returns the names applied now. */

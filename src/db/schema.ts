@@ -85,7 +85,12 @@ export interface MediaTable {
   created_at: Timestamp;
   /** Set with status `deleted`, when the blob was shredded and the name and probe cleared. */
   deleted_at: NullableTimestamp;
+  /** Who uploaded it; null for media stored before uploaders were recorded. */
+  uploader_type: ColumnType<UploaderType | null, UploaderType | null | undefined, never>;
+  uploader_id: ColumnType<string | null, string | null | undefined, never>;
 }
+
+export type UploaderType = 'user' | 'api-key';
 
 export type AnalysisStatus = 'queued' | 'running' | 'done' | 'failed';
 
@@ -103,6 +108,8 @@ export interface AnalysisTable {
   error_code: string | null;
   error_detail: string | null;
   attempts: number;
+  /** 1 for the analysis queued at upload; each re-run at the same pipeline version counts on. */
+  run: ColumnType<number, number | undefined, never>;
   created_at: Timestamp;
   started_at: NullableTimestamp;
   finished_at: NullableTimestamp;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { anchorSchema } from './bundle-anchors.js';
 import { statementFormat } from './statement.js';
 import { treeHeadFormat } from './tree-head.js';
 
@@ -43,12 +44,6 @@ export const logPublicKeySchema = z.strictObject({
   publicKey: base64.describe('the 32 raw bytes of the Ed25519 public key, base64'),
 });
 
-/** An external timestamp of a tree head (RFC 3161, Solana); none are issued yet, so the list is empty. */
-export const anchorSchema = z
-  .object({ type: z.string(), treeHeadSha256: sha256Hex })
-  .loose()
-  .describe('an anchor of the tree head: its `type` says how it is checked');
-
 export const evidenceBundleSchema = z.strictObject({
   format: z.literal(bundleFormat),
   analysisId: z.uuid(),
@@ -62,7 +57,10 @@ export const evidenceBundleSchema = z.strictObject({
     hashes: z.array(sha256Hex).max(64).describe('RFC 9162 audit path, leaf to root'),
   }),
   treeHead: signedTreeHeadSchema,
-  anchors: z.array(anchorSchema),
+  anchors: z
+    .array(anchorSchema)
+    .max(16)
+    .describe('anchors of `treeHead` (RFC 3161 timestamps, Solana memos)'),
   publicKeys: z.array(logPublicKeySchema).min(1).max(100),
 });
 

@@ -4,6 +4,7 @@ import { evidenceBundleSchema, type EvidenceBundle } from './evidence-bundle.js'
 import { verifyInclusion } from './merkle.js';
 import { statementBytes, statementLeafHash } from './statement.js';
 import { verifyTreeHeadSignature } from './tree-head.js';
+import { anchorChecks, type AnchorVerifyOptions } from './verify-anchors.js';
 
 export type CheckStatus = 'passed' | 'failed' | 'not-checked';
 
@@ -17,7 +18,9 @@ export interface VerificationCheck {
     | 'tree-head-signature'
     | 'trusted-key'
     | 'media-hash'
-    | 'anchors';
+    | 'anchors'
+    | 'anchor-rfc3161'
+    | 'anchor-solana';
   status: CheckStatus;
   detail: string;
 }
@@ -25,10 +28,12 @@ export interface VerificationCheck {
 export interface BundleVerification {
   /** True only when no check failed (checks that could not run are listed, and do not fail it). */
   ok: boolean;
+  /** True only when every check ran and passed: nothing was left unchecked. */
+  complete: boolean;
   checks: VerificationCheck[];
 }
 
-export interface VerifyOptions {
+export interface VerifyOptions extends AnchorVerifyOptions {
   /** Lowercase hex SHA-256 of the media file the bundle should be about. */
   mediaSha256?: string;
   /** Key ids the verifier trusts; every key the bundle uses must be one of them. */
@@ -37,8 +42,11 @@ export interface VerifyOptions {
   fileText?: string;
 }
 
-/** Every check that can run offline, with no server and no database. */
-export function verifyEvidenceBundle(input: unknown, options: VerifyOptions = {}): BundleVerification {
+/** Every check that can run offline, with no server and no database (Solana anchors need an RPC URL). */
+export async function verifyEvidenceBundle(
+  input: unknown,
+  options: VerifyOptions = {},
+): Promise<BundleVerification> {
   const checks: VerificationCheck[] = [];
   const add = (name: VerificationCheck['name'], passed: boolean, detail: string) =>
     checks.push({ name, status: passed ? 'passed' : 'failed', detail });
@@ -51,7 +59,7 @@ export function verifyEvidenceBundle(input: unknown, options: VerifyOptions = {}
       .slice(0, 5)
       .map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     add('bundle-format', false, `not an evidence bundle: ${problems.join('; ')}`);
-    return { ok: false, checks };
+    return { ok: false, complete: false, checks };
   }
   // The parse validated the shape; hashes are taken over the values exactly as they were read.
   const bundle = input as EvidenceBundle;
@@ -146,16 +154,12 @@ export function verifyEvidenceBundle(input: unknown, options: VerifyOptions = {}
     );
   }
 
-  if (bundle.anchors.length === 0) {
-    skip(
-      'anchors',
-      'the bundle has no anchors (RFC 3161 timestamps, Solana): the tree head time rests on the log key alone',
-    );
-  } else {
-    const types = [...new Set(bundle.anchors.map((anchor) => anchor.type))];
-    add('anchors', false, `this verifier cannot check anchors of type ${types.join(', ')}`);
-  }
-  return { ok: checks.every((check) => check.status !== 'failed'), checks };
+  checks.push(...(await anchorChecks(bundle, options)));
+  return {
+    ok: checks.every((check) => check.status !== 'failed'),
+    complete: checks.every((check) => check.status === 'passed'),
+    checks,
+  };
 }
 
 function fieldMismatch(bundle: EvidenceBundle): string | null {

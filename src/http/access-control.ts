@@ -15,6 +15,13 @@ export interface Principal {
   actor: Actor;
 }
 
+/** The person or API key acting, as recorded on what they create (the uploader of media). */
+export function actorRefOf(principal: Principal): { type: 'user' | 'api-key'; id: string } {
+  return principal.actor.type === 'user'
+    ? { type: 'user', id: principal.actor.userId }
+    : { type: 'api-key', id: principal.actor.keyId };
+}
+
 /**
  * Each route states who may call it; a route without a policy is refused (fail closed).
  * `actor: 'user'` admits only people (session cookie; an API key gets 403). `stages` lists the session

@@ -23,6 +23,12 @@ export const loginResponse = z.object({
 
 export const csrfResponse = z.object({ csrfToken: z.string() });
 
+export const sessionStatusResponse = z.object({
+  signedIn: z.boolean(),
+  stage: z.enum(['second-factor', 'complete']).nullable().describe('null when not signed in'),
+  csrfToken: z.string().nullable().describe('for X-CSRF-Token; null when not signed in'),
+});
+
 export const passwordChangeBody = z.strictObject({ currentPassword: password, newPassword: password });
 
 export const meResponse = z.object({

@@ -14,7 +14,9 @@ import type { AnalysisService } from '../services/analysis.service.js';
 import type { ApiKeyService } from '../services/api-key.service.js';
 import type { AuditLogService } from '../services/audit-log.service.js';
 import type { AuthService } from '../services/auth.service.js';
+import type { HistoryService } from '../services/history.service.js';
 import type { MediaService } from '../services/media.service.js';
+import type { ReanalysisService } from '../services/reanalysis.service.js';
 import type { StoredMediaService } from '../services/stored-media.service.js';
 import type { SessionService } from '../services/session.service.js';
 import type { UserService } from '../services/user.service.js';
@@ -23,6 +25,7 @@ import type { InviteService } from '../services/invite.service.js';
 import type { PasswordResetService } from '../services/password-reset.service.js';
 import type { TwoFactorService } from '../services/two-factor.service.js';
 import type { EvidenceService } from '../services/evidence.service.js';
+import type { ReportPdfService } from '../services/report-pdf.service.js';
 import type { TransparencyLogService } from '../services/transparency-log.service.js';
 import { registerAccessControl, type Authenticator, type SessionAuthenticator } from './access-control.js';
 import { registerProblemHandlers } from './problem-details.js';
@@ -30,14 +33,19 @@ import { registerRateLimits, type RateLimitOptions } from './rate-limits.js';
 import { registerRouteCatalog } from './route-catalog.js';
 import { analysesRoutes } from './routes/analyses.routes.js';
 import { evidenceRoutes } from './routes/evidence.routes.js';
+import { reportPdfRoutes } from './routes/report-pdf.routes.js';
 import { transparencyLogRoutes } from './routes/transparency-log.routes.js';
+import { anchorsRoutes } from './routes/anchors.routes.js';
+import type { AnchorService } from '../services/anchor.service.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { apiKeysRoutes } from './routes/api-keys.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
 import { healthRoutes, type HealthCheck } from './routes/health.routes.js';
 import { webAppRoutes, type WebAppOptions } from './routes/web-app.routes.js';
+import { historyRoutes } from './routes/history.routes.js';
 import { mediaRoutes } from './routes/media.routes.js';
+import { reanalysisRoutes } from './routes/reanalysis.routes.js';
 import { uploadsRoutes, type UploadsRoutesDeps } from './routes/uploads.routes.js';
 import { usersRoutes } from './routes/users.routes.js';
 import { invitesRoutes } from './routes/invites.routes.js';
@@ -68,6 +76,15 @@ const evidenceNotWired = new Proxy(
   {
     get: () => () => {
       throw new Error('the transparency log is not wired into this app');
+    },
+  },
+) as never;
+
+const historyNotWired = new Proxy(
+  {},
+  {
+    get: () => () => {
+      throw new Error('the history lists and re-runs are not wired into this app');
     },
   },
 ) as never;
@@ -105,8 +122,16 @@ export interface AppDeps {
   audit: AuditLogService;
   /** Evidence bundles and the verifier; absent, those routes answer 500 (test apps without the log). */
   evidence?: EvidenceService;
+  /** The PDF report of a finished analysis; absent, that route answers 500 (test apps without the log). */
+  reportPdf?: ReportPdfService;
   /** Tree heads, proofs and keys of the transparency log; absent, those routes answer 500. */
   transparencyLog?: TransparencyLogService;
+  /** The media and analysis lists; absent, those routes answer 500 (test apps without them). */
+  history?: HistoryService;
+  /** Re-running an analysis; absent, that route answers 500. */
+  reanalysis?: ReanalysisService;
+  /** Anchors of tree heads and their status; absent, that route answers 500. */
+  anchors?: AnchorService;
   events: EventBus;
   healthChecks: HealthCheck[];
   uploads: UploadsRoutesDeps;
@@ -198,8 +223,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     analysisService: deps.analysisService,
     artifacts: deps.analysisArtifacts,
   });
+  await app.register(historyRoutes, { history: deps.history ?? historyNotWired });
+  await app.register(reanalysisRoutes, { reanalysis: deps.reanalysis ?? historyNotWired });
   await app.register(evidenceRoutes, { evidence: deps.evidence ?? evidenceNotWired });
+  await app.register(reportPdfRoutes, { reportPdf: deps.reportPdf ?? evidenceNotWired });
   await app.register(transparencyLogRoutes, { transparencyLog: deps.transparencyLog ?? evidenceNotWired });
+  await app.register(anchorsRoutes, { anchors: deps.anchors ?? evidenceNotWired });
   await app.register(authRoutes, {
     auth: deps.accounts?.auth ?? accountsNotWired,
     sessions: deps.accounts?.sessions ?? accountsNotWired,

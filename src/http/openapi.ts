@@ -23,6 +23,8 @@ export async function renderOpenApi(): Promise<string> {
     audit: inert,
     evidence: inert,
     transparencyLog: inert,
+    history: inert,
+    reanalysis: inert,
     accountSecurity: {
       twoFactor: inert,
       passwordReset: inert,

@@ -83,6 +83,7 @@ export class BullmqJobQueue implements JobQueue {
       backoff: { type: definition.backoff.type, delay: definition.backoff.delayMs },
       removeOnComplete: keepCompleted,
       removeOnFail: keepFailed,
+      ...(options.delayMs ? { delay: options.delayMs } : {}),
     });
   }
 

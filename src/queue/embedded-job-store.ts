@@ -26,7 +26,7 @@ export class EmbeddedJobStore {
   /** A no-op while a job with this key is waiting or active. */
   async insert(
     executor: Executor,
-    job: { name: JobName; key: string; payload: unknown; maxAttempts: number },
+    job: { name: JobName; key: string; payload: unknown; maxAttempts: number; delayMs?: number },
   ): Promise<void> {
     await executor
       .insertInto('jobs')
@@ -39,6 +39,7 @@ export class EmbeddedJobStore {
         attempts: 0,
         max_attempts: job.maxAttempts,
         progress: 0,
+        ...(job.delayMs ? { run_at: fromNow(job.delayMs) } : {}),
       })
       .onConflict((oc) => oc.columns(['name', 'dedupe_key']).where('status', 'in', liveStatuses).doNothing())
       .execute();

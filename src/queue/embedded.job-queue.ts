@@ -70,7 +70,7 @@ export class EmbeddedJobQueue implements JobQueue {
   readonly #wakeup = new Wakeup();
   readonly #running = new Set<RunningJob>();
   #loops: Promise<void>[] | undefined;
-  #onJobExhausted: JobExhaustedHandlers | undefined;
+  #onJobExhausted: Partial<JobExhaustedHandlers> | undefined;
   #stopping = false;
   #lastPruneAt = 0;
 
@@ -91,6 +91,7 @@ export class EmbeddedJobQueue implements JobQueue {
       key: options.jobId,
       payload,
       maxAttempts,
+      delayMs: options.delayMs ?? 0,
     });
     this.#wakeup.wake();
   }

@@ -10,6 +10,8 @@ export interface EnqueueOptions {
    * BullMQ ignores it; callers enqueue after commit and the reconciler covers a crash in between.
    */
   transaction?: Transaction<Database>;
+  /** Run no earlier than this many milliseconds from now. */
+  delayMs?: number;
 }
 
 /** A durable at-least-once job queue. */

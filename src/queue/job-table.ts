@@ -1,6 +1,10 @@
 /** Every job the platform runs: name → payload type and how it is retried. Handlers live in the composition roots. */
 export interface JobPayloads {
   'analysis.run': { analysisId: string; orgId: string };
+  /** Plans and attempts RFC 3161 anchors of tree heads; `trigger` says what enqueued it (for logs). */
+  'anchor.rfc3161': { trigger: string };
+  /** Plans and attempts Solana memo anchors of tree heads. */
+  'anchor.solana': { trigger: string };
 }
 
 export type JobName = keyof JobPayloads;
@@ -20,6 +24,19 @@ export const jobDefinitions: JobDefinitions = {
     attempts: 3,
     backoff: { type: 'exponential', delayMs: 5_000 },
     timeoutMs: 60 * 60_000,
+    concurrency: 1,
+  },
+  // An anchor's own retries follow its record (retry-policy.ts); these cover a run that failed on the database.
+  'anchor.rfc3161': {
+    attempts: 3,
+    backoff: { type: 'exponential', delayMs: 10_000 },
+    timeoutMs: 5 * 60_000,
+    concurrency: 1,
+  },
+  'anchor.solana': {
+    attempts: 3,
+    backoff: { type: 'exponential', delayMs: 10_000 },
+    timeoutMs: 10 * 60_000,
     concurrency: 1,
   },
 };
@@ -60,8 +77,8 @@ export type JobExhaustedHandlers = { [K in JobName]: JobExhaustedHandler<K> };
 
 export interface WorkerOptions {
   concurrency: number;
-  /** Per job name; without it an exhausted job only ends up failed in the queue. */
-  onJobExhausted?: JobExhaustedHandlers;
+  /** Per job name; a job without one only ends up failed in the queue. */
+  onJobExhausted?: Partial<JobExhaustedHandlers>;
 }
 
 /** WORKER_CONCURRENCY (startWorkers' concurrency) sizes the analysis job; other jobs keep their table value. */

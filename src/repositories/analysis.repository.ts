@@ -14,6 +14,13 @@ export interface AnalysisRepository {
     executor: Executor,
     key: { orgId: string; mediaId: string; pipelineVersion: string },
   ): Promise<Analysis>;
+  /** A further analysis of the media at this pipeline version, numbered after the last run (a re-run). */
+  createRun(
+    executor: Executor,
+    key: { orgId: string; mediaId: string; pipelineVersion: string },
+  ): Promise<Analysis>;
+  /** The media's queued or running analysis, if any (newest first). */
+  findLiveForMedia(executor: Executor, orgId: string, mediaId: string): Promise<Analysis | null>;
   findById(orgId: string, id: string): Promise<Analysis | null>;
   findLatestForMedia(orgId: string, mediaId: string): Promise<Analysis | null>;
   /** Ids of every analysis of the media, whatever its state (to shred what they stored with it). */
@@ -61,15 +68,54 @@ export function createAnalysisRepository(deps: { db: Kysely<Database> }): Analys
           progress: 0,
           attempts: 0,
         })
-        .onConflict((oc) => oc.columns(['media_id', 'pipeline_version']).doNothing())
+        .onConflict((oc) => oc.columns(['media_id', 'pipeline_version', 'run']).doNothing())
         .execute();
       return executor
         .selectFrom('analyses')
         .selectAll()
         .where('media_id', '=', key.mediaId)
         .where('pipeline_version', '=', key.pipelineVersion)
+        .where('run', '=', 1)
         .where('org_id', '=', key.orgId)
         .executeTakeFirstOrThrow();
+    },
+
+    async createRun(executor, key) {
+      const last = await executor
+        .selectFrom('analyses')
+        .select((eb) => eb.fn.max('run').as('run'))
+        .where('media_id', '=', key.mediaId)
+        .where('pipeline_version', '=', key.pipelineVersion)
+        .where('org_id', '=', key.orgId)
+        .executeTakeFirst();
+      return executor
+        .insertInto('analyses')
+        .values({
+          id: randomUUID(),
+          org_id: key.orgId,
+          media_id: key.mediaId,
+          pipeline_version: key.pipelineVersion,
+          status: 'queued',
+          progress: 0,
+          attempts: 0,
+          run: (last?.run ?? 0) + 1,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    },
+
+    async findLiveForMedia(executor, orgId, mediaId) {
+      if (!isUuid(mediaId)) return null;
+      const found = await executor
+        .selectFrom('analyses')
+        .selectAll()
+        .where('media_id', '=', mediaId)
+        .where('org_id', '=', orgId)
+        .where('status', 'in', ['queued', 'running'])
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .executeTakeFirst();
+      return found ?? null;
     },
 
     findById: (orgId, id) => findOne({ id, orgId }),

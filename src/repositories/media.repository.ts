@@ -7,6 +7,8 @@ export interface MediaRepository {
   insert(executor: Executor, media: NewMedia): Promise<Media>;
   /** Any status: callers check `status` (a worker must tell "deleted" from "never existed"). */
   findById(orgId: string, id: string): Promise<Media | null>;
+  /** The stored media, its row locked until the transaction ends (serialises re-runs); null when not stored. */
+  lockStored(executor: Executor, orgId: string, id: string): Promise<Media | null>;
   /**
    * Marks stored media deleted and clears what it kept of the file (name, probe); the row stays for the
    * audit trail. Returns the row it marked, or null when it is not stored in this organisation.
@@ -27,6 +29,19 @@ export function createMediaRepository(deps: { db: Kysely<Database> }): MediaRepo
         .selectAll()
         .where('id', '=', id)
         .where('org_id', '=', orgId)
+        .executeTakeFirst();
+      return found ?? null;
+    },
+
+    async lockStored(executor, orgId, id) {
+      if (!isUuid(id)) return null;
+      const found = await executor
+        .selectFrom('media')
+        .selectAll()
+        .where('id', '=', id)
+        .where('org_id', '=', orgId)
+        .where('status', '=', 'stored')
+        .forUpdate()
         .executeTakeFirst();
       return found ?? null;
     },

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
-import type { Database, Media } from '../db/schema.js';
+import type { Database, Media, UploaderType } from '../db/schema.js';
 import type { MediaProbe, MediaTools } from '../media/media-probe.js';
 import { cleanFilename } from '../media/filename.js';
 import { MediaIntakeRefusal, type MediaIntakeCheck } from '../pipeline/media-intake.js';
@@ -21,6 +21,7 @@ import {
   unprocessableMedia,
   unsupportedMedia,
 } from './errors.js';
+import { startAnalysis } from './analysis-start.js';
 import { UploadInspector } from './upload-inspector.js';
 
 export interface RegisteredMedia {
@@ -44,6 +45,13 @@ export interface StoredUpload {
   /** The first bytes, for magic-byte sniffing. */
   head: Buffer;
   filename: string | null;
+  /** Who uploaded it (a person or an API key), shown in the history. */
+  uploader?: Uploader | null;
+}
+
+export interface Uploader {
+  type: UploaderType;
+  id: string;
 }
 
 export interface MediaServiceDeps {
@@ -103,9 +111,10 @@ export function createMediaService(deps: MediaServiceDeps) {
     sizeBytes: number;
     mimeType: string;
     filename: string | null;
+    uploader?: Uploader | null;
     probe: MediaProbe;
   }) {
-    const result = await db.transaction().execute(async (trx) => {
+    return startAnalysis({ db, queue, log }, async (trx) => {
       const created = await media.insert(trx, {
         id: row.mediaId,
         org_id: row.orgId,
@@ -116,34 +125,16 @@ export function createMediaService(deps: MediaServiceDeps) {
         blob_key: row.blobKey,
         status: 'stored',
         probe: JSON.stringify(row.probe),
+        uploader_type: row.uploader?.type ?? null,
+        uploader_id: row.uploader?.id ?? null,
       });
       const analysis = await analyses.createOrGet(trx, {
         orgId: row.orgId,
         mediaId: row.mediaId,
         pipelineVersion: deps.pipelineVersion,
       });
-      if (queue.kind === 'embedded') {
-        await queue.enqueue(
-          'analysis.run',
-          { analysisId: analysis.id, orgId: row.orgId },
-          { jobId: analysis.id, transaction: trx },
-        );
-      }
       return { created, analysis };
     });
-    if (queue.kind !== 'embedded') {
-      // After commit: a crash in between is repaired by the reconciler, never by a phantom job.
-      await queue
-        .enqueue(
-          'analysis.run',
-          { analysisId: result.analysis.id, orgId: row.orgId },
-          { jobId: result.analysis.id },
-        )
-        .catch((error: unknown) =>
-          log.warn({ err: error, analysisId: result.analysis.id }, 'enqueue failed; reconciler will retry'),
-        );
-    }
-    return result;
   }
 
   return {
@@ -153,6 +144,7 @@ export function createMediaService(deps: MediaServiceDeps) {
       source: Readable;
       /** As the client sent it: stored cleaned (cleanFilename). */
       filename: string | null;
+      uploader?: Uploader | null;
     }): Promise<RegisteredMedia> {
       const mediaId = randomUUID();
       const blobKey = `media-${mediaId}`;
@@ -179,6 +171,7 @@ export function createMediaService(deps: MediaServiceDeps) {
         sizeBytes: inspector.sizeBytes,
         head: inspector.head,
         filename: cleanFilename(input.filename),
+        uploader: input.uploader ?? null,
       });
     },
 

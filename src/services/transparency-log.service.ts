@@ -43,6 +43,8 @@ export function createTransparencyLogService(deps: {
   analyses: AnalysisRepository;
   keyring: LogKeyring;
   logger: Logger;
+  /** Told about each tree head once its transaction committed (anchoring); must not throw. */
+  onTreeHeadSigned?: (head: TreeHeadRecord) => Promise<void>;
 }) {
   const { log, keyring } = deps;
   const cache = createLeafHashCache();
@@ -103,7 +105,8 @@ export function createTransparencyLogService(deps: {
         completedAt: analysis.finished_at,
         keyId: key.keyId,
       });
-      return log.withLogLock(async (locked) => {
+      let head: TreeHeadRecord | null = null;
+      const appended = await log.withLogLock(async (locked) => {
         const found = await locked.findLeaf(analysisId);
         if (found) return found;
         const size = await locked.size();
@@ -118,9 +121,11 @@ export function createTransparencyLogService(deps: {
           key_id: key.keyId,
           leaf_hash: leafHash.toString('hex'),
         });
-        await writeHead(locked, size + 1, cache.rootWith(size, leafHash));
+        head = await writeHead(locked, size + 1, cache.rootWith(size, leafHash));
         return leaf;
       });
+      if (head) await deps.onTreeHeadSigned?.(head);
+      return appended;
     },
 
     /** A new head when leaves, the audit chain or the key moved since the last one; null when none did. */
@@ -140,6 +145,7 @@ export function createTransparencyLogService(deps: {
         if (unchanged) return null;
         return writeHead(locked, size, (await committedHashes(locked, size)).hash(0, size));
       });
+      if (written) await deps.onTreeHeadSigned?.(written);
       return written ? toSignedTreeHead(written) : null;
     },
 

@@ -114,6 +114,27 @@ describeEachImplementation(
         expect(response.json()).toEqual({ csrfToken: adminSession.csrfToken });
       });
 
+      it('GET /auth/session says whether this browser is signed in, never with a 401', async () => {
+        const signedOut = await harness.app.inject({ method: 'GET', url: '/api/v1/auth/session' });
+        expect(signedOut.statusCode).toBe(200);
+        expect(signedOut.headers['cache-control']).toBe('no-store');
+        expect(signedOut.json()).toEqual({ signedIn: false, stage: null, csrfToken: null });
+        const forged = await harness.app.inject({
+          method: 'GET',
+          url: '/api/v1/auth/session',
+          headers: { cookie: `guardian_session=${'A'.repeat(43)}` },
+        });
+        expect(forged.json()).toEqual({ signedIn: false, stage: null, csrfToken: null });
+        const signedIn = await harness.app.inject(
+          withSession(adminSession, { method: 'GET', url: '/api/v1/auth/session' }),
+        );
+        expect(signedIn.json()).toEqual({
+          signedIn: true,
+          stage: 'complete',
+          csrfToken: adminSession.csrfToken,
+        });
+      });
+
       it('exempts API-key requests (no cookie, no Origin, no token)', async () => {
         const org = await database.db
           .selectFrom('organisations')

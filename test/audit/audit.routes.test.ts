@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiKeyRole } from '../../src/db/schema.js';
 import { buildApp } from '../../src/http/build-app.js';
 import { createApiKeyRepository } from '../../src/repositories/api-key.repository.js';
@@ -174,5 +175,67 @@ describeEachImplementation('GET /api/v1/audit-events', databaseImplementations()
     const first = await get('/api/v1/audit-events', keys['first:admin']);
     expect(first.json<PageView>().events).toHaveLength(eventsPerOrg);
     expect(first.headers['cache-control']).toBe('no-store');
+  });
+
+  describe('GET /api/v1/audit-events/verification', () => {
+    const verification = '/api/v1/audit-events/verification';
+
+    /** As someone with full database access would: the application cannot change the log itself. */
+    async function withTamperedEntry(seq: number, check: () => Promise<void>) {
+      await sql`alter table audit_events disable trigger user`.execute(database.db);
+      try {
+        await sql`update audit_events set action = 'auth.logout' where seq = ${seq}`.execute(database.db);
+        await check();
+      } finally {
+        await sql`update audit_events set action = 'auth.login' where seq = ${seq}`.execute(database.db);
+        await sql`alter table audit_events enable trigger user`.execute(database.db);
+      }
+    }
+
+    it.each(['admin', 'auditor'])('tells an %s that the chain is intact, checked just now', async (role) => {
+      const before = Date.now();
+      const response = await get(verification, keys[`first:${role}`]);
+      expect(response.statusCode, response.body).toBe(200);
+      expect(response.headers['cache-control']).toBe('no-store');
+      const body = response.json<{ intact: boolean; checkedAt: string }>();
+      expect(body).toEqual({
+        intact: true,
+        checkedAt: expect.any(String),
+        firstBadEntry: null,
+        reason: null,
+      });
+      expect(Date.parse(body.checkedAt)).toBeGreaterThanOrEqual(before - 1000);
+    });
+
+    it('names the first altered entry, and is intact again once it is restored', async () => {
+      await withTamperedEntry(5, async () => {
+        const response = await get(verification, keys['first:admin']);
+        expect(response.statusCode, response.body).toBe(200);
+        expect(response.json()).toMatchObject({
+          intact: false,
+          firstBadEntry: 5,
+          reason: 'entry 5 was altered: its contents do not match its hash',
+        });
+      });
+      expect((await get(verification, keys['first:admin'])).json()).toMatchObject({ intact: true });
+    });
+
+    it.each(['analyst', 'viewer'])('an %s gets 403', async (role) => {
+      const response = await get(verification, keys[`first:${role}`]);
+      expect(response.statusCode).toBe(403);
+      expect(response.json()).toMatchObject({ code: 'forbidden' });
+    });
+
+    it('without credentials: 401', async () => {
+      expect((await get(verification)).statusCode).toBe(401);
+    });
+
+    it('limits how often one caller recomputes the chain', async () => {
+      const statuses: number[] = [];
+      for (let index = 0; index < 7; index += 1)
+        statuses.push((await get(verification, keys['second:admin'])).statusCode);
+      expect(statuses.slice(0, 6)).toEqual([200, 200, 200, 200, 200, 200]);
+      expect(statuses[6]).toBe(429);
+    });
   });
 });

@@ -229,6 +229,10 @@ describe('two-organisation matrix: every route with an id answers 404 to another
       expect.arrayContaining(['/api/v1/media', '/api/v1/analyses', '/api/v1/api-keys', '/api/v1/uploads']),
     );
     expect(keyIdRoutes.map(routeLabel)).toContain('GET /api/v1/analyses/:id/evidence');
+    expect(keyIdRoutes.map(routeLabel)).toEqual(
+      expect.arrayContaining(['POST /api/v1/media/:id/analyses', 'DELETE /api/v1/media/:id']),
+    );
+    expect(keyIdRoutes.map(routeLabel)).toContain('GET /api/v1/analyses/:id/report.pdf');
   });
 
   it.each(keyIdRoutes.map((route) => [routeLabel(route), route] as const))(

@@ -43,12 +43,18 @@ describe('role matrix over every route that API keys may use (route table × rol
         'GET /api/v1/analyses/:id/artifacts',
         'GET /api/v1/analyses/:id/artifacts/:detector/:name',
         'GET /api/v1/analyses/:id/evidence',
+        'GET /api/v1/analyses/:id/report.pdf',
         'GET /api/v1/log/tree-head',
         'GET /api/v1/media/:id/content',
         'HEAD /api/v1/media/:id/content',
         'DELETE /api/v1/media/:id',
         'POST /api/v1/media',
+        'GET /api/v1/media',
+        'GET /api/v1/analyses',
+        'POST /api/v1/media/:id/analyses',
         'POST /api/v1/api-keys',
+        'GET /api/v1/audit-events',
+        'GET /api/v1/audit-events/verification',
       ]),
     );
   });
@@ -65,6 +71,15 @@ describe('role matrix over every route that API keys may use (route table × rol
     const management = keyRoutes.filter((route) => /^\/api\/v1\/(api-keys|users)(\/|$)/.test(route.url));
     expect(management.length).toBeGreaterThan(0);
     for (const route of management) expect(policyOf(route), routeLabel(route)).toEqual({ roles: ['admin'] });
+  });
+
+  it('keeps the audit log and its verification to admins and auditors', () => {
+    const audit = keyRoutes.filter((route) => route.url.startsWith('/api/v1/audit-events'));
+    expect(audit.map(routeLabel)).toEqual(
+      expect.arrayContaining(['GET /api/v1/audit-events', 'GET /api/v1/audit-events/verification']),
+    );
+    for (const route of audit)
+      expect(policyOf(route), routeLabel(route)).toEqual({ roles: ['admin', 'auditor'] });
   });
 
   // Ids in the paths are random (no resource), and bodies are absent: an admitted call stops at 400/404/415.

@@ -16,13 +16,18 @@ describe('every route that is not public refuses requests without valid credenti
     expect(labels).toEqual(
       expect.arrayContaining([
         'POST /api/v1/media',
+        'GET /api/v1/media',
+        'GET /api/v1/analyses',
+        'POST /api/v1/media/:id/analyses',
         'GET /api/v1/media/:id',
         'HEAD /api/v1/media/:id',
         'GET /api/v1/analyses/:id',
         'GET /api/v1/analyses/:id/artifacts',
         'GET /api/v1/analyses/:id/artifacts/:detector/:name',
         'GET /api/v1/analyses/:id/evidence',
+        'GET /api/v1/analyses/:id/report.pdf',
         'GET /api/v1/log/tree-head',
+        'GET /api/v1/log/anchors',
         'POST /api/v1/api-keys',
         'DELETE /api/v1/api-keys/:id',
         'PATCH /api/v1/uploads/:uploadId',

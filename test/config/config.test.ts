@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,6 +90,63 @@ describe('loadConfig', () => {
       TRUSTED_PROXIES: '10.0.0.1, 192.168.0.0/16, 10.0.0.0/255.0.0.0, fd00::/8, loopback',
     });
     expect(accepted.TRUSTED_PROXIES).toContain('loopback');
+  });
+
+  it('takes each anchor kind whole: TSA with its roots, Solana with keypair and cluster; never echoes the URLs', () => {
+    const roots = join(dir, 'tsa-roots.pem');
+    execFileSync('openssl', [
+      ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'],
+      ...['-keyout', join(dir, 'root.key'), '-out', roots, '-days', '1', '-subj', '/CN=Config Test Root'],
+    ]);
+    const secretUrl = 'https://tsa.example/stamp?apikey=canary-key';
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig({ DATA_DIR: dir, ...env });
+        return [];
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        const found = (error as ConfigError).problems;
+        expect(found.join('\n')).not.toMatch(/canary/);
+        return found;
+      }
+    };
+    expect(problems({ TSA_URL: secretUrl })).toEqual([
+      'TSA_TRUSTED_ROOTS_FILE: required with TSA_URL (tokens are checked before they are stored)',
+    ]);
+    expect(
+      problems({ TSA_URL: 'ftp://tsa.example/?apikey=canary-key', TSA_TRUSTED_ROOTS_FILE: roots }),
+    ).toEqual(['TSA_URL: must start with http:// or https:// (got ftp://)']);
+    expect(problems({ TSA_TRUSTED_ROOTS_FILE: join(dir, 'missing.pem') })).toEqual([
+      'TSA_TRUSTED_ROOTS_FILE: set without TSA_URL (no timestamps would be requested)',
+      `TSA_TRUSTED_ROOTS_FILE: ${join(dir, 'missing.pem')} is not a readable file`,
+    ]);
+    const notPem = join(dir, 'not-pem.txt');
+    writeFileSync(notPem, 'hello');
+    expect(problems({ TSA_URL: secretUrl, TSA_TRUSTED_ROOTS_FILE: notPem })[0]).toMatch(
+      /TSA_TRUSTED_ROOTS_FILE: .* holds no readable PEM certificate/,
+    );
+    expect(problems({ SOLANA_RPC_URL: 'https://rpc.example/?api-key=canary-key' })).toEqual([
+      'SOLANA_KEYPAIR_FILE, SOLANA_CLUSTER: Solana anchors need SOLANA_RPC_URL, SOLANA_KEYPAIR_FILE and SOLANA_CLUSTER together',
+    ]);
+    expect(problems({ SOLANA_CLUSTER: 'moonnet' })[0]).toMatch(/^SOLANA_CLUSTER: /);
+    expect(
+      problems({
+        SOLANA_RPC_URL: 'https://rpc.example/?api-key=canary-key',
+        SOLANA_KEYPAIR_FILE: join(dir, 'no-keypair.json'),
+        SOLANA_CLUSTER: 'devnet',
+      }),
+    ).toEqual([`SOLANA_KEYPAIR_FILE: ${join(dir, 'no-keypair.json')} is not a readable file`]);
+    const keypair = join(dir, 'keypair.json');
+    writeFileSync(keypair, '[]');
+    const accepted = loadConfig({
+      DATA_DIR: dir,
+      TSA_URL: secretUrl,
+      TSA_TRUSTED_ROOTS_FILE: roots,
+      SOLANA_RPC_URL: 'https://rpc.example/?api-key=canary-key',
+      SOLANA_KEYPAIR_FILE: keypair,
+      SOLANA_CLUSTER: 'devnet',
+    });
+    expect(accepted).toMatchObject({ SOLANA_CLUSTER: 'devnet', ANCHOR_INTERVAL_SECONDS: 600 });
   });
 
   it('checks the files and directory the settings name, creating nothing', () => {

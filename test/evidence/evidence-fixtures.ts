@@ -8,6 +8,7 @@ import {
   replaceGeneratedLogSigningKey,
 } from '../../src/evidence/log-signing-key.js';
 import { createAnalysisRepository } from '../../src/repositories/analysis.repository.js';
+import { createAnchorRepository } from '../../src/repositories/anchor.repository.js';
 import { createAuditRepository } from '../../src/repositories/audit.repository.js';
 import { createMediaRepository } from '../../src/repositories/media.repository.js';
 import { createOrganisationRepository } from '../../src/repositories/organisation.repository.js';
@@ -68,7 +69,8 @@ export async function openEvidenceWorld(
   });
   await keyring.activate();
   const transparencyLog = createTransparencyLogService({ log: repository, analyses, keyring, logger: log });
-  const evidence = createEvidenceService({ analyses, transparencyLog });
+  const anchors = createAnchorRepository({ db });
+  const evidence = createEvidenceService({ analyses, transparencyLog, anchors });
 
   /** An organisation's finished analysis of a media file with these bytes. */
   async function finishedAnalysis(content: string = randomUUID(), orgId?: string) {
@@ -102,6 +104,7 @@ export async function openEvidenceWorld(
     keyring,
     audit,
     transparencyLog,
+    anchors,
     evidence,
     finishedAnalysis,
     close: () => rm(dataDir, { recursive: true, force: true }),

@@ -123,7 +123,7 @@ describeEachImplementation('transparency log', databaseImplementations(), (imple
     const bundle = await world.evidence.bundle(orgId, analysisId);
     const fileText = canonicalJson(bundle);
     const trustedKeyIds = [world.keyring.current().keyId];
-    const result = verifyEvidenceBundle(JSON.parse(fileText), {
+    const result = await verifyEvidenceBundle(JSON.parse(fileText), {
       fileText,
       mediaSha256: sha256(content),
       trustedKeyIds,
@@ -133,7 +133,7 @@ describeEachImplementation('transparency log', databaseImplementations(), (imple
     ]);
     expect(result.ok).toBe(true);
     expect(bundle.treeHead.auditHead).not.toBeUndefined();
-    expect(verifyEvidenceBundle(bundle, { mediaSha256: sha256('other media') }).ok).toBe(false);
+    expect((await verifyEvidenceBundle(bundle, { mediaSha256: sha256('other media') })).ok).toBe(false);
     await expect(world.evidence.bundle(orgId.replace(/^.{8}/, '00000000'), analysisId)).rejects.toMatchObject(
       {
         status: 404,
@@ -186,8 +186,10 @@ describeEachImplementation('transparency log', databaseImplementations(), (imple
     const fresh = await world.finishedAnalysis();
     const freshBundle = await world.evidence.bundle(fresh.orgId, fresh.analysisId);
     expect(freshBundle.treeHead.keyId).toBe(rotated.keyId);
-    expect(verifyEvidenceBundle(bundle).ok).toBe(true);
-    expect(verifyEvidenceBundle(freshBundle, { trustedKeyIds: [oldKeyId, rotated.keyId] }).ok).toBe(true);
+    expect((await verifyEvidenceBundle(bundle)).ok).toBe(true);
+    expect((await verifyEvidenceBundle(freshBundle, { trustedKeyIds: [oldKeyId, rotated.keyId] })).ok).toBe(
+      true,
+    );
     const keys = await world.transparencyLog.publicKeys();
     expect(keys.find((key) => key.keyId === oldKeyId)?.retiredAt).toBeInstanceOf(Date);
     expect(keys.find((key) => key.keyId === rotated.keyId)?.retiredAt).toBeNull();

@@ -48,7 +48,7 @@ const verifyText = (text: string, options: { mediaSha256?: string } = {}) => {
   }
   return verifyEvidenceBundle(parsed, { fileText: text, ...options });
 };
-const failed = (result: ReturnType<typeof verifyEvidenceBundle>) =>
+const failed = (result: Awaited<ReturnType<typeof verifyEvidenceBundle>>) =>
   result.checks.filter((check) => check.status === 'failed').map((check) => check.name);
 
 /** A different character of the same kind, so most flips keep the JSON valid and reach the cryptography. */
@@ -73,8 +73,8 @@ const sections = [
 ] as const;
 
 describe('evidence bundle verification', () => {
-  it('passes the bundle as issued, with its media file', () => {
-    const result = verifyText(fileText, { mediaSha256: sha256(media) });
+  it('passes the bundle as issued, with its media file', async () => {
+    const result = await verifyText(fileText, { mediaSha256: sha256(media) });
     expect(failed(result)).toEqual([]);
     expect(result.ok).toBe(true);
     expect(result.checks.map((check) => `${check.name}:${check.status}`)).toEqual([
@@ -91,11 +91,13 @@ describe('evidence bundle verification', () => {
     expect(bundle.inclusionProof.hashes.length).toBeGreaterThanOrEqual(3);
   });
 
-  it('fails with another media file', () => {
-    expect(failed(verifyText(fileText, { mediaSha256: sha256('other media') }))).toEqual(['media-hash']);
+  it('fails with another media file', async () => {
+    expect(failed(await verifyText(fileText, { mediaSha256: sha256('other media') }))).toEqual([
+      'media-hash',
+    ]);
   });
 
-  it.each(sections)('fails after any of many single-byte changes inside %s', (section) => {
+  it.each(sections)('fails after any of many single-byte changes inside %s', async (section) => {
     const value = canonicalJson(bundle[section]);
     const start = fileText.indexOf(`"${section}":${value}`) + section.length + 3;
     expect(start).toBeGreaterThan(section.length + 2);
@@ -105,48 +107,52 @@ describe('evidence bundle verification', () => {
     for (const position of positions) {
       const tampered =
         fileText.slice(0, position) + flipped(fileText[position]!) + fileText.slice(position + 1);
-      const result = verifyText(tampered);
+      const result = await verifyText(tampered);
       expect(result.ok, `byte ${position - start} of ${section}`).toBe(false);
     }
   });
 
-  it('names the check that catches each kind of change (content edited in memory, as POST /verify gets it)', () => {
-    const edit = (change: (copy: EvidenceBundle) => void) => {
+  it('names the check that catches each kind of change (content edited in memory, as POST /verify gets it)', async () => {
+    const edit = async (change: (copy: EvidenceBundle) => void) => {
       const copy = structuredClone(bundle);
       change(copy);
-      return failed(verifyEvidenceBundle(copy));
+      return failed(await verifyEvidenceBundle(copy));
     };
-    expect(edit((copy) => void (copy.report.band = 'indicators_found'))).toEqual(['report-hash']);
-    expect(edit((copy) => void (copy.statement.media.sha256 = sha256('x')))).toEqual([
+    expect(await edit((copy) => void (copy.report.band = 'indicators_found'))).toEqual(['report-hash']);
+    expect(await edit((copy) => void (copy.statement.media.sha256 = sha256('x')))).toEqual([
       'statement-signature',
       'inclusion-proof',
     ]);
     const signature = Buffer.from(bundle.statementSignature, 'base64');
     signature[10]! ^= 1;
-    expect(edit((copy) => void (copy.statementSignature = signature.toString('base64')))).toEqual([
+    expect(await edit((copy) => void (copy.statementSignature = signature.toString('base64')))).toEqual([
       'statement-signature',
     ]);
-    expect(edit((copy) => void (copy.inclusionProof.hashes[1] = sha256('x')))).toEqual(['inclusion-proof']);
-    expect(edit((copy) => void (copy.leafIndex += 1))).toEqual(['inclusion-proof']);
-    expect(edit((copy) => void (copy.treeHead.timestamp = '2001-01-01T00:00:00.000Z'))).toEqual([
+    expect(await edit((copy) => void (copy.inclusionProof.hashes[1] = sha256('x')))).toEqual([
+      'inclusion-proof',
+    ]);
+    expect(await edit((copy) => void (copy.leafIndex += 1))).toEqual(['inclusion-proof']);
+    expect(await edit((copy) => void (copy.treeHead.timestamp = '2001-01-01T00:00:00.000Z'))).toEqual([
       'tree-head-signature',
     ]);
-    expect(edit((copy) => void (copy.treeHead.rootHash = sha256('x')))).toEqual([
+    expect(await edit((copy) => void (copy.treeHead.rootHash = sha256('x')))).toEqual([
       'inclusion-proof',
       'tree-head-signature',
     ]);
-    expect(edit((copy) => void copy.anchors.push({ type: 'made-up', treeHeadSha256: sha256('x') }))).toEqual([
-      'anchors',
+    expect(
+      await edit((copy) => void copy.anchors.push({ type: 'made-up', treeHeadSha256: sha256('x') })),
+    ).toEqual(['anchors']);
+    expect(await edit((copy) => void ((copy as Record<string, unknown>).extra = 1))).toEqual([
+      'bundle-format',
     ]);
-    expect(edit((copy) => void ((copy as Record<string, unknown>).extra = 1))).toEqual(['bundle-format']);
   });
 
-  it('fails a reformatted file (canonical form) though its contents still verify', () => {
+  it('fails a reformatted file (canonical form) though its contents still verify', async () => {
     const pretty = JSON.stringify(bundle, null, 2);
-    expect(failed(verifyText(pretty))).toEqual(['canonical-form']);
+    expect(failed(await verifyText(pretty))).toEqual(['canonical-form']);
   });
 
-  it("a bundle forged with the forger's own key passes only until the log's key is required", () => {
+  it("a bundle forged with the forger's own key passes only until the log's key is required", async () => {
     const { privateKey } = generateKeyPairSync('ed25519');
     const publicKey = rawPublicKey(privateKey);
     const keyId = keyIdOf(publicKey);
@@ -172,14 +178,14 @@ describe('evidence bundle verification', () => {
       treeHead: head,
       publicKeys: [{ keyId, algorithm: 'Ed25519', publicKey: publicKey.toString('base64') }],
     };
-    expect(verifyEvidenceBundle(forged).ok).toBe(true);
+    expect((await verifyEvidenceBundle(forged)).ok).toBe(true);
     const logKey = [world.keyring.current().keyId];
-    expect(failed(verifyEvidenceBundle(forged, { trustedKeyIds: logKey }))).toEqual(['trusted-key']);
-    expect(verifyEvidenceBundle(bundle, { trustedKeyIds: logKey }).ok).toBe(true);
+    expect(failed(await verifyEvidenceBundle(forged, { trustedKeyIds: logKey }))).toEqual(['trusted-key']);
+    expect((await verifyEvidenceBundle(bundle, { trustedKeyIds: logKey })).ok).toBe(true);
   });
 
-  it('reports garbage as a failed format check, not a crash', () => {
+  it('reports garbage as a failed format check, not a crash', async () => {
     for (const input of [undefined, null, 42, 'text', [], {}, { format: 'guardian-evidence-bundle-v1' }])
-      expect(failed(verifyEvidenceBundle(input))).toEqual(['bundle-format']);
+      expect(failed(await verifyEvidenceBundle(input))).toEqual(['bundle-format']);
   });
 });

@@ -66,6 +66,8 @@ function allowedPublic(route: { method: string; template: string }): boolean {
     ((health || webAppTemplates.includes(route.template)) &&
       (route.method === 'GET' || route.method === 'HEAD')) ||
     (route.method === 'POST' && route.template.startsWith('/api/v1/auth/')) ||
+    // Whether this browser is signed in: answers for the caller's own cookie only.
+    ((route.method === 'GET' || route.method === 'HEAD') && route.template === '/api/v1/auth/session') ||
     // Fastify answers HEAD wherever it answers GET.
     publicEvidence.includes(`${route.method === 'HEAD' ? 'GET' : route.method} ${route.template}`)
   );

@@ -175,6 +175,33 @@ describe('GET /api/v1/media/:id/content', () => {
     expectDownloadHeaders(response);
   });
 
+  it.each([
+    ['bytes=0-', 0, -1], // the whole file, still as a range
+    ['bytes=100-999999999', 100, -1], // an end past the file is clamped
+    ['bytes=-999999999', 0, -1], // a suffix longer than the file is the whole file
+    ['bytes=0-0', 0, 0],
+    ['bytes=-1', -1, -1], // the last byte, in the final segment
+    ['bytes=65536-131071', 65_536, 131_071], // exactly the second 64 KiB segment
+  ])('serves the edge range %s exactly', async (range, first, last) => {
+    const start = first < 0 ? clip.length + first : first;
+    const end = last < 0 ? clip.length + last : last;
+    const response = await get(contentUrl(media.id), orgA.keys.viewer, { range });
+    expect(response.statusCode).toBe(206);
+    expect(response.headers['content-range']).toBe(`bytes ${start}-${end}/${clip.length}`);
+    expect(response.headers['content-length']).toBe(String(end - start + 1));
+    expect(response.rawPayload.equals(clip.subarray(start, end + 1))).toBe(true);
+    expectDownloadHeaders(response);
+  });
+
+  it('answers 416 to several ranges and to malformed ones rather than guessing', async () => {
+    for (const range of ['bytes=0-1,5-6', 'bytes=abc', 'items=0-1', 'bytes=-', 'bytes=1-2-3']) {
+      const response = await get(contentUrl(media.id), orgA.keys.viewer, { range });
+      expectProblem(response, 416, 'range-not-satisfiable');
+      expect(response.headers['content-range']).toBe(`bytes */${clip.length}`);
+      expect(response.headers['accept-ranges']).toBe('bytes');
+    }
+  });
+
   it('answers 416 problem+json with the size for a range outside the file', async () => {
     for (const range of [`bytes=${clip.length}-`, 'bytes=-0', 'bytes=9-3']) {
       const response = await get(contentUrl(media.id), orgA.keys.viewer, { range });

@@ -22,6 +22,7 @@ import {
   type PipelineScript,
 } from './fixtures/analysis-world.js';
 import { waitFor } from './wait-for.js';
+import { anchorJobDefinitions, unexpectedAnchorJobs } from '../helpers/anchor-jobs.js';
 
 const maxAttempts = jobDefinitions['analysis.run'].attempts;
 const definitionsWith = (overrides: Partial<JobDefinition>): JobDefinitions => ({
@@ -31,6 +32,7 @@ const definitionsWith = (overrides: Partial<JobDefinition>): JobDefinitions => (
     timeoutMs: 10_000,
     ...overrides,
   },
+  ...anchorJobDefinitions,
 });
 
 interface Target {
@@ -98,7 +100,7 @@ describeEachImplementation('every analysis ends after its last attempt', targets
     });
     open.push({ queue, world });
     await queue.startWorkers(
-      { 'analysis.run': world.service.run },
+      { 'analysis.run': world.service.run, ...unexpectedAnchorJobs },
       { concurrency: 1, onJobExhausted: { 'analysis.run': world.service.onJobExhausted } },
     );
     await queue.enqueue('analysis.run', seeded, { jobId: seeded.analysisId });
@@ -194,7 +196,10 @@ describeEachImplementation('every analysis ends after its last attempt', targets
       },
     });
     open.push({ queue, world });
-    await queue.startWorkers({ 'analysis.run': world.service.run }, { concurrency: 1 });
+    await queue.startWorkers(
+      { 'analysis.run': world.service.run, ...unexpectedAnchorJobs },
+      { concurrency: 1 },
+    );
     await queue.enqueue('analysis.run', seeded, { jobId: seeded.analysisId });
     await waitFor(
       'the analysis to finish',

@@ -10,9 +10,11 @@ import {
   type TestDatabase,
 } from '../helpers/databases.js';
 import { waitFor } from './wait-for.js';
+import { anchorJobDefinitions, unexpectedAnchorJobs } from '../helpers/anchor-jobs.js';
 
 const definitions: JobDefinitions = {
   'analysis.run': { attempts: 2, backoff: { type: 'fixed', delayMs: 50 }, timeoutMs: 10_000, concurrency: 1 },
+  ...anchorJobDefinitions,
 };
 const newPayload = (): JobPayloads['analysis.run'] => ({ analysisId: randomUUID(), orgId: randomUUID() });
 
@@ -54,7 +56,7 @@ describeEachImplementation('embedded job queue', databaseImplementations(), (imp
     database = await database.reopen();
     const seen: string[] = [];
     await createQueue().startWorkers(
-      { 'analysis.run': async (received) => void seen.push(received.analysisId) },
+      { 'analysis.run': async (received) => void seen.push(received.analysisId), ...unexpectedAnchorJobs },
       {
         concurrency: 1,
       },
@@ -97,7 +99,7 @@ describeEachImplementation('embedded job queue', databaseImplementations(), (imp
     expect(await createQueue().isPending('analysis.run', payload.analysisId)).toBe(true);
     const contexts: JobContext[] = [];
     await createQueue('rescuer').startWorkers(
-      { 'analysis.run': async (_p, context) => void contexts.push(context) },
+      { 'analysis.run': async (_p, context) => void contexts.push(context), ...unexpectedAnchorJobs },
       {
         concurrency: 1,
       },
@@ -122,7 +124,7 @@ describeEachImplementation('embedded job queue', databaseImplementations(), (imp
     let runs = 0;
     const exhausted: unknown[] = [];
     await createQueue().startWorkers(
-      { 'analysis.run': async () => void (runs += 1) },
+      { 'analysis.run': async () => void (runs += 1), ...unexpectedAnchorJobs },
       {
         concurrency: 1,
         onJobExhausted: {
@@ -156,6 +158,7 @@ describeEachImplementation('embedded job queue', databaseImplementations(), (imp
         'analysis.run': async () => {
           throw new Error('x'.repeat(10_000));
         },
+        ...unexpectedAnchorJobs,
       },
       { concurrency: 1 },
     );

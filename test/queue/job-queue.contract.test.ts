@@ -13,6 +13,7 @@ import type {
 import { describeEachImplementation } from '../helpers/databases.js';
 import { queueImplementations, type QueueFixture } from './job-queue-implementations.js';
 import { waitFor } from './wait-for.js';
+import { anchorJobDefinitions, unexpectedAnchorJobs } from '../helpers/anchor-jobs.js';
 
 type Payload = JobPayloads['analysis.run'];
 
@@ -24,13 +25,14 @@ const definitionsWith = (overrides: Partial<JobDefinition> = {}): JobDefinitions
     concurrency: 1,
     ...overrides,
   },
+  ...anchorJobDefinitions,
 });
 
 const newPayload = (): Payload => ({ analysisId: randomUUID(), orgId: randomUUID() });
 const enqueue = (queue: JobQueue, payload: Payload) =>
   queue.enqueue('analysis.run', payload, { jobId: payload.analysisId });
 const start = (queue: JobQueue, handler: JobHandlers['analysis.run'], concurrency = 1) =>
-  queue.startWorkers({ 'analysis.run': handler }, { concurrency });
+  queue.startWorkers({ 'analysis.run': handler, ...unexpectedAnchorJobs }, { concurrency });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const untilAborted = (signal: AbortSignal) =>
   new Promise<unknown>((resolve) =>
@@ -50,6 +52,19 @@ describeEachImplementation('job queue contract', queueImplementations(), (implem
 
   afterAll(async () => {
     await fixture?.dispose();
+  });
+
+  it('runs a job enqueued with delayMs no earlier than that, and an undelayed one at once', async () => {
+    const queue = fixture.createQueue(definitionsWith());
+    const [later, now] = [newPayload(), newPayload()];
+    const enqueuedAt = Date.now();
+    await queue.enqueue('analysis.run', later, { jobId: later.analysisId, delayMs: 1_500 });
+    await enqueue(queue, now);
+    const ranAt = new Map<string, number>();
+    await start(queue, async (payload) => void ranAt.set(payload.analysisId, Date.now()));
+    await waitFor('both jobs', () => ranAt.size === 2);
+    expect(ranAt.get(later.analysisId)! - enqueuedAt).toBeGreaterThanOrEqual(1_400);
+    expect(ranAt.get(now.analysisId)!).toBeLessThan(ranAt.get(later.analysisId)!);
   });
 
   it('processes enqueued jobs with their payload, job id and first attempt', async () => {
@@ -128,6 +143,7 @@ describeEachImplementation('job queue contract', queueImplementations(), (implem
           attempts.push(context.attempt);
           throw new Error(`failure ${context.attempt}`);
         },
+        ...unexpectedAnchorJobs,
       },
       {
         concurrency: 1,
@@ -165,6 +181,7 @@ describeEachImplementation('job queue contract', queueImplementations(), (implem
           attempts.push(context.attempt);
           throw new PermanentJobError('tampered input');
         },
+        ...unexpectedAnchorJobs,
       },
       {
         concurrency: 1,
@@ -304,7 +321,7 @@ describeEachImplementation('job queue contract', queueImplementations(), (implem
   it('refuses to start with an incomplete or unknown handler set', async () => {
     const queue = fixture.createQueue(definitionsWith());
     await expect(queue.startWorkers({} as JobHandlers, { concurrency: 1 })).rejects.toThrow(
-      /missing \[analysis\.run\]/,
+      /missing \[analysis\.run, anchor\.rfc3161, anchor\.solana\]/,
     );
     const extra = { 'analysis.run': async () => {}, 'no.such.job': async () => {} } as unknown as JobHandlers;
     await expect(queue.startWorkers(extra, { concurrency: 1 })).rejects.toThrow(/unknown \[no\.such\.job\]/);

@@ -27,6 +27,7 @@ import {
 import { createMediaTempDir, generateClip, type MediaTempDir } from '../helpers/media-fixtures.js';
 import { waitFor } from '../queue/wait-for.js';
 import { newKeyring } from '../storage/storage-fixtures.js';
+import { unexpectedAnchorJobs } from '../helpers/anchor-jobs.js';
 
 // The real service, pipeline, gateway, blob store, audit log and embedded queue; one database is enough here.
 const pglite = databaseImplementations().filter((implementation) => implementation.name === 'pglite');
@@ -66,7 +67,7 @@ describeEachImplementation('an analysis of a stored blob tampered with at rest',
       log,
     });
     await queue.startWorkers(
-      { 'analysis.run': service.run },
+      { 'analysis.run': service.run, ...unexpectedAnchorJobs },
       { concurrency: 1, onJobExhausted: { 'analysis.run': service.onJobExhausted } },
     );
     return { blobStore, blobGateway, mediaTools, analyses, mediaRows, audit, queue, pipeline };

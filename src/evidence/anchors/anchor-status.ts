@@ -111,7 +111,13 @@ export function anchorAttemptFailed(
 }
 
 // Failures that repeat identically until an operator changes configuration are not retried.
-const PERMANENT_REASONS = new Set(['rejected', 'keypair-missing', 'keypair-invalid', 'transaction-failed']);
+const PERMANENT_REASONS = new Set([
+  'rejected',
+  'untrusted-token',
+  'keypair-missing',
+  'keypair-invalid',
+  'transaction-failed',
+]);
 
 export function describeAnchorFailure(error: unknown): { reason: string; retryable: boolean } {
   if (error instanceof TimestampRequestError || error instanceof SolanaAnchorError) {

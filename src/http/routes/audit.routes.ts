@@ -32,6 +32,27 @@ const auditEventSchema = z.object({
     .describe('SHA-256 of the entry in the hash chain that `guardian audit verify` checks'),
 });
 
+// The chain is one for the whole platform (every organisation's entries are linked), so that is what is checked.
+const auditVerificationSchema = z.object({
+  intact: z
+    .boolean()
+    .describe("true: every entry of the platform's hash chain matches its hash and follows the one before"),
+  checkedAt: z.iso.datetime().describe('when this check ran (it runs on each request)'),
+  firstBadEntry: z
+    .number()
+    .int()
+    .positive()
+    .nullable()
+    .describe('sequence number of the first entry that fails; null when intact'),
+  reason: z
+    .string()
+    .nullable()
+    .describe('what is wrong with that entry, as `guardian audit verify` says it; null when intact'),
+});
+
+/** Recomputing the chain reads every entry: a few checks a minute per caller is plenty for a status view. */
+const verificationRateLimit = { max: 6, timeWindow: 60_000 };
+
 const auditPageSchema = z.object({
   events: z.array(auditEventSchema),
   nextCursor: z.uuid().nullable().describe('pass as `before` for the next page; null on the last page'),
@@ -57,6 +78,28 @@ export const auditRoutes: FastifyPluginAsyncZod<{ audit: AuditLogService }> = as
         ...(request.query.before ? { before: request.query.before } : {}),
       });
       return { events: page.events.map(auditEventView), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    '/api/v1/audit-events/verification',
+    {
+      config: { access: auditReaders, rateLimit: verificationRateLimit },
+      schema: {
+        summary:
+          "Recomputes the audit log's hash chain now, as `guardian audit verify` does, and says whether it is intact",
+        description:
+          "The chain links the entries of every organisation on the platform, so the whole chain is checked; the answer names no other organisation's events.",
+        tags: ['audit'],
+        response: { 200: auditVerificationSchema, ...errorResponses },
+      },
+    },
+    async () => {
+      const result = await deps.audit.verify();
+      const checkedAt = new Date().toISOString();
+      return result.ok
+        ? { intact: true, checkedAt, firstBadEntry: null, reason: null }
+        : { intact: false, checkedAt, firstBadEntry: result.firstBadSeq, reason: result.reason };
     },
   );
 };

@@ -6,6 +6,7 @@ import type { ClientInfo, SessionService } from '../../services/session.service.
 import { anySessionStage, requireUserSession, signedInUser } from '../access-control.js';
 import {
   csrfResponse,
+  sessionStatusResponse,
   loginBody,
   loginResponse,
   meResponse,
@@ -64,6 +65,27 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesDeps> = async (app, dep
       await deps.auth.logout(requireUserSession(request), clientOf(request));
       deps.cookies.clear(reply);
       return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/v1/auth/session',
+    {
+      config: { access: 'public' },
+      schema: {
+        summary: 'Whether this browser is signed in, and its CSRF token when it is (never 401)',
+        description:
+          'For the web app on load: a visitor without a session gets `signedIn: false` rather than a 401, so a signed-out page logs no error. Half-way through a two-step login `stage` is `second-factor`.',
+        tags,
+        response: { 200: sessionStatusResponse, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      const cookie = deps.cookies.read(request);
+      const session = cookie ? await deps.sessions.authenticate(cookie) : null;
+      if (!session) return { signedIn: false, stage: null, csrfToken: null };
+      return { signedIn: true, stage: session.stage, csrfToken: session.csrfToken };
     },
   );
 

@@ -16,10 +16,18 @@ const verifyBody = z.strictObject({
     .max(100)
     .optional()
     .describe('key ids you trust (GET /api/v1/log/keys): every key the bundle uses must be one of them'),
+  tsaRootsPem: z
+    .array(z.string().max(64 * 1024))
+    .max(10)
+    .optional()
+    .describe(
+      'PEM root certificates the RFC 3161 anchors must chain to (the TSA you trust); without them the chain is not-checked',
+    ),
 });
 
 const verificationSchema = z.object({
   ok: z.boolean().describe('true only when no check failed'),
+  complete: z.boolean().describe('true only when every check ran and passed (nothing not-checked)'),
   checks: z.array(
     z.object({
       name: z.string(),
@@ -75,7 +83,7 @@ export const evidenceRoutes: FastifyPluginAsyncZod<{ evidence: EvidenceService }
       schema: {
         summary: 'Checks an evidence bundle, as `guardian verify` does offline',
         description:
-          'Statement signature, report hash (RFC 8785), inclusion proof against the tree head, tree head signature, and with `mediaSha256` the media hash. Each check is listed as passed, failed or not-checked (e.g. no trusted key given, no anchors). A malformed bundle is a failed `bundle-format` check, not a 400.',
+          'Statement signature, report hash (RFC 8785), inclusion proof against the tree head, tree head signature, with `mediaSha256` the media hash, and the anchors: RFC 3161 tokens offline (chain checked against `tsaRootsPem`; without roots, not-checked). Solana anchors are not-checked here: this endpoint makes no outbound requests (use `guardian verify --solana-rpc URL`). Each check is listed as passed, failed or not-checked. A malformed bundle is a failed `bundle-format` check, not a 400.',
         tags: ['evidence'],
         body: verifyBody,
         response: { 200: verificationSchema, ...errorResponses },
@@ -85,6 +93,7 @@ export const evidenceRoutes: FastifyPluginAsyncZod<{ evidence: EvidenceService }
       deps.evidence.verify(request.body.bundle, {
         ...(request.body.mediaSha256 ? { mediaSha256: request.body.mediaSha256 } : {}),
         ...(request.body.trustedKeyIds ? { trustedKeyIds: request.body.trustedKeyIds } : {}),
+        tsaRoots: request.body.tsaRootsPem ?? [],
       }),
   );
 };

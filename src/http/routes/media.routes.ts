@@ -4,7 +4,7 @@ import { AppError, payloadTooLarge } from '../../services/errors.js';
 import type { AnalysisRepository } from '../../repositories/analysis.repository.js';
 import type { MediaService } from '../../services/media.service.js';
 import type { StoredMediaService } from '../../services/stored-media.service.js';
-import { readers, requirePrincipal, writers } from '../access-control.js';
+import { actorRefOf, readers, requirePrincipal, writers } from '../access-control.js';
 import { sendMediaContent } from '../media-content-reply.js';
 import { errorResponses, idParams, mediaSchema, problemSchema } from '../schemas.js';
 import { mediaView } from '../views.js';
@@ -81,6 +81,7 @@ export const mediaRoutes: FastifyPluginAsyncZod<MediaRoutesDeps> = async (app, d
         orgId: principal.orgId,
         source: part.file,
         filename: part.filename || null,
+        uploader: actorRefOf(principal),
       });
       const media = await deps.mediaService.get(principal.orgId, registered.id);
       const analysis = await deps.analyses.findById(principal.orgId, registered.analysisId);

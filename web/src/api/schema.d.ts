@@ -45,7 +45,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Stored media, each with its uploader and latest analysis, paged by cursor
+         * @description Newest first (created time, then id), in the caller’s organisation. Filters combine with AND; an unknown or foreign cursor answers 400 `invalid-cursor`, `from` not before `to` answers 400 `invalid-date-range`. `band` and `status` apply to each media's latest analysis.
+         */
+        get: operations["getMedia"];
         put?: never;
         /** Upload a file (multipart/form-data, one field named `file`) and queue its analysis */
         post: operations["postMedia"];
@@ -153,6 +157,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/analyses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Analyses (also those of deleted media: their reports stay), paged by cursor
+         * @description Newest first (created time, then id), in the caller’s organisation. Filters combine with AND; an unknown or foreign cursor answers 400 `invalid-cursor`, `from` not before `to` answers 400 `invalid-date-range`. `uploader` and `q` apply to the analysed media.
+         */
+        get: operations["getAnalyses"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media/{id}/analyses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Analyse the media again with the current pipeline (a new analysis; earlier ones stay)
+         * @description Answers 202 with the new analysis, queued, and `Location` of it; audited as `analysis.rerun`. While an analysis of the media is queued or running the answer is 409 `analysis-in-progress` with its `analysisId`.
+         */
+        post: operations["postMediaByIdAnalyses"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/analyses/{id}/evidence": {
         parameters: {
             query?: never;
@@ -184,9 +228,29 @@ export interface paths {
         put?: never;
         /**
          * Checks an evidence bundle, as `guardian verify` does offline
-         * @description Statement signature, report hash (RFC 8785), inclusion proof against the tree head, tree head signature, and with `mediaSha256` the media hash. Each check is listed as passed, failed or not-checked (e.g. no trusted key given, no anchors). A malformed bundle is a failed `bundle-format` check, not a 400.
+         * @description Statement signature, report hash (RFC 8785), inclusion proof against the tree head, tree head signature, with `mediaSha256` the media hash, and the anchors: RFC 3161 tokens offline (chain checked against `tsaRootsPem`; without roots, not-checked). Solana anchors are not-checked here: this endpoint makes no outbound requests (use `guardian verify --solana-rpc URL`). Each check is listed as passed, failed or not-checked. A malformed bundle is a failed `bundle-format` check, not a 400.
          */
         post: operations["postVerify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analyses/{id}/report.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The analysis report as a PDF: band, reasons, checks, evidence record and a verify QR code
+         * @description A download (`Content-Disposition: attachment`). The band in plain words first, the reasons, coverage and compression profile, one section per check, then the statement SHA-256, leaf index, log key and tree head, with a QR code linking to `PUBLIC_URL/verify?leaf=…&statement=…` (no link when PUBLIC_URL is unset: the PDF says so). The same analysis and tree head give the same bytes. 409 `analysis-not-done` until the analysis is done, 409 `evidence-not-ready` until its statement is in the log.
+         */
+        get: operations["getAnalysesByIdReportPdf"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -261,6 +325,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/log/anchors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Anchors of signed tree heads (RFC 3161 timestamps, Solana memos) and their status
+         * @description Each anchor is pending (with the reason of the last failed attempt and the next attempt time), anchored (with the token or transaction) or failed (with the reason it gave up). Not every tree head is anchored: see ANCHOR_INTERVAL_SECONDS in docs/configuration.md.
+         */
+        get: operations["getLogAnchors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -289,6 +373,26 @@ export interface paths {
         put?: never;
         /** End this session */
         post: operations["postAuthLogout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether this browser is signed in, and its CSRF token when it is (never 401)
+         * @description For the web app on load: a visitor without a session gets `signedIn: false` rather than a 401, so a signed-out page logs no error. Half-way through a two-step login `stage` is `second-factor`.
+         */
+        get: operations["getAuthSession"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -690,6 +794,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit-events/verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recomputes the audit log's hash chain now, as `guardian audit verify` does, and says whether it is intact
+         * @description The chain links the entries of every organisation on the platform, so the whole chain is checked; the answer names no other organisation's events.
+         */
+        get: operations["getAuditEventsVerification"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/uploads": {
         parameters: {
             query?: never;
@@ -934,6 +1058,163 @@ export interface operations {
                         checks: {
                             [key: string]: "ok";
                         };
+                    };
+                };
+            };
+            /** @description Bad request: the problem says what (e.g. `validation-failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (`forbidden`, `csrf-failed`, …) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not the caller’s organisation’s (`not-found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (`upload-too-large`, `payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media or content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but unprocessable (e.g. `media-unreadable`, `empty-file`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate-limited`; see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (logged; no details leave the server) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not ready or unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMedia: {
+        parameters: {
+            query?: {
+                /** @description `nextCursor` of the previous page (opaque); keep the same filters while paging */
+                cursor?: string;
+                /** @description items per page, 1–100 */
+                limit?: number;
+                band?: "indicators_found" | "inconclusive" | "no_indicators" | "not_analyzable";
+                status?: "queued" | "running" | "done" | "failed";
+                /** @description created at or after this instant (inclusive), ISO 8601 */
+                from?: string;
+                /** @description created before this instant (exclusive), ISO 8601 */
+                to?: string;
+                /** @description id of the person (or API key) who uploaded the media */
+                uploader?: string;
+                /** @description case-insensitive substring of the file name; `%` and `_` match only themselves */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            sha256: string;
+                            sizeBytes: number;
+                            mimeType: string;
+                            originalFilename: string | null;
+                            /**
+                             * Format: date-time
+                             * @description when it was uploaded
+                             */
+                            createdAt: string;
+                            /** @description null for media uploaded before uploaders were recorded */
+                            uploader: {
+                                /** @enum {string} */
+                                type: "user" | "api-key";
+                                /** Format: uuid */
+                                id: string;
+                                /** @description the person's email or the API key's name; null once deleted */
+                                label: string | null;
+                            } | null;
+                            latestAnalysis: {
+                                /** Format: uuid */
+                                id: string;
+                                /** @enum {string} */
+                                status: "queued" | "running" | "done" | "failed";
+                                band: ("indicators_found" | "inconclusive" | "no_indicators" | "not_analyzable") | null;
+                            } | null;
+                        }[];
+                        /** @description pass as `cursor` for the next page; null on the last page */
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -1924,6 +2205,336 @@ export interface operations {
             };
         };
     };
+    getAnalyses: {
+        parameters: {
+            query?: {
+                /** @description `nextCursor` of the previous page (opaque); keep the same filters while paging */
+                cursor?: string;
+                /** @description items per page, 1–100 */
+                limit?: number;
+                band?: "indicators_found" | "inconclusive" | "no_indicators" | "not_analyzable";
+                status?: "queued" | "running" | "done" | "failed";
+                /** @description created at or after this instant (inclusive), ISO 8601 */
+                from?: string;
+                /** @description created before this instant (exclusive), ISO 8601 */
+                to?: string;
+                /** @description id of the person (or API key) who uploaded the media */
+                uploader?: string;
+                /** @description case-insensitive substring of the file name; `%` and `_` match only themselves */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            mediaId: string;
+                            /** @enum {string} */
+                            status: "queued" | "running" | "done" | "failed";
+                            band: ("indicators_found" | "inconclusive" | "no_indicators" | "not_analyzable") | null;
+                            /** @description percent */
+                            progress: number;
+                            stage: string | null;
+                            pipelineVersion: string;
+                            /** @description 1 for the analysis queued at upload, then one more per re-run */
+                            run: number;
+                            errorCode: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            startedAt: string | null;
+                            finishedAt: string | null;
+                            media: {
+                                originalFilename: string | null;
+                                mimeType: string;
+                                sizeBytes: number;
+                                /** @description null for media uploaded before uploaders were recorded */
+                                uploader: {
+                                    /** @enum {string} */
+                                    type: "user" | "api-key";
+                                    /** Format: uuid */
+                                    id: string;
+                                    /** @description the person's email or the API key's name; null once deleted */
+                                    label: string | null;
+                                } | null;
+                                /** @description the file was deleted; the report stays */
+                                deleted: boolean;
+                            };
+                        }[];
+                        /** @description pass as `cursor` for the next page; null on the last page */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad request: the problem says what (e.g. `validation-failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (`forbidden`, `csrf-failed`, …) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not the caller’s organisation’s (`not-found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (`upload-too-large`, `payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media or content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but unprocessable (e.g. `media-unreadable`, `empty-file`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate-limited`; see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (logged; no details leave the server) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not ready or unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postMediaByIdAnalyses: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** Format: uuid */
+                        mediaId: string;
+                        /** @enum {string} */
+                        status: "queued" | "running" | "done" | "failed";
+                        /** @description percent */
+                        progress: number;
+                        stage: string | null;
+                        pipelineVersion: string;
+                        band: ("indicators_found" | "inconclusive" | "no_indicators" | "not_analyzable") | null;
+                        reasons: string[];
+                        detectors: ({
+                            id: string;
+                            version: string;
+                            applicable: boolean;
+                            reason?: string;
+                            score: number | null;
+                            coverage: {
+                                unit: string;
+                                analysed: number;
+                                total: number;
+                                fraction: number;
+                            } | null;
+                            explanation: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                        coverage: number | null;
+                        versions: {
+                            [key: string]: unknown;
+                        } | null;
+                        error: {
+                            code: string;
+                            detail: string | null;
+                        } | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        startedAt: string | null;
+                        finishedAt: string | null;
+                        /** @description the full report once done */
+                        report: {
+                            [key: string]: unknown;
+                        } | null;
+                    };
+                };
+            };
+            /** @description Bad request: the problem says what (e.g. `validation-failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (`forbidden`, `csrf-failed`, …) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not the caller’s organisation’s (`not-found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the resource’s state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (`upload-too-large`, `payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media or content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but unprocessable (e.g. `media-unreadable`, `empty-file`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate-limited`; see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (logged; no details leave the server) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not ready or unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getAnalysesByIdEvidence: {
         parameters: {
             query?: never;
@@ -2009,12 +2620,58 @@ export interface operations {
                             keyId: string;
                             signature: string;
                         };
+                        /** @description anchors of `treeHead` (RFC 3161 timestamps, Solana memos) */
                         anchors: ({
+                            /** @enum {string} */
+                            type: "rfc3161";
+                            /** @enum {string} */
+                            status: "anchored";
+                            /** @description SHA-256 of the tree head's RFC 8785 form: the token's message imprint */
+                            treeHeadSha256: string;
+                            /** @description the RFC 3161 TimeStampToken (CMS SignedData), DER, base64 */
+                            token: string;
+                            /**
+                             * Format: date-time
+                             * @description the token's genTime, as the TSA asserted it
+                             */
+                            genTime: string;
+                            /** @description the token's serial number, hex */
+                            serialNumber: string;
+                            /** @description the TSA as the token names it */
+                            tsaName: string | null;
+                        } | {
+                            /** @enum {string} */
+                            type: "solana";
+                            /** @enum {string} */
+                            status: "anchored";
+                            treeHeadSha256: string;
+                            /**
+                             * @description the ledger to ask
+                             * @enum {string}
+                             */
+                            cluster: "mainnet-beta" | "testnet" | "devnet" | "localnet";
+                            /** @description transaction signature, base58 */
+                            signature: string;
+                            slot: number;
+                            /** @description `guardian-tree-head:` followed by treeHeadSha256 */
+                            memo: string;
+                            /** @description the key that signed the memo */
+                            feePayer: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "rfc3161" | "solana";
+                            /** @enum {string} */
+                            status: "pending" | "failed";
+                            treeHeadSha256: string;
+                            attempts: number;
+                            /** @description why the last attempt failed */
+                            reason: string | null;
+                        } | ({
                             type: string;
                             treeHeadSha256: string;
                         } & {
                             [key: string]: unknown;
-                        })[];
+                        }))[];
                         publicKeys: {
                             /** @description SHA-256 of the raw public key */
                             keyId: string;
@@ -2143,6 +2800,8 @@ export interface operations {
                     mediaSha256?: string;
                     /** @description key ids you trust (GET /api/v1/log/keys): every key the bundle uses must be one of them */
                     trustedKeyIds?: string[];
+                    /** @description PEM root certificates the RFC 3161 anchors must chain to (the TSA you trust); without them the chain is not-checked */
+                    tsaRootsPem?: string[];
                 };
             };
         };
@@ -2156,6 +2815,8 @@ export interface operations {
                     "application/json": {
                         /** @description true only when no check failed */
                         ok: boolean;
+                        /** @description true only when every check ran and passed (nothing not-checked) */
+                        complete: boolean;
                         checks: {
                             name: string;
                             /** @enum {string} */
@@ -2194,6 +2855,127 @@ export interface operations {
             };
             /** @description Not found, or not the caller’s organisation’s (`not-found`) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (`upload-too-large`, `payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media or content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but unprocessable (e.g. `media-unreadable`, `empty-file`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate-limited`; see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (logged; no details leave the server) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not ready or unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAnalysesByIdReportPdf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the PDF report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            /** @description Bad request: the problem says what (e.g. `validation-failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (`forbidden`, `csrf-failed`, …) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not the caller’s organisation’s (`not-found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the resource’s state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2746,6 +3528,163 @@ export interface operations {
             };
         };
     };
+    getLogAnchors: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description the previous page's `nextBefore` */
+                before?: number;
+                kind?: "rfc3161" | "solana";
+                status?: "pending" | "anchored" | "failed";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description the anchor kinds this process has configured */
+                        configured: ("rfc3161" | "solana")[];
+                        /** @description newest first */
+                        anchors: {
+                            id: number;
+                            /** @enum {string} */
+                            kind: "rfc3161" | "solana";
+                            /** @enum {string} */
+                            status: "pending" | "anchored" | "failed";
+                            /** @description size of the anchored tree head */
+                            treeSize: number;
+                            /** @description SHA-256 of the signed tree head's RFC 8785 form: what is anchored */
+                            treeHeadSha256: string;
+                            attempts: number;
+                            /** @description pending: when the next attempt is due */
+                            nextAttemptAt: string | null;
+                            /** @description pending: why the last attempt failed; failed: why it gave up */
+                            reason: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            anchoredAt: string | null;
+                            failedAt: string | null;
+                            rfc3161: {
+                                /** @description TimeStampToken, DER, base64 */
+                                token: string;
+                                /** Format: date-time */
+                                genTime: string;
+                                serialNumber: string;
+                                tsaName: string | null;
+                            } | null;
+                            solana: {
+                                cluster: string;
+                                signature: string;
+                                slot: number;
+                                memo: string;
+                                feePayer: string;
+                            } | null;
+                        }[];
+                        /** @description pass as `before` for the next page; null on the last */
+                        nextBefore: number | null;
+                    };
+                };
+            };
+            /** @description Bad request: the problem says what (e.g. `validation-failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (`forbidden`, `csrf-failed`, …) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not the caller’s organisation’s (`not-found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (`upload-too-large`, `payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media or content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but unprocessable (e.g. `media-unreadable`, `empty-file`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate-limited`; see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (logged; no details leave the server) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not ready or unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     postAuthLogin: {
         parameters: {
             query?: never;
@@ -2892,6 +3831,122 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Bad request: the problem says what (e.g. `validation-failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (`forbidden`, `csrf-failed`, …) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not the caller’s organisation’s (`not-found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (`upload-too-large`, `payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media or content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but unprocessable (e.g. `media-unreadable`, `empty-file`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate-limited`; see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (logged; no details leave the server) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not ready or unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAuthSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        signedIn: boolean;
+                        /** @description null when not signed in */
+                        stage: ("second-factor" | "complete") | null;
+                        /** @description for X-CSRF-Token; null when not signed in */
+                        csrfToken: string | null;
+                    };
+                };
             };
             /** @description Bad request: the problem says what (e.g. `validation-failed`) */
             400: {
@@ -5956,6 +7011,128 @@ export interface operations {
                         }[];
                         /** @description pass as `before` for the next page; null on the last page */
                         nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad request: the problem says what (e.g. `validation-failed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated (`unauthenticated`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed (`forbidden`, `csrf-failed`, …) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not the caller’s organisation’s (`not-found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (`upload-too-large`, `payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media or content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but unprocessable (e.g. `media-unreadable`, `empty-file`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate-limited`; see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (logged; no details leave the server) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not ready or unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAuditEventsVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description true: every entry of the platform's hash chain matches its hash and follows the one before */
+                        intact: boolean;
+                        /**
+                         * Format: date-time
+                         * @description when this check ran (it runs on each request)
+                         */
+                        checkedAt: string;
+                        /** @description sequence number of the first entry that fails; null when intact */
+                        firstBadEntry: number | null;
+                        /** @description what is wrong with that entry, as `guardian audit verify` says it; null when intact */
+                        reason: string | null;
                     };
                 };
             };

@@ -1,6 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useApi } from '../api/api-context';
-import { ApiError } from '../api/problem';
 import type { components, paths } from '../api/schema';
 
 type Me = paths['/api/v1/me']['get']['responses'][200]['content']['application/json'];
@@ -51,21 +50,13 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 }
 
 async function readSession(api: ReturnType<typeof useApi>): Promise<SessionState> {
-  try {
-    const { csrfToken } = await api.unwrap(api.client.GET('/api/v1/auth/csrf'));
-    api.setCsrfToken(csrfToken);
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return { status: 'signed-out' };
-    throw error;
-  }
-  try {
-    const me = await api.unwrap(api.client.GET('/api/v1/me'));
-    return me.session.stage === 'second-factor' ? { status: 'second-factor' } : { status: 'signed-in', me };
-  } catch (error) {
-    // A session half-way through login gets 401 from /me but a CSRF token above.
-    if (error instanceof ApiError && error.status === 401) return { status: 'second-factor' };
-    throw error;
-  }
+  // Never 401: a signed-out visitor is an ordinary state, not an error in the console.
+  const session = await api.unwrap(api.client.GET('/api/v1/auth/session'));
+  api.setCsrfToken(session.csrfToken);
+  if (!session.signedIn) return { status: 'signed-out' };
+  if (session.stage === 'second-factor') return { status: 'second-factor' };
+  const me = await api.unwrap(api.client.GET('/api/v1/me'));
+  return { status: 'signed-in', me };
 }
 
 export function useSession(): SessionApi {

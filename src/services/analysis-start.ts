@@ -1,0 +1,39 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database } from '../db/schema.js';
+import type { JobQueue } from '../queue/job-queue.js';
+
+export interface AnalysisStartDeps {
+  db: Kysely<Database>;
+  queue: JobQueue;
+  log: Logger;
+}
+
+/**
+ * Runs `work` (which creates a queued analysis) in a transaction and enqueues its `analysis.run` job: inside
+ * the transaction for the embedded queue (its jobs are rows), after commit otherwise (a crash in between is
+ * repaired by the reconciler, never by a phantom job). Uploads and re-runs share this path.
+ */
+export async function startAnalysis<T extends { analysis: { id: string; org_id: string } }>(
+  deps: AnalysisStartDeps,
+  work: (trx: Transaction<Database>) => Promise<T>,
+): Promise<T> {
+  const { queue } = deps;
+  const result = await deps.db.transaction().execute(async (trx) => {
+    const created = await work(trx);
+    if (queue.kind === 'embedded') {
+      const { id, org_id: orgId } = created.analysis;
+      await queue.enqueue('analysis.run', { analysisId: id, orgId }, { jobId: id, transaction: trx });
+    }
+    return created;
+  });
+  if (queue.kind !== 'embedded') {
+    const { id, org_id: orgId } = result.analysis;
+    await queue
+      .enqueue('analysis.run', { analysisId: id, orgId }, { jobId: id })
+      .catch((error: unknown) =>
+        deps.log.warn({ err: error, analysisId: id }, 'enqueue failed; reconciler will retry'),
+      );
+  }
+  return result;
+}
