@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
-import { ApiError } from '../api/problem';
+import { useApi } from '../api/api-context';
+import type { operations } from '../api/schema';
 import { BandLabel } from '../components/band-label';
 import { bandWords, type Band } from '../components/band-words';
 import { ErrorMessage } from '../components/error-message';
@@ -14,11 +15,14 @@ import {
   readFilters,
   type HistoryFilters,
 } from './history/history-filters';
-import type { MediaHistoryItem, MediaHistoryPage } from './history/list-types';
+
+type MediaHistoryPage = operations['getMedia']['responses'][200]['content']['application/json'];
+type MediaHistoryItem = MediaHistoryPage['items'][number];
 
 const statusWords = { queued: 'Queued', running: 'Running', done: 'Done', failed: 'Failed' } as const;
 
 export default function HistoryPage() {
+  const api = useApi();
   const search = useSearch();
   const filters = readFilters(search);
   const [, navigate] = useLocation();
@@ -31,13 +35,14 @@ export default function HistoryPage() {
     let current = true;
     setPage(null);
     setError(null);
-    fetchMediaPage(readFilters(search))
+    api
+      .unwrap(api.client.GET('/api/v1/media', { params: { query: apiQuery(readFilters(search)) } }))
       .then((found) => current && setPage(found))
       .catch((failure: unknown) => current && setError(failure));
     return () => {
       current = false;
     };
-  }, [search, rangeProblem]);
+  }, [api, search, rangeProblem]);
 
   const apply = (next: HistoryFilters) => navigate(`/history${filtersToSearch({ ...next, cursor: '' })}`);
 
@@ -61,17 +66,6 @@ export default function HistoryPage() {
       </nav>
     </Page>
   );
-}
-
-// TO REPLACE with api.client.GET('/api/v1/media', …) once the list endpoint's types are generated.
-async function fetchMediaPage(filters: HistoryFilters): Promise<MediaHistoryPage> {
-  const response = await fetch(`/api/v1/media?${apiQuery(filters).toString()}`, {
-    credentials: 'same-origin',
-    headers: { accept: 'application/json' },
-  });
-  const body = (await response.json().catch(() => ({}))) as unknown;
-  if (!response.ok) throw new ApiError(response.status, body as never);
-  return body as MediaHistoryPage;
 }
 
 function uploadersOf(page: MediaHistoryPage | null): Map<string, string> {

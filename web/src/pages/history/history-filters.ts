@@ -1,5 +1,9 @@
 import { bandWords, type Band } from '../../components/band-words.js';
-import type { AnalysisStatus } from './list-types.js';
+import type { operations } from '../../api/schema.js';
+
+/** The query of GET /api/v1/media (generated from openapi.json). */
+export type MediaListQuery = NonNullable<operations['getMedia']['parameters']['query']>;
+type AnalysisStatus = NonNullable<MediaListQuery['status']>;
 
 /** The history's filters as they stand in the page's URL (shareable; the back button restores them). */
 export interface HistoryFilters {
@@ -56,16 +60,17 @@ export function filtersToSearch(filters: HistoryFilters): string {
  * The API query for these filters: days become instants at this browser's local midnight, `to` the
  * midnight after it (the API's `to` is exclusive, the person's last day is inclusive).
  */
-export function apiQuery(filters: HistoryFilters, limit = 25): URLSearchParams {
-  const params = new URLSearchParams({ limit: String(limit) });
-  if (filters.q) params.set('q', filters.q);
-  if (filters.band) params.set('band', filters.band);
-  if (filters.status) params.set('status', filters.status);
-  if (filters.from) params.set('from', localMidnight(filters.from, 0).toISOString());
-  if (filters.to) params.set('to', localMidnight(filters.to, 1).toISOString());
-  if (filters.uploader) params.set('uploader', filters.uploader);
-  if (filters.cursor) params.set('cursor', filters.cursor);
-  return params;
+export function apiQuery(filters: HistoryFilters, limit = 25): MediaListQuery {
+  return {
+    limit,
+    ...(filters.q ? { q: filters.q } : {}),
+    ...(filters.band ? { band: filters.band } : {}),
+    ...(filters.status ? { status: filters.status } : {}),
+    ...(filters.from ? { from: localMidnight(filters.from, 0).toISOString() } : {}),
+    ...(filters.to ? { to: localMidnight(filters.to, 1).toISOString() } : {}),
+    ...(filters.uploader ? { uploader: filters.uploader } : {}),
+    ...(filters.cursor ? { cursor: filters.cursor } : {}),
+  };
 }
 
 function localMidnight(date: string, plusDays: number): Date {
