@@ -37,6 +37,8 @@ import { auditRoutes } from './routes/audit.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
 import { healthRoutes, type HealthCheck } from './routes/health.routes.js';
 import { webAppRoutes, type WebAppOptions } from './routes/web-app.routes.js';
+import { apiDocsRoutes } from './routes/api-docs.routes.js';
+import { userGuidesRoutes } from './routes/user-guides.routes.js';
 import { mediaRoutes } from './routes/media.routes.js';
 import { uploadsRoutes, type UploadsRoutesDeps } from './routes/uploads.routes.js';
 import { usersRoutes } from './routes/users.routes.js';
@@ -222,6 +224,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(eventsRoutes, { events: deps.events, analyses: deps.analysisService });
   await app.register(auditRoutes, { audit: deps.audit });
   await app.register(uploadsRoutes, deps.uploads);
+  await app.register(apiDocsRoutes);
+  await app.register(userGuidesRoutes);
   await app.register(webAppRoutes, deps.webApp ?? { webAppDir: null });
   app.get(
     '/api/v1/openapi.json',
