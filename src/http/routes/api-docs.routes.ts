@@ -9,7 +9,7 @@ const docsAccess: AccessPolicy = { roles };
 /**
  * The API reference, rendered by Swagger UI from the served OpenAPI document. Its own files only: no inline
  * script or style, so its CSP is as strict as the app's, scoped to /api/docs (Swagger UI sets element styles
- * through the DOM, which CSP does not restrict, and its logo is a data: image).
+ * through the DOM, which CSP does not restrict). No relaxation: nothing inline is allowed, no other origin.
  */
 export const apiDocsRoutes: FastifyPluginAsync = async (app) => {
   // Swagger UI registers its routes itself; each gets the docs policy here, in place, so the catalog sees it.
@@ -19,7 +19,8 @@ export const apiDocsRoutes: FastifyPluginAsync = async (app) => {
   });
   await app.register(swaggerUi, {
     routePrefix: '/api/docs',
-    uiConfig: { validatorUrl: null, deepLinking: false, tryItOutEnabled: false },
+    // BaseLayout: no top bar, whose logo is an SVG with an inline <style> the CSP would (rightly) block.
+    uiConfig: { layout: 'BaseLayout', validatorUrl: null, deepLinking: false, tryItOutEnabled: false },
     staticCSP: {
       'default-src': "'none'",
       'script-src': "'self'",

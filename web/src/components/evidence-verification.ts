@@ -1,7 +1,7 @@
 import canonicalize from 'canonicalize';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
-import type { paths } from '../api/schema';
+import type { paths } from '../api/schema.js';
 
 export type Verification = paths['/api/v1/verify']['post']['responses'][200]['content']['application/json'];
 export type ServerCheck = Verification['checks'][number];

@@ -270,9 +270,9 @@ function MediaStatus({ media, onCancel }: { media: MediaState; onCancel: () => v
     }
     case 'hashed':
       return (
-        <>
+        <span>
           SHA-256 <code className="verify-hash">{media.sha256}</code>
-        </>
+        </span>
       );
     case 'cancelled':
       return <>hashing cancelled; choose the file again to check it.</>;
