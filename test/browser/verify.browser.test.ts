@@ -241,6 +241,18 @@ describe('the verify and help pages in Chromium', () => {
     await closePage(page);
   });
 
+  it('fits a 360 px wide screen, long hashes included', async () => {
+    const page = await openPage(browser, { viewport: { width: 360, height: 740 } });
+    await page.goto(`${site.url}/verify?leaf=${evidence.leafIndex}&statement=${evidence.statementSha256}`);
+    await checkFiles(page, evidence.bundlePath, evidence.mediaPath);
+    await page.getByText(/^Verified/).waitFor();
+    await page.locator('details').first().click();
+    const overflow = await page.evaluate('document.documentElement.scrollWidth - window.innerWidth');
+    expect(overflow).toBeLessThanOrEqual(0);
+    await keepScreenshot(page, 'verify-360px');
+    await closePage(page);
+  });
+
   it('renders the help page and, for a signed-in user, the API reference without CSP errors', async () => {
     const page = await openPage(browser);
     const errors = collectPageErrors(page);
