@@ -44,6 +44,8 @@ import { eventsRoutes } from './routes/events.routes.js';
 import { healthRoutes, type HealthCheck } from './routes/health.routes.js';
 import { webAppRoutes, type WebAppOptions } from './routes/web-app.routes.js';
 import { historyRoutes } from './routes/history.routes.js';
+import { apiDocsRoutes } from './routes/api-docs.routes.js';
+import { userGuidesRoutes } from './routes/user-guides.routes.js';
 import { mediaRoutes } from './routes/media.routes.js';
 import { reanalysisRoutes } from './routes/reanalysis.routes.js';
 import { uploadsRoutes, type UploadsRoutesDeps } from './routes/uploads.routes.js';
@@ -251,6 +253,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(eventsRoutes, { events: deps.events, analyses: deps.analysisService });
   await app.register(auditRoutes, { audit: deps.audit });
   await app.register(uploadsRoutes, deps.uploads);
+  await app.register(apiDocsRoutes);
+  await app.register(userGuidesRoutes);
   await app.register(webAppRoutes, deps.webApp ?? { webAppDir: null });
   app.get(
     '/api/v1/openapi.json',

@@ -21,11 +21,13 @@ export function registerRouteCatalog(app: FastifyInstance): void {
   const routes: CatalogedRoute[] = [];
   app.decorate('routeCatalog', { getter: () => routes });
   app.addHook('onRoute', (route) => {
+    // The same config object the route keeps, so a plugin's own onRoute hook that adds to it shows here too.
+    route.config ??= {};
     for (const method of [route.method].flat()) {
       routes.push({
         method,
         url: route.url,
-        config: route.config ?? {},
+        config: route.config,
         schema: route.schema,
         websocket: route.websocket === true,
       });

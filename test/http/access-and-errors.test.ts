@@ -52,6 +52,8 @@ const nextAddress = () => {
 const healthTemplates = ['/livez', '/readyz'];
 // The web app's HTML and hashed static files: the pages themselves ask the API for anything private.
 const webAppTemplates = ['/', '/*', '/assets/*', '/sw.js', '/favicon.svg'];
+// The user guides the help page links to: fixed files of the package's docs/, the same as in the repository.
+const guideTemplates = ['/docs/user-guide.md', '/docs/verification.md', '/docs/detectors.md'];
 // Anyone holding a bundle may check it: its proofs, the log's public keys and the verifier need no account.
 const publicEvidence = [
   'GET /api/v1/log/proofs/inclusion',
@@ -63,7 +65,7 @@ const publicEvidence = [
 function allowedPublic(route: { method: string; template: string }): boolean {
   const health = healthTemplates.includes(route.template);
   return (
-    ((health || webAppTemplates.includes(route.template)) &&
+    ((health || webAppTemplates.includes(route.template) || guideTemplates.includes(route.template)) &&
       (route.method === 'GET' || route.method === 'HEAD')) ||
     (route.method === 'POST' && route.template.startsWith('/api/v1/auth/')) ||
     // Whether this browser is signed in: answers for the caller's own cookie only.
