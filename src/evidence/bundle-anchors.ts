@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { canonicalBase64 as base64 } from './base64-schema.js';
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex SHA-256');
-const base64 = z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64');
 
 export const timestampAnchorEntrySchema = z
   .strictObject({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { canonicalBase64 as base64 } from './base64-schema.js';
 import { anchorSchema } from './bundle-anchors.js';
 import { statementFormat } from './statement.js';
 import { treeHeadFormat } from './tree-head.js';
@@ -6,7 +7,6 @@ import { treeHeadFormat } from './tree-head.js';
 export const bundleFormat = 'guardian-evidence-bundle-v1';
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex SHA-256');
-const base64 = z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64');
 const treeSize = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 export const statementSchema = z.strictObject({

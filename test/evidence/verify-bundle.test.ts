@@ -97,6 +97,19 @@ describe('evidence bundle verification', () => {
     ]);
   });
 
+  it('fails after a change of any single byte of the file, the media hash given', async () => {
+    const mediaSha256 = sha256(media);
+    const unnoticed: string[] = [];
+    for (let position = 0; position < fileText.length; position += 1) {
+      const tampered =
+        fileText.slice(0, position) + flipped(fileText[position]!) + fileText.slice(position + 1);
+      if ((await verifyText(tampered, { mediaSha256 })).ok)
+        unnoticed.push(`byte ${position}: …${fileText.slice(Math.max(0, position - 20), position + 5)}…`);
+    }
+    // A base64 value's last character before '=' carries spare bits: only its canonical spelling is accepted.
+    expect(unnoticed).toEqual([]);
+  });
+
   it.each(sections)('fails after any of many single-byte changes inside %s', async (section) => {
     const value = canonicalJson(bundle[section]);
     const start = fileText.indexOf(`"${section}":${value}`) + section.length + 3;
