@@ -16,7 +16,7 @@ describe('the live-progress socket reconnect backoff', () => {
   });
 
   it('gives up only on close codes that name a refusal (4000 + 401, 403, 404)', () => {
-    expect([4401, 4403, 4404].every(isFinalClose)).toBe(true);
+    expect([4400, 4401, 4403, 4404, 4499].every(isFinalClose)).toBe(true);
     expect([1000, 1001, 1006, 1011, 4500].some(isFinalClose)).toBe(false);
   });
 });

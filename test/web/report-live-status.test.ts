@@ -2,8 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   applyLiveMessage,
   initialLiveStatus,
-  isRefusalClose,
-  reconnectDelayMs,
   type EventsServerMessage,
 } from '../../web/src/pages/report/live-status.js';
 
@@ -80,13 +78,5 @@ describe('the report page’s live status', () => {
       analysisId,
     );
     expect(refused.refused).toBe('analysis deleted');
-  });
-
-  it('reconnects after drops with a growing, capped delay, but not after a refusal', () => {
-    expect([0, 1, 2, 3, 10].map(reconnectDelayMs)).toEqual([500, 1000, 2000, 4000, 15_000]);
-    expect(isRefusalClose(4404)).toBe(true);
-    expect(isRefusalClose(4403)).toBe(true);
-    expect(isRefusalClose(1006)).toBe(false);
-    expect(isRefusalClose(1011)).toBe(false);
   });
 });

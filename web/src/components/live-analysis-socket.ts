@@ -5,7 +5,7 @@ import {
   type AnalysisProgress,
   type EventsServerMessage,
 } from '../live/analysis-progress';
-import { isFinalClose, reconnectDelayMs } from '../live/reconnect-backoff';
+import { followAnalysisEvents } from '../live/analysis-event-socket';
 
 type Action = { message: EventsServerMessage; receivedAt: number } | { connectionError: string | null };
 
@@ -33,47 +33,15 @@ export function useLiveAnalysis(
 
   useEffect(() => {
     if (!analysisId) return;
-    let socket: WebSocket | null = null;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let attempt = 0;
-    let stopped = false;
-    let ended = false;
-
-    const connect = () => {
-      const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
-      const url = `${scheme}://${window.location.host}/api/v1/events?analysisId=${encodeURIComponent(analysisId)}`;
-      socket = new WebSocket(url);
-      socket.onmessage = (event) => {
-        attempt = 0;
-        const message = parseMessage(event.data);
-        if (!message) return;
-        if (message.type !== 'subscribed' && message.type !== 'error' && isEnd(message)) ended = true;
-        dispatch({ message, receivedAt: Date.now() });
-      };
-      socket.onclose = (event) => {
-        socket = null;
-        if (stopped || ended) return;
-        if (isFinalClose(event.code)) {
-          dispatch({ connectionError: event.reason || 'the analysis cannot be followed' });
-          return;
-        }
-        dispatch({ connectionError: null });
-        const delay = reconnectDelayMs(attempt++);
-        timer = setTimeout(() => {
-          void (probe?.() ?? Promise.resolve(null)).then((refusal) => {
-            if (stopped) return;
-            if (refusal) dispatch({ connectionError: refusal });
-            else connect();
-          });
-        }, delay);
-      };
-    };
-    connect();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-      socket?.close(1000);
-    };
+    return followAnalysisEvents<EventsServerMessage>(analysisId, {
+      onMessage: (message) => dispatch({ message, receivedAt: Date.now() }),
+      onConnection: (connection) => {
+        if (connection === 'reconnecting') dispatch({ connectionError: null });
+      },
+      onRefused: (reason) => dispatch({ connectionError: reason }),
+      isEnd: (message) => message.type !== 'subscribed' && message.type !== 'error' && isEnd(message),
+      ...(probe ? { probe } : {}),
+    });
   }, [analysisId, probe]);
 
   return state;
@@ -81,14 +49,4 @@ export function useLiveAnalysis(
 
 function isEnd(message: { type: string; status?: string }): boolean {
   return message.status === 'done' || message.status === 'failed';
-}
-
-function parseMessage(data: unknown): EventsServerMessage | null {
-  if (typeof data !== 'string') return null;
-  try {
-    const parsed = JSON.parse(data) as { type?: unknown };
-    return typeof parsed.type === 'string' ? (parsed as EventsServerMessage) : null;
-  } catch {
-    return null;
-  }
 }

@@ -10,7 +10,7 @@ export function reconnectDelayMs(
   return Math.round(exponential * (0.5 + random() * 0.5));
 }
 
-/** WebSocket close codes after which reconnecting cannot help (4000 + HTTP status from the server). */
+/** WebSocket close codes 4000 + an HTTP 4xx status: the server refused, and reconnecting cannot help. */
 export function isFinalClose(code: number): boolean {
-  return code === 4401 || code === 4403 || code === 4404;
+  return code >= 4400 && code < 4500;
 }

@@ -46,13 +46,3 @@ export function applyLiveMessage(
       message.status === current.status ? Math.max(current.progress, message.progress) : message.progress,
   };
 }
-
-/** Close codes 4000 + HTTP status: the server refused the subscription, and reconnecting cannot help. */
-export function isRefusalClose(code: number): boolean {
-  return code >= 4400 && code < 4500;
-}
-
-/** 0.5 s, 1 s, 2 s … up to 15 s between reconnection attempts. */
-export function reconnectDelayMs(attempt: number): number {
-  return Math.min(15_000, 500 * 2 ** Math.min(attempt, 5));
-}

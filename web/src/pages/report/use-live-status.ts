@@ -1,11 +1,6 @@
 import { useEffect, useReducer } from 'react';
-import {
-  applyLiveMessage,
-  isRefusalClose,
-  reconnectDelayMs,
-  type EventsServerMessage,
-  type LiveStatus,
-} from './live-status.js';
+import { followAnalysisEvents } from '../../live/analysis-event-socket';
+import { applyLiveMessage, type EventsServerMessage, type LiveStatus } from './live-status.js';
 
 type Action = { message: EventsServerMessage } | { connected: boolean } | { refused: string };
 
@@ -29,50 +24,12 @@ export function useLiveStatus(analysisId: string, initial: LiveStatus, follow: b
 
   useEffect(() => {
     if (!follow) return;
-    let socket: WebSocket | null = null;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let attempt = 0;
-    let stopped = false;
-    const connect = () => {
-      const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
-      const query = new URLSearchParams({ analysisId });
-      socket = new WebSocket(`${scheme}://${window.location.host}/api/v1/events?${query.toString()}`);
-      socket.onopen = () => {
-        attempt = 0;
-        dispatch({ connected: true });
-      };
-      socket.onmessage = (event) => {
-        const message = parseMessage(event.data);
-        if (message) dispatch({ message });
-      };
-      socket.onclose = (event) => {
-        socket = null;
-        dispatch({ connected: false });
-        if (stopped) return;
-        if (isRefusalClose(event.code)) {
-          dispatch({ refused: event.reason || 'The server stopped sending progress for this analysis.' });
-          return;
-        }
-        timer = setTimeout(connect, reconnectDelayMs(attempt++));
-      };
-    };
-    connect();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-      socket?.close(1000);
-    };
+    return followAnalysisEvents<EventsServerMessage>(analysisId, {
+      onMessage: (message) => dispatch({ message }),
+      onConnection: (connection) => dispatch({ connected: connection === 'open' }),
+      onRefused: (refused) => dispatch({ refused }),
+    });
   }, [analysisId, follow]);
 
   return state;
-}
-
-function parseMessage(data: unknown): EventsServerMessage | null {
-  if (typeof data !== 'string') return null;
-  try {
-    const parsed = JSON.parse(data) as { type?: unknown };
-    return typeof parsed.type === 'string' ? (parsed as EventsServerMessage) : null;
-  } catch {
-    return null;
-  }
 }
