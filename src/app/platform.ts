@@ -171,6 +171,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       analyses: repositories.analyses,
       transparencyLog: transparencyLogService,
       anchors: anchorRepository,
+      keyring: logKeyring,
     });
     const reportPdfService = createReportPdfService({
       analyses: repositories.analyses,

@@ -61,6 +61,12 @@ export const evidenceBundleSchema = z.strictObject({
     .array(anchorSchema)
     .max(16)
     .describe('anchors of `treeHead` (RFC 3161 timestamps, Solana memos)'),
+  anchorsSignature: z
+    .strictObject({ keyId: sha256Hex, signature: base64 })
+    .optional()
+    .describe(
+      'Ed25519 by a log key over `{format: "guardian-bundle-anchors-v1", analysisId, anchors}` in RFC 8785 form; present whenever `anchors` is not empty',
+    ),
   publicKeys: z.array(logPublicKeySchema).min(1).max(100),
 });
 

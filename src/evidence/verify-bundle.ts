@@ -5,6 +5,7 @@ import { verifyInclusion } from './merkle.js';
 import { statementBytes, statementLeafHash } from './statement.js';
 import { verifyTreeHeadSignature } from './tree-head.js';
 import { anchorChecks, type AnchorVerifyOptions } from './verify-anchors.js';
+import { anchorsSigningBytes } from './anchors-signature.js';
 
 export type CheckStatus = 'passed' | 'failed' | 'not-checked';
 
@@ -16,6 +17,7 @@ export interface VerificationCheck {
     | 'report-hash'
     | 'inclusion-proof'
     | 'tree-head-signature'
+    | 'anchors-signature'
     | 'trusted-key'
     | 'media-hash'
     | 'anchors'
@@ -124,7 +126,27 @@ export async function verifyEvidenceBundle(
       : `key ${treeHead.keyId} is not among the bundle's public keys (or a key does not match its id)`,
   );
 
-  const usedKeys = [...new Set([bundle.statement.keyId, treeHead.keyId])];
+  if (bundle.anchors.length > 0) {
+    const signed = bundle.anchorsSignature;
+    const anchorsKey = signed ? keyFor(signed.keyId) : undefined;
+    add(
+      'anchors-signature',
+      signed !== undefined &&
+        anchorsKey !== undefined &&
+        verifySignature(anchorsKey, anchorsSigningBytes(bundle.analysisId, bundle.anchors), signed.signature),
+      signed
+        ? `Ed25519 signature over the anchors' RFC 8785 form by key ${signed.keyId} (covers every byte of the tokens, including those the TSA does not sign)`
+        : 'the anchors carry no signature by the log key',
+    );
+  }
+
+  const usedKeys = [
+    ...new Set([
+      bundle.statement.keyId,
+      treeHead.keyId,
+      ...(bundle.anchorsSignature ? [bundle.anchorsSignature.keyId] : []),
+    ]),
+  ];
   if (options.trustedKeyIds && options.trustedKeyIds.length > 0) {
     const untrusted = usedKeys.filter((keyId) => !options.trustedKeyIds?.includes(keyId));
     add(

@@ -1,4 +1,6 @@
+import { anchorsSigningBytes } from '../evidence/anchors-signature.js';
 import type { BundleAnchorEntry } from '../evidence/bundle-anchors.js';
+import { signBytes } from '../evidence/ed25519.js';
 import { bundleFormat, type EvidenceBundle } from '../evidence/evidence-bundle.js';
 import type { SignedTreeHead } from '../evidence/tree-head.js';
 import {
@@ -9,6 +11,7 @@ import {
 import type { AnalysisRepository } from '../repositories/analysis.repository.js';
 import type { AnchorRecord, AnchorRepository } from '../repositories/anchor.repository.js';
 import { AppError, notFound } from './errors.js';
+import type { LogKeyring } from './log-keyring.js';
 import { toSignedTreeHead, type TransparencyLogService } from './transparency-log.service.js';
 
 /** Evidence bundles of an organisation's analyses, and the offline verifier behind the API. */
@@ -16,6 +19,8 @@ export function createEvidenceService(deps: {
   analyses: Pick<AnalysisRepository, 'findById'>;
   transparencyLog: TransparencyLogService;
   anchors: Pick<AnchorRepository, 'newestCoveringHead' | 'forTreeHead'>;
+  /** Signs the bundle's anchors, so no byte of a token can change unseen. */
+  keyring: Pick<LogKeyring, 'current'>;
 }) {
   const { transparencyLog } = deps;
 
@@ -65,6 +70,8 @@ export function createEvidenceService(deps: {
       const { head, anchors } = await headFor(leafIndex);
       const proof = await transparencyLog.inclusionProof(leafIndex, head.treeSize);
       const keys = await transparencyLog.publicKeys();
+      const anchorEntries = anchors.map(bundleAnchorEntry);
+      const signingKey = deps.keyring.current();
       return {
         format: bundleFormat,
         analysisId: analysis.id,
@@ -75,7 +82,15 @@ export function createEvidenceService(deps: {
         leafIndex,
         inclusionProof: { treeSize: proof.treeSize, hashes: proof.hashes },
         treeHead: head,
-        anchors: anchors.map(bundleAnchorEntry),
+        anchors: anchorEntries,
+        ...(anchorEntries.length > 0
+          ? {
+              anchorsSignature: {
+                keyId: signingKey.keyId,
+                signature: signBytes(signingKey.privateKey, anchorsSigningBytes(analysis.id, anchorEntries)),
+              },
+            }
+          : {}),
         publicKeys: keys.map(({ keyId, algorithm, publicKey }) => ({ keyId, algorithm, publicKey })),
       };
     },

@@ -70,7 +70,7 @@ export async function openEvidenceWorld(
   await keyring.activate();
   const transparencyLog = createTransparencyLogService({ log: repository, analyses, keyring, logger: log });
   const anchors = createAnchorRepository({ db });
-  const evidence = createEvidenceService({ analyses, transparencyLog, anchors });
+  const evidence = createEvidenceService({ analyses, transparencyLog, anchors, keyring });
 
   /** An organisation's finished analysis of a media file with these bytes. */
   async function finishedAnalysis(content: string = randomUUID(), orgId?: string) {

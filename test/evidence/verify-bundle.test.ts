@@ -154,7 +154,7 @@ describe('evidence bundle verification', () => {
     ]);
     expect(
       await edit((copy) => void copy.anchors.push({ type: 'made-up', treeHeadSha256: sha256('x') })),
-    ).toEqual(['anchors']);
+    ).toEqual(['anchors-signature', 'anchors']);
     expect(await edit((copy) => void ((copy as Record<string, unknown>).extra = 1))).toEqual([
       'bundle-format',
     ]);

@@ -157,6 +157,21 @@ describeEachImplementation('tree head anchors', databaseImplementations(), (impl
       const result = await verifyEvidenceBundle(tampered, { tsaRoots: [tsa.caPem] });
       expect(statusOf(result, 'anchor-rfc3161'), `byte ${at}`).toEqual(['failed']);
     }
+    // Every other byte of the token too, signed by the TSA or not: the log key signs the anchors as a whole.
+    const unnoticed: number[] = [];
+    for (let at = 0; at < token.length; at += 1) {
+      const flipped = Buffer.from(token);
+      flipped[at]! ^= 1;
+      const tampered = structuredClone(bundle) as EvidenceBundle;
+      (tampered.anchors[0] as { token: string }).token = flipped.toString('base64');
+      if ((await verifyEvidenceBundle(tampered, { tsaRoots: [tsa.caPem] })).ok) unnoticed.push(at);
+    }
+    expect(unnoticed).toEqual([]);
+    const unsigned = structuredClone(bundle) as EvidenceBundle;
+    delete unsigned.anchorsSignature;
+    expect(
+      statusOf(await verifyEvidenceBundle(unsigned, { tsaRoots: [tsa.caPem] }), 'anchors-signature'),
+    ).toEqual(['failed']);
     const moved = structuredClone(bundle) as EvidenceBundle;
     (moved.anchors[0] as { genTime: string }).genTime = '2001-01-01T00:00:00Z';
     expect(statusOf(await verifyEvidenceBundle(moved, { tsaRoots: [tsa.caPem] }), 'anchor-rfc3161')).toEqual([

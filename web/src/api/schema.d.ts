@@ -2672,6 +2672,11 @@ export interface operations {
                         } & {
                             [key: string]: unknown;
                         }))[];
+                        /** @description Ed25519 by a log key over `{format: "guardian-bundle-anchors-v1", analysisId, anchors}` in RFC 8785 form; present whenever `anchors` is not empty */
+                        anchorsSignature?: {
+                            keyId: string;
+                            signature: string;
+                        };
                         publicKeys: {
                             /** @description SHA-256 of the raw public key */
                             keyId: string;

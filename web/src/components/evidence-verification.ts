@@ -131,6 +131,13 @@ const wordings: Record<string, Wording> = {
       'The signature on the log state does not match: the log state was changed or signed by another key.',
     notChecked: 'The log state signature could not be checked.',
   },
+  'anchors-signature': {
+    title: 'The anchors are signed',
+    passed:
+      'The timestamps and blockchain receipts in the bundle carry a valid signature by the log key, byte for byte.',
+    failed: 'The signature on the anchors does not match: a timestamp or receipt in the bundle was changed.',
+    notChecked: 'The signature on the anchors could not be checked.',
+  },
   'trusted-key': {
     title: "Signed by this site's log key",
     passed: 'Every signature in the bundle was made by a log key this site publishes.',
