@@ -16,6 +16,10 @@ export interface BlobStore {
   /** Plaintext bytes (optionally a range); errors from tampering surface as stream errors. */
   read(key: string, range?: ByteRange): Promise<Readable>;
   delete(key: string): Promise<void>;
+  /** Key rotation: re-wraps the object's data key under the keyring's current KEK; the payload is untouched. */
+  rewrap(key: string): Promise<void>;
+  /** Every stored object key, in no particular order (backups, rotation and orphan sweeps walk this). */
+  keys(): AsyncIterable<string>;
   /** Throws when the store cannot be written. */
   checkHealth(): Promise<void>;
 }

@@ -130,6 +130,16 @@ export class EncryptedFsBlobStore implements BlobStore {
     );
   }
 
+  async *keys(): AsyncIterable<string> {
+    for (const shard of await listDirectory(this.blobsDir)) {
+      if (shard.startsWith('.')) continue;
+      for (const name of await listDirectory(join(this.blobsDir, shard))) {
+        const key = name.endsWith('.sagb') ? name.slice(0, -'.sagb'.length) : '';
+        if (blobKeyPattern.test(key)) yield key;
+      }
+    }
+  }
+
   /**
    * Takes over a finished SAGB file written elsewhere under DATA_DIR (a resumable upload) as `key`: the
    * header is re-wrapped for the new key and the file renamed into place, so the payload is never copied.
@@ -165,16 +175,20 @@ export class EncryptedFsBlobStore implements BlobStore {
   }
 }
 
+async function listDirectory(dir: string): Promise<string[]> {
+  return readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return [];
+    throw error;
+  });
+}
+
 /** Removes temp files a crash left behind; a write in progress keeps its file's mtime fresh, so it is spared. */
 export async function sweepStaleTempFiles(input: {
   dataDir: string;
   olderThanSeconds: number;
 }): Promise<number> {
   const tempDir = join(input.dataDir, 'blobs', '.tmp');
-  const names = await readdir(tempDir).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return [];
-    throw error;
-  });
+  const names = await listDirectory(tempDir);
   const cutoff = Date.now() - input.olderThanSeconds * 1000;
   let removed = 0;
   for (const name of names) {

@@ -208,6 +208,20 @@ describe('EncryptedFsBlobStore', () => {
     expect((await readAll('media-shred')).length).toBe(100);
   });
 
+  it('lists every stored key and nothing from temp files', async () => {
+    await store.put('aaaaaaaa-1', Readable.from([Buffer.from('one')]));
+    await store.put('zzzzzzzz-2', Readable.from([Buffer.from('two')]));
+    await mkdir(join(dataDir, 'blobs', '.tmp'), { recursive: true });
+    await writeFile(join(dataDir, 'blobs', '.tmp', 'cccccccc-3.x.part'), 'partial');
+    const keys: string[] = [];
+    for await (const key of store.keys()) keys.push(key);
+    expect(keys.sort()).toEqual(['aaaaaaaa-1', 'zzzzzzzz-2']);
+    await store.delete('aaaaaaaa-1');
+    const after: string[] = [];
+    for await (const key of store.keys()) after.push(key);
+    expect(after).toEqual(['zzzzzzzz-2']);
+  });
+
   it('passes its health check and leaves nothing behind', async () => {
     await store.checkHealth();
     const shards = await readdir(join(dataDir, 'blobs'));
