@@ -201,6 +201,14 @@ export interface LoginThrottleTable {
   expires_at: Timestamp;
 }
 
+/** A blob whose data key was destroyed (see 0012_shred_ledger): restores re-apply this list. */
+export interface ShreddedBlobTable {
+  blob_key: string;
+  organisation_id: string | null;
+  reason: 'user-deletion' | 'retention' | 'erasure-request' | 'organisation-deletion';
+  shredded_at: Timestamp;
+}
+
 export interface Database {
   organisations: OrganisationTable;
   api_keys: ApiKeyTable;
@@ -214,6 +222,7 @@ export interface Database {
   recovery_codes: RecoveryCodeTable;
   one_time_tokens: OneTimeTokenTable;
   outbox_messages: OutboxMessageTable;
+  shredded_blobs: ShreddedBlobTable;
 }
 
 export type Organisation = Selectable<OrganisationTable>;
