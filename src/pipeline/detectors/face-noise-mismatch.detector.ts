@@ -151,7 +151,7 @@ function trackRatio(ratios: readonly { ratio: number; keyframe: boolean }[]): nu
 function explain(ratio: number): string {
   const measured = `Measured the sensor-noise level (Immerkær's estimator over the smoothest 8×8 blocks) inside the face and in the head ring around it (hair, ears, neck) and in the frame further out, keeping the lower of the two ratios, comparing blocks of like brightness and coarse texture, since encoders keep noise where there is texture; the face has ${round(ratio)}× the noise of its surroundings.`;
   if (noiseRatioScore(ratio) >= 0.7)
-    return `${measured} A face this much cleaner than the frame it sits in is what resampling, denoising, rendering or pasting a face leaves; lighting and make-up alone rarely do this.`;
+    return `${measured} A face this much cleaner than the frame it sits in is what resampling, denoising, rendering or pasting a face leaves, and also what retouching (airbrushing, beauty filters) does: this detector cannot tell a retouched portrait from a swapped face. Lighting and make-up alone rarely do this.`;
   if (noiseRatioScore(ratio) < 0.3)
     return `${measured} That is within what one camera gives a face and its background.`;
   return `${measured} That is somewhat off, but not far enough to call.`;
