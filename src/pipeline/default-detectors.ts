@@ -1,5 +1,6 @@
 import type { Detector } from './detector.js';
 import { createGopDoubleCompressionDetector } from './detectors/gop-double-compression.detector.js';
+import { createFrameDuplicationDetector } from './detectors/frame-duplication.detector.js';
 import { createFaceNoiseMismatchDetector } from './detectors/face-noise-mismatch.detector.js';
 import { createFaceResamplingDetector } from './detectors/face-resampling.detector.js';
 import { createFaceTemporalDetector } from './detectors/face-temporal.detector.js';
@@ -15,6 +16,7 @@ import { createJpegCompressionDetector } from './detectors/jpeg-compression.dete
 export function defaultDetectors(deps: { now?: () => Date } = {}): Detector[] {
   return [
     createGopDoubleCompressionDetector(),
+    createFrameDuplicationDetector(),
     createMetadataTracesDetector({ now: deps.now ?? (() => new Date()) }),
     createFaceNoiseMismatchDetector(),
     createFaceResamplingDetector(),

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFfmpegMediaTools, type FfmpegMediaTools } from '../../src/media/ffmpeg.media-tools.js';
 import type { DetectorFinding } from '../../src/pipeline/detector.js';
+import { createFrameDuplicationDetector } from '../../src/pipeline/detectors/frame-duplication.detector.js';
 import { createGopDoubleCompressionDetector } from '../../src/pipeline/detectors/gop-double-compression.detector.js';
 import { defaultFusionPolicy } from '../../src/pipeline/fusion.js';
 import { fileDetectorContext } from '../helpers/detector-context.js';
@@ -100,12 +101,17 @@ const sampleEncodes: [string, EncodeOptions][] = [
 let temp: MediaTempDir;
 let tools: FfmpegMediaTools;
 const detector = createGopDoubleCompressionDetector();
+const duplicationDetector = createFrameDuplicationDetector();
 const findings = new Map<string, DetectorFinding>();
+const duplicationFindings = new Map<string, DetectorFinding>();
 const { strongScore, lowScore } = defaultFusionPolicy;
 
-async function analyse(path: string): Promise<DetectorFinding> {
+async function analyse(path: string, name: string): Promise<DetectorFinding> {
   const context = await fileDetectorContext(path, { probe: await tools.probe(path), mediaTools: tools });
   expect(detector.applicable(context)).toEqual({ applicable: true });
+  // The same single encodes must not read as frozen either: they share the packet table.
+  expect(duplicationDetector.applicable(context)).toEqual({ applicable: true });
+  duplicationFindings.set(name, await duplicationDetector.analyze(context));
   return detector.analyze(context);
 }
 
@@ -123,7 +129,7 @@ describe('gop-double-compression on single encodes', () => {
         ...options,
         name: `single-${singleEncodes.findIndex(([n]) => n === name)}`,
       });
-      const finding = await analyse(path);
+      const finding = await analyse(path, name);
       findings.set(name, finding);
       expect(finding.score, finding.explanation).toBeLessThan(strongScore);
     },
@@ -137,12 +143,19 @@ describe('gop-double-compression on single encodes', () => {
       `does not find an earlier encoding in ${file} encoded once with x264${present ? '' : ' (skipped: opencv-doc sample videos are not installed)'}`,
       async () => {
         const path = await encodeFile(temp.dir, source, { ...encoding, name: `sample-${file}` });
-        const finding = await analyse(path);
+        const finding = await analyse(path, file);
         expect(finding.score, finding.explanation).toBeLessThan(strongScore);
       },
       120_000,
     );
   }
+
+  it('finds no frozen stretch that could move the band in any of them (frame-duplication)', () => {
+    expect(duplicationFindings.size).toBeGreaterThanOrEqual(singleEncodes.length);
+    // tree.avi (15 fps Cinepak) repeats one picture itself: one isolated repeat stays a low score.
+    const frozen = [...duplicationFindings].filter(([, finding]) => (finding.score ?? 0) >= lowScore);
+    expect(frozen.map(([name, finding]) => `${name}: ${finding.explanation}`)).toEqual([]);
+  });
 
   it('leaves most of them clean, not just under the indicator threshold', () => {
     expect(findings.size).toBe(singleEncodes.length);
