@@ -16,7 +16,7 @@ export function s3Blob(input: {
   readAheadLimit: number;
 }): RandomAccessBlob {
   const { objects, header, payloadKey, payloadBytes, windowBytes } = input;
-  let window = { start: 0, bytes: Buffer.alloc(0) };
+  let window: { start: number; bytes: Buffer } = { start: 0, bytes: Buffer.alloc(0) };
 
   async function readPayload(position: number, length: number): Promise<Buffer> {
     const end = Math.min(position + length, payloadBytes);
