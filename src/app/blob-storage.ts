@@ -3,13 +3,9 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.schema.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { EncryptedFsBlobStore, sweepStaleTempFiles } from '../storage/encrypted-fs.blob-store.js';
-import { EncryptedS3BlobStore } from '../storage/encrypted-s3.blob-store.js';
-import { EncryptedS3TusDataStore } from '../storage/encrypted-s3-tus.datastore.js';
 import { EncryptedTusDataStore } from '../storage/encrypted-tus.datastore.js';
 import type { Keyring } from '../storage/master-key.js';
-import { RedisUploadLocker } from '../storage/redis-upload-locker.js';
-import { createS3Client, S3Objects, type S3Settings } from '../storage/s3-objects.js';
-import { S3UploadReceipts } from '../storage/s3-upload-receipts.js';
+import type { S3Settings } from '../storage/s3-objects.js';
 import type { StagedUploadStore } from '../storage/staged-upload-store.js';
 import { UploadReceipts, type UploadReceiptStore } from '../storage/upload-receipts.js';
 import type { Locker } from '@tus/utils';
@@ -63,19 +59,7 @@ export async function openBlobStorage(config: Config, keyring: Keyring, log: Log
       close: async () => undefined,
     };
   }
-  const client = createS3Client(settings);
-  const objects = new S3Objects(client, settings.bucket);
-  const { prefix } = settings;
-  const blobStore = new EncryptedS3BlobStore({ objects, prefix, keyring, log });
-  return {
-    blobStore,
-    resumableStaging: (redis) => ({
-      datastore: new EncryptedS3TusDataStore({ ...common, objects, prefix, blobStore }),
-      receipts: new S3UploadReceipts({ objects, prefix }),
-      ...(redis
-        ? { locker: new RedisUploadLocker({ redis, keyPrefix: `${config.REDIS_KEY_PREFIX}:upload-lock:` }) }
-        : {}),
-    }),
-    close: async () => client.destroy(),
-  };
+  // Loaded only in S3 mode: the AWS SDK is large, and warns at client creation on Node < 22.
+  const { openS3BlobStorage } = await import('./s3-blob-storage.js');
+  return openS3BlobStorage(config, settings, keyring, log);
 }
