@@ -55,9 +55,8 @@ import { createTwoFactorService } from '../services/two-factor.service.js';
 import { mailSender, publicBaseUrl } from '../mail/mail-settings.js';
 import { createSmtpMailTransport } from '../mail/smtp.mail-transport.js';
 import { createBlobGateway } from '../storage/blob-gateway.js';
-import { EncryptedFsBlobStore, sweepStaleTempFiles } from '../storage/encrypted-fs.blob-store.js';
-import { EncryptedTusDataStore } from '../storage/encrypted-tus.datastore.js';
 import { loadOrCreateMasterKey } from '../storage/master-key.js';
+import { openBlobStorage } from './blob-storage.js';
 import { openMigratedDatabase } from './database-context.js';
 import { createManagementCommands } from './management-commands.js';
 import { openRedisClient } from './redis-client.js';
@@ -80,9 +79,10 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       production: config.NODE_ENV === 'production',
       log,
     });
-    const blobStore = new EncryptedFsBlobStore({ dataDir: config.DATA_DIR, keyring: masterKey, log });
-    const sweptTempFiles = await sweepStaleTempFiles({ dataDir: config.DATA_DIR, olderThanSeconds: 3600 });
-    if (sweptTempFiles > 0) log.warn({ sweptTempFiles }, 'removed temp files left by an interrupted write');
+    // S3_BUCKET set: blobs and resumable-upload staging in S3, nothing shared through DATA_DIR.
+    const blobStorage = await openBlobStorage(config, masterKey, log);
+    closers.push(() => blobStorage.close());
+    const { blobStore } = blobStorage;
     const blobGateway = createBlobGateway({ blobStore, log });
     closers.push(() => blobGateway.close());
     const mediaLimits = mediaLimitsFromConfig(config);
@@ -326,14 +326,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       log,
     });
     const uploadHandler = createResumableUploads({
-      datastore: new EncryptedTusDataStore({
-        dataDir: config.DATA_DIR,
-        keyring: masterKey,
-        blobStore,
-        maxUploadBytes: config.MAX_UPLOAD_BYTES,
-        expirySeconds: config.UPLOAD_EXPIRY_SECONDS,
-      }),
-      dataDir: config.DATA_DIR,
+      ...blobStorage.resumableStaging(redis),
       mediaService,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
       log,

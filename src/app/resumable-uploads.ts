@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { ERRORS, Server, type Upload } from '@tus/server';
+import type { Locker } from '@tus/utils';
 import type { Logger } from 'pino';
 import { actorRefOf, type Principal } from '../http/access-control.js';
 import { cleanFilename } from '../media/filename.js';
@@ -8,8 +9,8 @@ import { problemBody } from '../http/problem-details.js';
 import type { ResumableUploadHandler, UploadStatus } from '../http/routes/uploads.routes.js';
 import type { MediaService } from '../services/media.service.js';
 import { AppError, notFound, payloadTooLarge, unauthorized } from '../services/errors.js';
-import type { EncryptedTusDataStore } from '../storage/encrypted-tus.datastore.js';
-import { UploadReceipts, type UploadReceipt } from '../storage/upload-receipts.js';
+import type { StagedUploadStore } from '../storage/staged-upload-store.js';
+import type { UploadReceipt, UploadReceiptStore } from '../storage/upload-receipts.js';
 import { ownerMetadataKey, TusStoreView } from './tus-store-view.js';
 
 const sniffBytes = 4096;
@@ -30,13 +31,15 @@ interface NodeBackedRequest {
  * with the ids in Guardian-Media-Id / Guardian-Analysis-Id, and leaves a receipt for GET /api/v1/uploads/:id.
  */
 export function createResumableUploads(deps: {
-  datastore: EncryptedTusDataStore;
-  dataDir: string;
+  datastore: StagedUploadStore;
+  receipts: UploadReceiptStore;
+  /** Unset: @tus/server's in-process MemoryLocker (one API server, or uploads staged on its own disk). */
+  locker?: Locker;
   mediaService: MediaService;
   maxUploadBytes: number;
   log: Logger;
 }): ResumableUploadHandler {
-  const receipts = new UploadReceipts({ dataDir: deps.dataDir });
+  const { receipts } = deps;
   const principals = new WeakMap<IncomingMessage, Principal>();
   const principalOf = (request: unknown): Principal => {
     const nodeRequest = (request as NodeBackedRequest).runtime?.node?.req;
@@ -50,6 +53,7 @@ export function createResumableUploads(deps: {
     datastore: new TusStoreView(deps.datastore, receipts),
     maxSize: deps.maxUploadBytes,
     relativeLocation: true,
+    ...(deps.locker ? { locker: deps.locker } : {}),
     // Same-origin API: no CORS headers at all (see withoutCorsAndWithProblems).
     allowedOrigins: () => false,
     async onIncomingRequest(request) {

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { DataStore, ERRORS, Upload } from '@tus/utils';
-import type { EncryptedTusDataStore } from '../storage/encrypted-tus.datastore.js';
-import type { UploadReceipts } from '../storage/upload-receipts.js';
+import type { StagedUploadStore } from '../storage/staged-upload-store.js';
+import type { UploadReceiptStore } from '../storage/upload-receipts.js';
 
 /** Where the owning organisation is kept among an upload's (sealed, server-side) metadata. */
 export const ownerMetadataKey = 'orgId';
@@ -12,8 +12,8 @@ export const ownerMetadataKey = 'orgId';
  */
 export class TusStoreView extends DataStore {
   constructor(
-    private readonly staged: EncryptedTusDataStore,
-    private readonly receipts: UploadReceipts,
+    private readonly staged: StagedUploadStore,
+    private readonly receipts: UploadReceiptStore,
   ) {
     super();
     this.extensions = staged.extensions;

@@ -32,7 +32,9 @@ export function valueProblems(config: Config): string[] {
     ...urlProblem('SMTP_URL', config.SMTP_URL, ['smtp:', 'smtps:']),
     ...urlProblem('TSA_URL', config.TSA_URL, ['http:', 'https:']),
     ...urlProblem('SOLANA_RPC_URL', config.SOLANA_RPC_URL, ['http:', 'https:']),
+    ...urlProblem('S3_ENDPOINT', config.S3_ENDPOINT, ['http:', 'https:']),
     ...anchorCombinationProblems(config),
+    ...s3Problems(config),
   );
   if (config.MAIL_FROM !== undefined && !/@[^@\s>]+/.test(config.MAIL_FROM)) {
     problems.push('MAIL_FROM: no email address in it (e.g. `SecureAI Guardian <guardian@example.org>`)');
@@ -102,6 +104,28 @@ function anchorCombinationProblems(config: Config): string[] {
     );
   }
   return problems;
+}
+
+/** With S3_BUCKET every blob goes to S3: a bucket the platform cannot reach is refused before start-up. */
+function s3Problems(config: Config): string[] {
+  const related = {
+    S3_REGION: config.S3_REGION,
+    S3_ENDPOINT: config.S3_ENDPOINT,
+    S3_ACCESS_KEY_ID: config.S3_ACCESS_KEY_ID,
+    S3_SECRET_ACCESS_KEY: config.S3_SECRET_ACCESS_KEY,
+  };
+  if (config.S3_BUCKET === undefined) {
+    const stray = Object.keys(related).filter((name) => related[name as keyof typeof related] !== undefined);
+    return stray.length > 0
+      ? [`${stray.join(', ')}: set without S3_BUCKET (blobs would stay in DATA_DIR)`]
+      : [];
+  }
+  const missing = ['S3_REGION', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'].filter(
+    (name) => related[name as keyof typeof related] === undefined,
+  );
+  return missing.length > 0
+    ? [`${missing.join(', ')}: required with S3_BUCKET (the bucket's region and credentials, or their _FILE)`]
+    : [];
 }
 
 function trustedRootsProblem(path: string): string | null {

@@ -88,6 +88,43 @@ export const configFields = {
     schema: integer(600, 0, 7 * 86_400),
     doc: 'Anchoring policy, per kind (RFC 3161, Solana): the latest signed tree head is anchored when no anchor of that kind is pending and the previous one was created at least this many seconds ago; heads signed in between are covered by the next anchored head (it contains them, and bundles carry it). 0: every head that is the latest when the previous anchor settles.',
   },
+  S3_BUCKET: {
+    schema: optionalString,
+    doc: 'S3 bucket for blobs (media, artifacts) and resumable-upload staging. Set: nothing of either is kept under DATA_DIR, so API servers and workers need no shared volume and no sticky routing (several API servers also need REDIS_URL, which locks each resumable upload across servers). Needs S3_REGION, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY. The bucket holds only ciphertext (see docs/storage.md). Unset: DATA_DIR/blobs.',
+  },
+  S3_REGION: {
+    schema: optionalString,
+    doc: 'Region of S3_BUCKET (e.g. `eu-west-1`; MinIO and most S3-compatible servers accept `us-east-1`). Required with S3_BUCKET.',
+  },
+  S3_ENDPOINT: {
+    schema: optionalString,
+    doc: 'S3-compatible endpoint URL (MinIO, Ceph, Garage, ...), e.g. `https://minio.internal:9000`. Unset: AWS S3 for S3_REGION.',
+  },
+  S3_ACCESS_KEY_ID: {
+    schema: optionalString,
+    secret: true,
+    doc: 'Access key id for S3_BUCKET. Required with S3_BUCKET.',
+  },
+  S3_SECRET_ACCESS_KEY: {
+    schema: optionalString,
+    secret: true,
+    doc: 'Secret access key for S3_BUCKET. Required with S3_BUCKET.',
+  },
+  S3_FORCE_PATH_STYLE: {
+    schema: z
+      .enum(['true', 'false'], { error: 'must be true or false' })
+      .default('false')
+      .transform((value) => value === 'true'),
+    doc: 'Path-style requests (`https://endpoint/bucket/key`) instead of virtual-hosted ones (`https://bucket.endpoint/key`): `true` for most self-hosted S3-compatible servers.',
+  },
+  S3_PREFIX: {
+    schema: z
+      .string()
+      .trim()
+      .regex(/^([A-Za-z0-9_.-]+\/)*$/, 'must be empty or path segments each ending in / (e.g. `guardian/`)')
+      .default(''),
+    doc: 'Prefix of every object key in S3_BUCKET (e.g. `guardian/`), so several deployments can share a bucket.',
+  },
   MAX_UPLOAD_BYTES: {
     schema: integer(20 * GiB, 1, Number.MAX_SAFE_INTEGER),
     doc: 'Largest accepted upload in bytes, enforced while streaming (413 beyond it).',

@@ -24,14 +24,24 @@ const receiptSchema = z.object({
 /** The outcome of a finished resumable upload, so a client that lost the last response can still learn it. */
 export type UploadReceipt = z.infer<typeof receiptSchema>;
 
+/** Where receipts are kept: beside the staged uploads, on the filesystem or in S3. */
+export interface UploadReceiptStore {
+  write(uploadId: string, receipt: UploadReceipt): Promise<void>;
+  read(uploadId: string): Promise<UploadReceipt | null>;
+}
+
+export function parseUploadReceipt(json: string): UploadReceipt {
+  return receiptSchema.parse(JSON.parse(json));
+}
+
 // Same ids as the staged uploads; anything else names no receipt.
-const uploadIdPattern = /^[A-Za-z0-9_-]{8,100}$/;
+export const uploadIdPattern = /^[A-Za-z0-9_-]{8,100}$/;
 
 /**
  * DATA_DIR/uploads/<id>.receipt.json, beside the staged uploads: their expiry sweep (by id prefix and, with no
  * sidecar left, by file time) deletes a receipt UPLOAD_EXPIRY_SECONDS after the upload finished.
  */
-export class UploadReceipts {
+export class UploadReceipts implements UploadReceiptStore {
   private readonly dir: string;
 
   constructor(deps: { dataDir: string }) {
