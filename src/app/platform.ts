@@ -60,6 +60,8 @@ import { EncryptedTusDataStore } from '../storage/encrypted-tus.datastore.js';
 import { loadOrCreateMasterKey } from '../storage/master-key.js';
 import { openMigratedDatabase } from './database-context.js';
 import { createManagementCommands } from './management-commands.js';
+import { createBackup } from '../backup/backup-create.js';
+import { backupSource } from '../backup/backup-context.js';
 import { openRedisClient } from './redis-client.js';
 import { createResumableUploads } from './resumable-uploads.js';
 
@@ -383,6 +385,8 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
         outbox: repositories.outbox,
         transparencyLog: transparencyLogRepository,
         rotateLogKey: () => logKeyring.rotate(),
+        backup: (to) =>
+          createBackup(backupSource({ config, database, blobStore, keyring: masterKey, log, now }), to),
       }),
       jobHandlers: {
         'analysis.run': analysisService.run,
