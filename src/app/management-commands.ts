@@ -1,4 +1,6 @@
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
+import type { BackupSummary } from '../backup/backup-create.js';
 import type { OutboxRepository } from '../repositories/outbox.repository.js';
 import type { TransparencyLogRepository } from '../repositories/transparency-log.repository.js';
 import { checkTransparencyLog } from '../services/log-monitor.js';
@@ -12,6 +14,9 @@ const orgCreateArgs = z.strictObject({ name: z.string() });
 const outboxListArgs = z.strictObject({
   orgName: z.string().optional(),
   limit: z.number().int().min(1).max(500).default(20),
+});
+const backupCreateArgs = z.strictObject({
+  to: z.string().refine((path) => isAbsolute(path), 'must be an absolute path'),
 });
 const logCheckArgs = z.strictObject({ fromSize: z.number().int().min(0).default(0) });
 const userCreateArgs = z.strictObject({
@@ -46,6 +51,8 @@ export function createManagementCommands(deps: {
   outbox: OutboxRepository;
   transparencyLog: TransparencyLogRepository;
   rotateLogKey(): Promise<{ previousKeyId: string; keyId: string }>;
+  /** Only in the running server: a backup taken by the process that holds the embedded database. */
+  backup?(to: string): Promise<BackupSummary>;
 }) {
   return {
     'org.create': async (args: unknown) => {
@@ -77,6 +84,10 @@ export function createManagementCommands(deps: {
     'log.check': async (args: unknown) =>
       checkTransparencyLog({ log: deps.transparencyLog }, parse(logCheckArgs, args)),
     'log.rotateKey': async () => deps.rotateLogKey(),
+    'backup.create': async (args: unknown) => {
+      if (!deps.backup) throw badRequest('unsupported-command', 'backups are taken by the CLI here');
+      return deps.backup(parse(backupCreateArgs, args).to);
+    },
     'outbox.list': async (args: unknown) => {
       const { orgName, limit } = parse(outboxListArgs, args);
       const orgs = await deps.organisations.list();

@@ -59,6 +59,8 @@ import { loadOrCreateMasterKey } from '../storage/master-key.js';
 import { openBlobStorage } from './blob-storage.js';
 import { openMigratedDatabase } from './database-context.js';
 import { createManagementCommands } from './management-commands.js';
+import { createBackup } from '../backup/backup-create.js';
+import { backupSource } from '../backup/backup-context.js';
 import { openRedisClient } from './redis-client.js';
 import { createResumableUploads } from './resumable-uploads.js';
 
@@ -376,6 +378,8 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
         outbox: repositories.outbox,
         transparencyLog: transparencyLogRepository,
         rotateLogKey: () => logKeyring.rotate(),
+        backup: (to) =>
+          createBackup(backupSource({ config, database, blobStore, keyring: masterKey, log, now }), to),
       }),
       jobHandlers: {
         'analysis.run': analysisService.run,

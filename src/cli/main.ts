@@ -18,6 +18,7 @@ const commands: Record<string, () => Promise<CliCommand>> = {
   log: async () => (await import('./commands/log.command.js')).logCommand,
   verify: async () => (await import('./commands/verify.command.js')).verifyCommand,
   config: async () => (await import('./commands/config.command.js')).configCheckCommand,
+  backup: async () => (await import('./commands/backup.command.js')).backupCommand,
 };
 
 const usage = `usage: guardian <command>
@@ -46,6 +47,13 @@ const usage = `usage: guardian <command>
                                           with --strict, also none left unchecked, e.g. a TSA chain without
                                           --tsa-root or a Solana anchor without --solana-rpc)
   outbox list [--org NAME] [--limit N]    mail held in the outbox (no SMTP_URL) or sent from it, newest first
+  backup create --to DIR                  back up the database and every blob into a new directory, sealed under
+                                          the master key (through the running server in embedded mode)
+  backup verify --from DIR                check a backup: manifest, file hashes, the dump decrypts (exit 1 naming
+                                          each problem)
+  backup restore --from DIR [--shred-ledger FILE]...
+                                          restore into an EMPTY deployment (exit 2 if it holds data), leaving out
+                                          every blob in the shred ledgers of this and sibling backups
   config check                            validate the environment configuration (exit 2 naming each problem)
 
 Configuration comes from environment variables: see docs/configuration.md.

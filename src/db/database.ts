@@ -22,6 +22,8 @@ export interface OpenedDatabase {
   kind: 'pglite' | 'postgres';
   close(): Promise<void>;
   checkHealth(): Promise<void>;
+  /** Embedded only: a gzipped tarball of the data directory, taken between transactions (backups). */
+  dumpDataDir?(): Promise<Buffer>;
 }
 
 // A runaway query or a forgotten open transaction must not hold connections and locks forever.
@@ -32,17 +34,21 @@ const idleConnectionMs = 30_000;
 
 // Each driver is loaded only in the mode that uses it: either module costs 5-15 MiB resident once loaded.
 export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenedDatabase> {
-  const dialect = options.databaseUrl
-    ? new PostgresDialect({ pool: await createPool(options.databaseUrl, options.poolMax, options.log) })
-    : new PGliteDialect(await openPGlite(join(options.dataDir, 'db'), options.log));
+  const pglite = options.databaseUrl ? null : await openPGlite(join(options.dataDir, 'db'), options.log);
+  const dialect = pglite
+    ? new PGliteDialect(pglite)
+    : new PostgresDialect({
+        pool: await createPool(options.databaseUrl ?? '', options.poolMax, options.log),
+      });
   const db = new Kysely<Database>({ dialect });
   const opened: OpenedDatabase = {
     db,
-    kind: options.databaseUrl ? 'postgres' : 'pglite',
+    kind: pglite ? 'pglite' : 'postgres',
     close: () => db.destroy(),
     async checkHealth() {
       await sql`select 1`.execute(db);
     },
+    ...(pglite ? { dumpDataDir: () => dumpPGlite(db, pglite) } : {}),
   };
   await opened.checkHealth().catch(async (error: unknown) => {
     await db.destroy();
@@ -69,6 +75,16 @@ async function createPool(connectionString: string, max: number, log: Logger): P
   // An idle client losing its connection emits here; without a listener it would crash the process.
   pool.on('error', (error) => log.error({ err: error }, 'idle PostgreSQL connection failed'));
   return pool;
+}
+
+// Holding the dialect's one connection keeps every transaction out while the files are read; the checkpoint
+// leaves nothing to replay from the WAL when the copy is opened.
+async function dumpPGlite(db: Kysely<Database>, pglite: PGlite): Promise<Buffer> {
+  return db.connection().execute(async (connection) => {
+    await sql`checkpoint`.execute(connection);
+    const tarball = await pglite.dumpDataDir('gzip');
+    return Buffer.from(await tarball.arrayBuffer());
+  });
 }
 
 async function openPGlite(directory: string, log: Logger): Promise<PGlite> {

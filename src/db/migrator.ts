@@ -29,6 +29,9 @@ const migrations: Record<string, Migration> = {
   '0012_shred_ledger': shredLedger,
 };
 
+/** Every migration this code knows, oldest first (a backup from a newer version is refused by name). */
+export const migrationNames: readonly string[] = Object.keys(migrations).sort();
+
 /** Applies pending migrations (under Kysely's lock, in one transaction); returns the names applied now. */
 export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
