@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { AuditTables } from '../db/audit-schema.js';
 import type { Executor } from '../db/executor.js';
 import type { Database } from '../db/schema.js';
@@ -129,13 +129,16 @@ export function createUserDataRepository(deps: { db: Kysely<Database> }) {
         .where('actor_type', '=', 'user')
         .where('actor_id', '=', userId)
         .where('action', '=', 'apikey.create');
-      return db
-        .selectFrom('api_keys')
-        .select(['id', 'name', 'prefix', 'role', 'created_at', 'last_used_at', 'expires_at', 'revoked_at'])
-        .where('org_id', '=', orgId)
-        .where((eb) => eb('id', 'in', created as never))
-        .orderBy('created_at')
-        .execute();
+      return (
+        db
+          .selectFrom('api_keys')
+          .select(['id', 'name', 'prefix', 'role', 'created_at', 'last_used_at', 'expires_at', 'revoked_at'])
+          .where('org_id', '=', orgId)
+          // target_id is text (any kind of target): compare as text.
+          .where((eb) => eb(sql<string>`${sql.ref('id')}::text`, 'in', created))
+          .orderBy('created_at')
+          .execute()
+      );
     },
 
     /**
