@@ -46,7 +46,13 @@ export function createManagementCommands(deps: {
   outbox: OutboxRepository;
   transparencyLog: TransparencyLogRepository;
   rotateLogKey(): Promise<{ previousKeyId: string; keyId: string }>;
+  /** Retention and housekeeping passes (the server wires them; `guardian retention run` opens its own). */
+  lifecycle?: { retention(): Promise<unknown>; housekeeping(): Promise<unknown> };
 }) {
+  const lifecycle = () => {
+    if (!deps.lifecycle) throw new Error('retention and housekeeping are not wired here');
+    return deps.lifecycle;
+  };
   return {
     'org.create': async (args: unknown) => {
       const org = await deps.organisations.create(parse(orgCreateArgs, args).name);
@@ -77,6 +83,8 @@ export function createManagementCommands(deps: {
     'log.check': async (args: unknown) =>
       checkTransparencyLog({ log: deps.transparencyLog }, parse(logCheckArgs, args)),
     'log.rotateKey': async () => deps.rotateLogKey(),
+    'retention.run': async () => lifecycle().retention(),
+    'housekeeping.run': async () => lifecycle().housekeeping(),
     'outbox.list': async (args: unknown) => {
       const { orgName, limit } = parse(outboxListArgs, args);
       const orgs = await deps.organisations.list();

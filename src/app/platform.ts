@@ -462,6 +462,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
         outbox: repositories.outbox,
         transparencyLog: transparencyLogRepository,
         rotateLogKey: () => logKeyring.rotate(),
+        lifecycle: { retention: () => retentionService.run(), housekeeping: () => housekeepingService.run() },
       }),
       jobHandlers: {
         'analysis.run': analysisService.run,

@@ -18,6 +18,8 @@ const commands: Record<string, () => Promise<CliCommand>> = {
   log: async () => (await import('./commands/log.command.js')).logCommand,
   verify: async () => (await import('./commands/verify.command.js')).verifyCommand,
   config: async () => (await import('./commands/config.command.js')).configCheckCommand,
+  retention: async () => (await import('./commands/lifecycle.command.js')).retentionCommand,
+  housekeeping: async () => (await import('./commands/lifecycle.command.js')).housekeepingCommand,
 };
 
 const usage = `usage: guardian <command>
@@ -47,6 +49,10 @@ const usage = `usage: guardian <command>
                                           --tsa-root or a Solana anchor without --solana-rpc)
   outbox list [--org NAME] [--limit N]    mail held in the outbox (no SMTP_URL) or sent from it, newest first
   config check                            validate the environment configuration (exit 2 naming each problem)
+  retention run                           crypto-shred media past its organisation's retention period now
+                                          (the server also queues this every LIFECYCLE_INTERVAL_SECONDS)
+  housekeeping run                        purge expired sessions, used or expired one-time tokens, delivered
+                                          mail and old finished or failed jobs now
 
 Configuration comes from environment variables: see docs/configuration.md.
 Exit codes: 0 done, 1 failed, 2 usage or configuration error.`;
