@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { link, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
+import type { AuditEventTable } from '../../src/db/audit-schema.js';
 import type { ShredReason } from '../../src/db/schema.js';
 import { createAnalysisRepository } from '../../src/repositories/analysis.repository.js';
 import { createAuditRepository } from '../../src/repositories/audit.repository.js';
@@ -135,7 +136,6 @@ export async function openLifecycleWorld(database: TestDatabase, log: Logger) {
     async decryptFile(path: string, key: string): Promise<Buffer> {
       const copyStore = new EncryptedFsBlobStore({ dataDir: join(dataDir, 'copy'), keyring, log });
       const target = join(dataDir, 'copy', 'blobs', key.slice(0, 2));
-      const { mkdir, copyFile } = await import('node:fs/promises');
       await mkdir(target, { recursive: true });
       await copyFile(path, join(target, `${key}.sagb`));
       try {
@@ -163,7 +163,7 @@ export async function openLifecycleWorld(database: TestDatabase, log: Logger) {
 
     async auditFor(mediaId: string) {
       return db
-        .withTables<{ audit_events: import('../../src/db/audit-schema.js').AuditEventTable }>()
+        .withTables<{ audit_events: AuditEventTable }>()
         .selectFrom('audit_events')
         .selectAll()
         .where('target_id', '=', mediaId)
