@@ -53,7 +53,13 @@ export function createManagementCommands(deps: {
   rotateLogKey(): Promise<{ previousKeyId: string; keyId: string }>;
   /** Only in the running server: a backup taken by the process that holds the embedded database. */
   backup?(to: string): Promise<BackupSummary>;
+  /** Retention and housekeeping passes (the server wires them; `guardian retention run` opens its own). */
+  lifecycle?: { retention(): Promise<unknown>; housekeeping(): Promise<unknown> };
 }) {
+  const lifecycle = () => {
+    if (!deps.lifecycle) throw new Error('retention and housekeeping are not wired here');
+    return deps.lifecycle;
+  };
   return {
     'org.create': async (args: unknown) => {
       const org = await deps.organisations.create(parse(orgCreateArgs, args).name);
@@ -88,6 +94,8 @@ export function createManagementCommands(deps: {
       if (!deps.backup) throw badRequest('unsupported-command', 'backups are taken by the CLI here');
       return deps.backup(parse(backupCreateArgs, args).to);
     },
+    'retention.run': async () => lifecycle().retention(),
+    'housekeeping.run': async () => lifecycle().housekeeping(),
     'outbox.list': async (args: unknown) => {
       const { orgName, limit } = parse(outboxListArgs, args);
       const orgs = await deps.organisations.list();

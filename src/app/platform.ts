@@ -47,6 +47,15 @@ import { createAuthService } from '../services/auth.service.js';
 import { createUserService } from '../services/user.service.js';
 import { createSessionService } from '../services/session.service.js';
 import { createBackgroundWork } from '../services/background-work.js';
+import { createRetentionRepository } from '../repositories/retention.repository.js';
+import { createUserDataRepository } from '../repositories/user-data.repository.js';
+import { createHousekeepingService } from '../services/housekeeping.service.js';
+import { createLegalHoldService } from '../services/legal-hold.service.js';
+import { createLifecycleJobs } from '../services/lifecycle-jobs.js';
+import { createMediaShredder } from '../services/media-shredder.js';
+import { createRetentionService } from '../services/retention.service.js';
+import { createUserDataService } from '../services/user-data.service.js';
+import { startPeriodic } from './lifecycle.js';
 import { createInviteService } from '../services/invite.service.js';
 import { createMailer } from '../services/mailer.js';
 import { createPasswordResetService } from '../services/password-reset.service.js';
@@ -111,6 +120,10 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       db: database.db,
       lockDurationMs: config.QUEUE_LOCK_MS,
       stalledIntervalMs: config.QUEUE_STALLED_INTERVAL_MS,
+      keepFinished: {
+        doneMs: config.JOB_DONE_RETENTION_DAYS * 86_400_000,
+        failedMs: config.JOB_FAILED_RETENTION_DAYS * 86_400_000,
+      },
       log,
     });
     closers.push(() => queue.close());
@@ -138,6 +151,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       users: createUserRepository({ db: database.db }),
       sessions: createSessionRepository({ db: database.db }),
       outbox: createOutboxRepository({ db: database.db }),
+      retention: createRetentionRepository({ db: database.db }),
     };
     const auditLog = createAuditLogService({ audit: createAuditRepository({ db: database.db }) });
     const transparencyLogRepository = createTransparencyLogRepository({ db: database.db });
@@ -294,14 +308,75 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       media: repositories.media,
       log,
     });
+    const mediaShredder = createMediaShredder({
+      db: database.db,
+      blobStore,
+      artifacts: analysisArtifacts,
+      audit: auditLog,
+      media: repositories.media,
+      retention: repositories.retention,
+      now,
+      log,
+    });
     const storedMediaService = createStoredMediaService({
       db: database.db,
       media: repositories.media,
       blobStore,
       artifacts: analysisArtifacts,
       audit: auditLog,
+      shredder: mediaShredder,
       log,
     });
+    const legalHoldService = createLegalHoldService({
+      db: database.db,
+      retention: repositories.retention,
+      blobStore,
+      audit: auditLog,
+      now,
+    });
+    const retentionService = createRetentionService({
+      db: database.db,
+      retention: repositories.retention,
+      shredder: mediaShredder,
+      audit: auditLog,
+      now,
+      log,
+    });
+    const housekeepingService = createHousekeepingService({
+      db: database.db,
+      settings: {
+        sessionIdleMinutes: config.SESSION_IDLE_MINUTES,
+        outboxSentRetentionDays: config.OUTBOX_SENT_RETENTION_DAYS,
+        jobDoneRetentionDays: config.JOB_DONE_RETENTION_DAYS,
+        jobFailedRetentionDays: config.JOB_FAILED_RETENTION_DAYS,
+      },
+      now,
+    });
+    const userDataService = createUserDataService({
+      db: database.db,
+      users: repositories.users,
+      organisations: repositories.organisations,
+      userData: createUserDataRepository({ db: database.db }),
+      shredder: mediaShredder,
+      audit: auditLog,
+      now,
+      log,
+    });
+    const lifecycleJobs = createLifecycleJobs({
+      retention: retentionService,
+      housekeeping: housekeepingService,
+      queue,
+      log,
+    });
+    if (config.LIFECYCLE_INTERVAL_SECONDS > 0) {
+      const stopLifecycleTimer = startPeriodic({
+        name: 'lifecycle',
+        intervalMs: config.LIFECYCLE_INTERVAL_SECONDS * 1000,
+        run: () => lifecycleJobs.tick(),
+        log,
+      });
+      closers.push(async () => stopLifecycleTimer());
+    }
     const analysisService = createAnalysisService({
       analyses: repositories.analyses,
       media: repositories.media,
@@ -369,6 +444,10 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
         evidenceService,
         reportPdfService,
         anchorService,
+        legalHoldService,
+        retentionService,
+        housekeepingService,
+        userDataService,
       },
       managementCommands: createManagementCommands({
         organisations: organisationService,
@@ -380,11 +459,13 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
         rotateLogKey: () => logKeyring.rotate(),
         backup: (to) =>
           createBackup(backupSource({ config, database, blobStore, keyring: masterKey, log, now }), to),
+        lifecycle: { retention: () => retentionService.run(), housekeeping: () => housekeepingService.run() },
       }),
       jobHandlers: {
         'analysis.run': analysisService.run,
         'anchor.rfc3161': (_payload, context) => anchorService.run('rfc3161', context),
         'anchor.solana': (_payload, context) => anchorService.run('solana', context),
+        ...lifecycleJobs.handlers,
       } satisfies JobHandlers,
       // An anchor job that used its attempts leaves its anchor pending: the timer's next run retries it.
       jobExhaustedHandlers: { 'analysis.run': analysisService.onJobExhausted },

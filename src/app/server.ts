@@ -47,6 +47,11 @@ export async function buildPlatformApp(platform: Platform) {
     history: platform.services.historyService,
     reanalysis: platform.services.reanalysisService,
     anchors: platform.services.anchorService,
+    lifecycle: {
+      legalHolds: platform.services.legalHoldService,
+      retention: platform.services.retentionService,
+      userData: platform.services.userDataService,
+    },
     events: platform.events,
     healthChecks: platform.healthChecks,
     uploads: platform.uploads,

@@ -19,6 +19,8 @@ const commands: Record<string, () => Promise<CliCommand>> = {
   verify: async () => (await import('./commands/verify.command.js')).verifyCommand,
   config: async () => (await import('./commands/config.command.js')).configCheckCommand,
   backup: async () => (await import('./commands/backup.command.js')).backupCommand,
+  retention: async () => (await import('./commands/lifecycle.command.js')).retentionCommand,
+  housekeeping: async () => (await import('./commands/lifecycle.command.js')).housekeepingCommand,
 };
 
 const usage = `usage: guardian <command>
@@ -55,6 +57,10 @@ const usage = `usage: guardian <command>
                                           restore into an EMPTY deployment (exit 2 if it holds data), leaving out
                                           every blob in the shred ledgers of this and sibling backups
   config check                            validate the environment configuration (exit 2 naming each problem)
+  retention run                           crypto-shred media past its organisation's retention period now
+                                          (the server also queues this every LIFECYCLE_INTERVAL_SECONDS)
+  housekeeping run                        purge expired sessions, used or expired one-time tokens, delivered
+                                          mail and old finished or failed jobs now
 
 Configuration comes from environment variables: see docs/configuration.md.
 Exit codes: 0 done, 1 failed, 2 usage or configuration error.`;

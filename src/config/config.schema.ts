@@ -141,6 +141,22 @@ export const configFields = {
     schema: integer(60, 1, 86400),
     doc: 'How often queued analyses without a live job are re-enqueued.',
   },
+  LIFECYCLE_INTERVAL_SECONDS: {
+    schema: integer(3600, 0, 7 * 86400),
+    doc: "How often the retention job (crypto-shreds media past its organisation's retention period) and the housekeeping job (purges expired sessions, used or expired one-time tokens, delivered mail and old finished jobs) are queued. 0: never on a schedule (run `guardian retention run` from cron instead). See docs/privacy.md.",
+  },
+  OUTBOX_SENT_RETENTION_DAYS: {
+    schema: integer(7, 1, 3650),
+    doc: 'Delivered outbox messages (bodies already emptied at delivery) are purged this many days after delivery. Undelivered ones stay.',
+  },
+  JOB_DONE_RETENTION_DAYS: {
+    schema: integer(1, 1, 3650),
+    doc: 'Finished queue jobs are purged this many days after they finished (embedded queue rows; BullMQ `removeOnComplete`).',
+  },
+  JOB_FAILED_RETENTION_DAYS: {
+    schema: integer(7, 1, 3650),
+    doc: 'Failed queue jobs (attempts used up) are purged this many days after they failed (embedded queue rows; BullMQ `removeOnFail`).',
+  },
   QUEUE_LOCK_MS: {
     schema: integer(30_000, 1_000, 3_600_000),
     doc: "How long a worker holds a job without renewing it (renewed while it runs). A worker that dies (kill -9, lost host) gives its job back this long after its last renewal: shorter means faster recovery, but a worker whose event loop stalls longer than this loses its job to another. Both queues (the embedded queue's lease, BullMQ's lock).",

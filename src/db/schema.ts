@@ -12,6 +12,10 @@ export interface OrganisationTable {
   created_at: Timestamp;
   /** Admins of this organisation must have TOTP enrolled. */
   require_admin_2fa: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Media is crypto-shredded this many days after upload (1–36500); null keeps it (0014). */
+  media_retention_days: ColumnType<number | null, number | null | undefined, number | null>;
+  /** When an admin last set the retention policy; null while it was never set. */
+  retention_updated_at: NullableTimestamp;
 }
 
 export type ApiKeyRole = 'admin' | 'analyst' | 'viewer' | 'auditor';
@@ -88,6 +92,11 @@ export interface MediaTable {
   /** Who uploaded it; null for media stored before uploaders were recorded. */
   uploader_type: ColumnType<UploaderType | null, UploaderType | null | undefined, never>;
   uploader_id: ColumnType<string | null, string | null | undefined, never>;
+  /** Legal hold (0014): while set, no deletion path (user, retention, erasure) may shred the media. */
+  legal_hold_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  legal_hold_at: NullableTimestamp;
+  /** Who set it, as `<actor type>:<id>` (e.g. `user:<uuid>`). */
+  legal_hold_by: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type UploaderType = 'user' | 'api-key';
@@ -201,11 +210,13 @@ export interface LoginThrottleTable {
   expires_at: Timestamp;
 }
 
+export type ShredReason = 'user-deletion' | 'retention' | 'erasure-request' | 'organisation-deletion';
+
 /** A blob whose data key was destroyed (see 0012_shred_ledger): restores re-apply this list. */
 export interface ShreddedBlobTable {
   blob_key: string;
   organisation_id: string | null;
-  reason: 'user-deletion' | 'retention' | 'erasure-request' | 'organisation-deletion';
+  reason: ShredReason;
   shredded_at: Timestamp;
 }
 

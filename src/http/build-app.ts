@@ -50,6 +50,9 @@ import { mediaRoutes } from './routes/media.routes.js';
 import { reanalysisRoutes } from './routes/reanalysis.routes.js';
 import { uploadsRoutes, type UploadsRoutesDeps } from './routes/uploads.routes.js';
 import { usersRoutes } from './routes/users.routes.js';
+import { dataLifecycleRoutes, type DataLifecycleRoutesDeps } from './routes/data-lifecycle.routes.js';
+import { userDataRoutes } from './routes/user-data.routes.js';
+import type { UserDataService } from '../services/user-data.service.js';
 import { invitesRoutes } from './routes/invites.routes.js';
 import { outboxRoutes } from './routes/outbox.routes.js';
 import { passwordResetRoutes } from './routes/password-reset.routes.js';
@@ -78,6 +81,15 @@ const evidenceNotWired = new Proxy(
   {
     get: () => () => {
       throw new Error('the transparency log is not wired into this app');
+    },
+  },
+) as never;
+
+const lifecycleNotWired = new Proxy(
+  {},
+  {
+    get: () => () => {
+      throw new Error('retention, legal holds and erasure are not wired into this app');
     },
   },
 ) as never;
@@ -134,6 +146,8 @@ export interface AppDeps {
   reanalysis?: ReanalysisService;
   /** Anchors of tree heads and their status; absent, that route answers 500. */
   anchors?: AnchorService;
+  /** Retention policy, legal holds, GDPR export and erasure; absent, those routes answer 500. */
+  lifecycle?: DataLifecycleRoutesDeps & { userData: UserDataService };
   events: EventBus;
   healthChecks: HealthCheck[];
   uploads: UploadsRoutesDeps;
@@ -224,6 +238,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(analysesRoutes, {
     analysisService: deps.analysisService,
     artifacts: deps.analysisArtifacts,
+    ...(deps.lifecycle ? { legalHolds: deps.lifecycle.legalHolds } : {}),
   });
   await app.register(historyRoutes, { history: deps.history ?? historyNotWired });
   await app.register(reanalysisRoutes, { reanalysis: deps.reanalysis ?? historyNotWired });
@@ -237,6 +252,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     cookies: sessionCookies,
   });
   await app.register(usersRoutes, { users: deps.accounts?.users ?? accountsNotWired });
+  await app.register(
+    dataLifecycleRoutes,
+    deps.lifecycle ?? { legalHolds: lifecycleNotWired, retention: lifecycleNotWired },
+  );
+  await app.register(userDataRoutes, { userData: deps.lifecycle?.userData ?? lifecycleNotWired });
   await app.register(twoFactorRoutes, {
     twoFactor: deps.accountSecurity?.twoFactor ?? accountsNotWired,
     cookies: sessionCookies,

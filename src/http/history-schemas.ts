@@ -52,6 +52,7 @@ export const mediaHistoryItemSchema = z.object({
   originalFilename: z.string().nullable(),
   createdAt: z.iso.datetime().describe('when it was uploaded'),
   uploader: uploaderSchema,
+  legalHold: z.boolean().describe('on legal hold: it cannot be deleted until an admin releases it'),
   latestAnalysis: z
     .object({ id: z.uuid(), status: analysisStatusSchema, band: bandSchema.nullable() })
     .nullable(),

@@ -14,6 +14,16 @@ export const problemSchema = z
   .loose()
   .describe('RFC 9457 problem details');
 
+export const mediaLegalHoldSchema = z
+  .object({
+    reason: z.string(),
+    since: z.iso.datetime(),
+    by: z.string().describe('who set it: `user:<id>` or `api-key:<id>`'),
+  })
+  .describe(
+    'while set, the media cannot be deleted by anyone: DELETE, the retention job and erasure skip it',
+  );
+
 export const mediaSchema = z.object({
   id: z.uuid(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
@@ -23,6 +33,7 @@ export const mediaSchema = z.object({
   createdAt: z.iso.datetime(),
   analysisId: z.uuid().nullable(),
   analysisStatus: z.enum(['queued', 'running', 'done', 'failed']).nullable(),
+  legalHold: mediaLegalHoldSchema.nullable().describe('null unless the media is on legal hold'),
 });
 
 const coverageSchema = z.object({
@@ -63,6 +74,10 @@ export const analysisSchema = z.object({
   startedAt: z.iso.datetime().nullable(),
   finishedAt: z.iso.datetime().nullable(),
   report: z.record(z.string(), z.unknown()).nullable().describe('the full report once done'),
+  mediaLegalHold: mediaLegalHoldSchema
+    .nullable()
+    .optional()
+    .describe("the analysed media's legal hold (GET /analyses/:id): null when not held"),
 });
 
 export const errorResponses = {

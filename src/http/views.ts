@@ -3,7 +3,8 @@ import type { Analysis, Media } from '../db/schema.js';
 import { cleanFilename } from '../media/filename.js';
 import type { UserSummary } from '../repositories/user.repository.js';
 import type { AnalysisReport } from '../pipeline/report.js';
-import type { analysisSchema, mediaSchema } from './schemas.js';
+import { legalHoldOf } from '../repositories/retention.repository.js';
+import type { analysisSchema, mediaLegalHoldSchema, mediaSchema } from './schemas.js';
 
 export function mediaView(media: Media, analysis: Analysis | null): z.infer<typeof mediaSchema> {
   return {
@@ -16,7 +17,14 @@ export function mediaView(media: Media, analysis: Analysis | null): z.infer<type
     createdAt: media.created_at.toISOString(),
     analysisId: analysis?.id ?? null,
     analysisStatus: analysis?.status ?? null,
+    legalHold: legalHoldView(media),
   };
+}
+
+/** The media's legal hold as the API shows it; null when it is not held. */
+export function legalHoldView(media: Media): z.infer<typeof mediaLegalHoldSchema> | null {
+  const hold = legalHoldOf(media);
+  return hold ? { reason: hold.reason, since: hold.at.toISOString(), by: hold.by } : null;
 }
 
 export function analysisView(analysis: Analysis): z.infer<typeof analysisSchema> {

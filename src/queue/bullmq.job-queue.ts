@@ -5,8 +5,10 @@ import { describeJobError, JobTimeoutError, PermanentJobError, WorkerStoppingErr
 import type { EnqueueOptions, JobQueue } from './job-queue.js';
 import {
   assertHandlersComplete,
+  defaultFinishedJobRetention,
   jobDefinitions,
   workerConcurrency,
+  type FinishedJobRetention,
   type JobContext,
   type JobDefinitions,
   type JobExhaustion,
@@ -27,6 +29,8 @@ export interface BullmqJobQueueOptions {
   lockDurationMs?: number;
   /** QUEUE_STALLED_INTERVAL_MS: how often each worker looks for jobs whose lock lapsed. */
   stalledIntervalMs?: number;
+  /** JOB_DONE_RETENTION_DAYS, JOB_FAILED_RETENTION_DAYS: how long BullMQ keeps finished jobs (1 and 7 days). */
+  keepFinished?: FinishedJobRetention;
 }
 
 type AnyHandler = (payload: unknown, context: JobContext) => Promise<void>;
@@ -40,8 +44,7 @@ interface RunningJob {
 const pendingStates = new Set(['waiting', 'delayed', 'prioritized', 'active', 'waiting-children']);
 const finishedStates = new Set(['completed', 'failed']);
 // Finished jobs stay inspectable for a while; enqueue removes a finished one first, so reuse of the id works.
-const keepCompleted = { age: 24 * 3600 };
-const keepFailed = { age: 7 * 24 * 3600 };
+const keepFor = (ms: number) => ({ age: Math.max(1, Math.round(ms / 1000)) });
 // Aborted handlers get this long to unwind and hand their job back before the worker is force-closed.
 const handBackGraceMs = 2_000;
 // One crash or kill -9 is normal life; a job that stalls this often is what brings its workers down.
@@ -56,6 +59,7 @@ export class BullmqJobQueue implements JobQueue {
   readonly #log: Logger;
   readonly #definitions: JobDefinitions;
   readonly #prefix: string;
+  readonly #keepFinished: FinishedJobRetention;
   readonly #producer: Redis;
   readonly #queues = new Map<JobName, Queue>();
   readonly #running = new Set<RunningJob>();
@@ -66,6 +70,7 @@ export class BullmqJobQueue implements JobQueue {
     this.#log = options.log;
     this.#definitions = options.definitions ?? jobDefinitions;
     this.#prefix = options.prefix ?? 'guardian';
+    this.#keepFinished = options.keepFinished ?? defaultFinishedJobRetention;
     this.#producer = this.#connect({ maxRetriesPerRequest: 3 });
     for (const name of Object.keys(this.#definitions) as JobName[]) {
       this.#queues.set(name, new Queue(name, { connection: this.#producer, prefix: this.#prefix }));
@@ -81,8 +86,8 @@ export class BullmqJobQueue implements JobQueue {
       jobId: options.jobId,
       attempts: definition.attempts,
       backoff: { type: definition.backoff.type, delay: definition.backoff.delayMs },
-      removeOnComplete: keepCompleted,
-      removeOnFail: keepFailed,
+      removeOnComplete: keepFor(this.#keepFinished.doneMs),
+      removeOnFail: keepFor(this.#keepFinished.failedMs),
       ...(options.delayMs ? { delay: options.delayMs } : {}),
     });
   }

@@ -135,13 +135,21 @@ export class EmbeddedJobStore {
       .execute();
   }
 
-  /** Done rows only matter for a day (debugging); the table must not grow forever. */
-  async pruneDone(): Promise<void> {
-    await this.db
+  /**
+   * Finished rows only matter for a while (debugging): done ones updated before `doneBefore` and failed ones
+   * before `failedBefore` are deleted; live ones never. Returns how many went.
+   */
+  async pruneFinished(cutoffs: { doneBefore: Date; failedBefore: Date }): Promise<number> {
+    const result = await this.db
       .deleteFrom('jobs')
-      .where('status', '=', 'done')
-      .where('updated_at', '<', sql<Date>`now() - interval '1 day'`)
-      .execute();
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('status', '=', 'done'), eb('updated_at', '<', cutoffs.doneBefore)]),
+          eb.and([eb('status', '=', 'failed'), eb('updated_at', '<', cutoffs.failedBefore)]),
+        ]),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   async ping(): Promise<void> {

@@ -15,9 +15,11 @@ import {
 import type { EnqueueOptions, JobQueue } from './job-queue.js';
 import {
   assertHandlersComplete,
+  defaultFinishedJobRetention,
   jobDefinitions,
   jobDelayMs,
   workerConcurrency,
+  type FinishedJobRetention,
   type JobContext,
   type JobDefinitions,
   type JobExhaustedHandlers,
@@ -40,6 +42,8 @@ export interface EmbeddedJobQueueOptions {
   pollIntervalMs?: number;
   /** Visibility timeout (QUEUE_LOCK_MS): a crashed worker's job is taken over this long after its last heartbeat. */
   lockDurationMs?: number;
+  /** How long finished rows stay (JOB_DONE_RETENTION_DAYS, JOB_FAILED_RETENTION_DAYS); 1 and 7 days by default. */
+  keepFinished?: FinishedJobRetention;
 }
 
 type AnyHandler = (payload: unknown, context: JobContext) => Promise<void>;
@@ -67,6 +71,7 @@ export class EmbeddedJobQueue implements JobQueue {
   readonly #workerId: string;
   readonly #pollIntervalMs: number;
   readonly #lockDurationMs: number;
+  readonly #keepFinished: FinishedJobRetention;
   readonly #wakeup = new Wakeup();
   readonly #running = new Set<RunningJob>();
   #loops: Promise<void>[] | undefined;
@@ -82,6 +87,7 @@ export class EmbeddedJobQueue implements JobQueue {
     this.#workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.#pollIntervalMs = options.pollIntervalMs ?? 500;
     this.#lockDurationMs = options.lockDurationMs ?? 30_000;
+    this.#keepFinished = options.keepFinished ?? defaultFinishedJobRetention;
   }
 
   async enqueue<N extends JobName>(name: N, payload: JobPayloads[N], options: EnqueueOptions): Promise<void> {
@@ -249,7 +255,7 @@ export class EmbeddedJobQueue implements JobQueue {
     }
     if (run.relinquished) return;
     await this.#store.finish(claim, { status: 'done' });
-    await this.#pruneDone();
+    await this.#pruneFinished();
   }
 
   async #extendLock(run: RunningJob): Promise<void> {
@@ -276,11 +282,15 @@ export class EmbeddedJobQueue implements JobQueue {
       );
   }
 
-  async #pruneDone(): Promise<void> {
+  async #pruneFinished(): Promise<void> {
     if (Date.now() - this.#lastPruneAt < pruneEveryMs) return;
     this.#lastPruneAt = Date.now();
+    const at = Date.now();
     await this.#store
-      .pruneDone()
+      .pruneFinished({
+        doneBefore: new Date(at - this.#keepFinished.doneMs),
+        failedBefore: new Date(at - this.#keepFinished.failedMs),
+      })
       .catch((error: unknown) => this.#log.warn({ err: error }, 'pruning finished jobs failed'));
   }
 }

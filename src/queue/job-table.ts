@@ -5,6 +5,10 @@ export interface JobPayloads {
   'anchor.rfc3161': { trigger: string };
   /** Plans and attempts Solana memo anchors of tree heads. */
   'anchor.solana': { trigger: string };
+  /** Crypto-shreds media past its organisation's retention period (docs/privacy.md). */
+  'retention.run': { trigger: string };
+  /** Purges expired sessions, used or expired tokens, delivered mail and old finished jobs. */
+  'housekeeping.run': { trigger: string };
 }
 
 export type JobName = keyof JobPayloads;
@@ -39,6 +43,30 @@ export const jobDefinitions: JobDefinitions = {
     timeoutMs: 10 * 60_000,
     concurrency: 1,
   },
+  // Idempotent passes: a failed or timed-out run leaves the rest for the retry or the next scheduled run.
+  'retention.run': {
+    attempts: 3,
+    backoff: { type: 'exponential', delayMs: 30_000 },
+    timeoutMs: 30 * 60_000,
+    concurrency: 1,
+  },
+  'housekeeping.run': {
+    attempts: 3,
+    backoff: { type: 'exponential', delayMs: 30_000 },
+    timeoutMs: 10 * 60_000,
+    concurrency: 1,
+  },
+};
+
+/** How long finished jobs stay in the queue (JOB_DONE_RETENTION_DAYS, JOB_FAILED_RETENTION_DAYS). */
+export interface FinishedJobRetention {
+  doneMs: number;
+  failedMs: number;
+}
+
+export const defaultFinishedJobRetention: FinishedJobRetention = {
+  doneMs: 24 * 3_600_000,
+  failedMs: 7 * 24 * 3_600_000,
 };
 
 export interface JobContext {

@@ -6,6 +6,12 @@ const purgeIntervalMs = 60_000;
 // Losing an insert race to a concurrent first write of the same key means: read again and redo the step.
 const maxInsertRaces = 5;
 
+/** Deletes throttle rows past their expiry (the store on use, housekeeping on its schedule). */
+export async function purgeExpiredThrottleRows(db: Kysely<Database>, at: Date): Promise<number> {
+  const result = await db.deleteFrom('login_throttle').where('expires_at', '<=', at).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 /** Throttle state in the `login_throttle` table; a row lock serialises updates of one key across processes. */
 export function createDatabaseThrottleStore(deps: { db: Kysely<Database> }): ThrottleStore {
   const { db } = deps;
@@ -14,7 +20,7 @@ export function createDatabaseThrottleStore(deps: { db: Kysely<Database> }): Thr
   async function purgeExpired(now: number): Promise<void> {
     if (now - lastPurge < purgeIntervalMs) return;
     lastPurge = now;
-    await db.deleteFrom('login_throttle').where('expires_at', '<=', new Date(now)).execute();
+    await purgeExpiredThrottleRows(db, new Date(now));
   }
 
   return {

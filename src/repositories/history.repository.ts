@@ -41,6 +41,8 @@ export interface MediaHistoryRow {
   originalFilename: string | null;
   createdAt: Date;
   uploader: Uploader | null;
+  /** On legal hold: no deletion path may shred it. */
+  legalHold: boolean;
   latestAnalysis: { id: string; status: AnalysisStatus; band: Band | null } | null;
   position: PagePosition;
 }
@@ -157,6 +159,7 @@ export function createHistoryRepository(deps: { db: Kysely<Database> }): History
           'm.created_at',
           'm.uploader_type',
           'm.uploader_id',
+          'm.legal_hold_reason',
           'latest.id as analysis_id',
           'latest.status as analysis_status',
           'latest.band as analysis_band',
@@ -186,6 +189,7 @@ export function createHistoryRepository(deps: { db: Kysely<Database> }): History
         originalFilename: row.original_filename,
         createdAt: row.created_at,
         uploader: uploaderOf(row),
+        legalHold: row.legal_hold_reason !== null,
         latestAnalysis:
           row.analysis_id !== null && row.analysis_status !== null
             ? { id: row.analysis_id, status: row.analysis_status, band: row.analysis_band }

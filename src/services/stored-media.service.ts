@@ -10,6 +10,7 @@ import type { AuditLogService } from './audit-log.service.js';
 import { AppError, notFound } from './errors.js';
 import type { ClientInfo } from './session.service.js';
 import { auditActorOf } from './user.service.js';
+import { createMediaShredder, type MediaShredder } from './media-shredder.js';
 
 export interface StoredMediaServiceDeps {
   db: Kysely<Database>;
@@ -19,6 +20,8 @@ export interface StoredMediaServiceDeps {
   artifacts: Pick<AnalysisArtifactsService, 'shredForMedia'>;
   audit: AuditLogService;
   log: Logger;
+  /** The one deletion path; built from the deps above when not given. */
+  shredder?: MediaShredder;
 }
 
 /** One stored file, found and checked, ready to stream. */
@@ -32,6 +35,7 @@ export interface MediaContent {
 /** Reading stored media back, and deleting it (crypto-shredding, audited). */
 export function createStoredMediaService(deps: StoredMediaServiceDeps) {
   const { media, blobStore, log } = deps;
+  const shredder = deps.shredder ?? createMediaShredder(deps);
 
   async function findStored(orgId: string, id: string): Promise<Media> {
     const found = await media.findById(orgId, id);
@@ -58,43 +62,34 @@ export function createStoredMediaService(deps: StoredMediaServiceDeps) {
     },
 
     /**
-     * Shreds the blob first (its wrapped data key goes with it) and its analyses' artifacts, then marks the
-     * row deleted and appends `media.delete` in one transaction: a failure after the shredding leaves the row
-     * `stored`, so a retry finishes the job instead of leaving an orphaned blob. A queued analysis later fails
+     * Crypto-shreds the media and its analyses' artifacts, tombstones the row, writes the shred ledger and
+     * `media.delete` (media-shredder.ts). 409 `legal-hold` while it is held. A queued analysis later fails
      * `media-missing`; the reports stay, their artifacts answer 404.
      */
     async delete(principal: Principal, id: string, client: ClientInfo): Promise<void> {
-      const found = await findStored(principal.orgId, id);
-      await blobStore.delete(found.blob_key);
-      await deps.artifacts.shredForMedia(principal.orgId, id);
-      const marked = await deps.db.transaction().execute(async (trx) => {
-        const row = await media.markDeleted(trx, principal.orgId, id);
-        if (!row) return null;
-        await deps.audit.append(
-          {
-            orgId: principal.orgId,
-            actor: auditActorOf(principal),
-            action: 'media.delete',
-            outcome: 'success',
-            target: { type: 'media', id: row.id },
-            ip: client.ip,
-            userAgent: client.userAgent,
-            details: { sha256: row.sha256, sizeBytes: Number(row.size_bytes), mimeType: row.mime_type },
-          },
-          trx,
-        );
-        return row;
+      const outcome = await shredder.shred({
+        orgId: principal.orgId,
+        mediaId: id,
+        reason: 'user-deletion',
+        actor: auditActorOf(principal),
+        ip: client.ip,
+        userAgent: client.userAgent,
       });
-      // Another request deleted it in the meantime: that one answered 204 and wrote the audit event.
-      if (!marked) throw notFound('media');
-      // Again now the row says deleted: an analysis that saved artifacts meanwhile saw the media still stored.
-      await deps.artifacts
-        .shredForMedia(principal.orgId, id)
-        .catch((error: unknown) => log.error({ err: error, mediaId: id }, 'artifacts not shredded'));
-      log.info({ mediaId: id, orgId: principal.orgId }, 'media deleted and its blob shredded');
+      // Absent: never stored here, or another request deleted it first (that one answered 204 and audited).
+      if (outcome.status === 'absent') throw notFound('media');
+      if (outcome.status === 'held') throw legalHoldRefusal();
     },
   };
 }
+
+/** Every deletion path refuses held media; the hold must be released first. */
+export const legalHoldRefusal = () =>
+  new AppError(
+    409,
+    'legal-hold',
+    'Media is on legal hold',
+    'the media is on legal hold and cannot be deleted; an admin must release the hold first',
+  );
 
 export const blobIntegrityError = () =>
   new AppError(

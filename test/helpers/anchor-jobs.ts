@@ -1,19 +1,25 @@
 import { jobDefinitions, type JobHandler } from '../../src/queue/job-table.js';
 
-/** The anchor jobs' table entries, for tests that define their own analysis job settings. */
+/** The table entries of every job but analysis (anchors, retention, housekeeping), for tests that define their own analysis job settings. */
 export const anchorJobDefinitions = {
   'anchor.rfc3161': jobDefinitions['anchor.rfc3161'],
   'anchor.solana': jobDefinitions['anchor.solana'],
+  'retention.run': jobDefinitions['retention.run'],
+  'housekeeping.run': jobDefinitions['housekeeping.run'],
 };
 
 const unexpected = (name: string) => () =>
-  Promise.reject(new Error(`${name}: no anchor job is enqueued in this test`));
+  Promise.reject(new Error(`${name}: this test enqueues no such job`));
 
-/** Handlers for queue tests about other jobs: the queue refuses an incomplete set, and none of these may run. */
+/** Handlers for queue tests about the analysis job: the queue refuses an incomplete set, and none of these may run. */
 export const unexpectedAnchorJobs: {
   'anchor.rfc3161': JobHandler<'anchor.rfc3161'>;
   'anchor.solana': JobHandler<'anchor.solana'>;
+  'retention.run': JobHandler<'retention.run'>;
+  'housekeeping.run': JobHandler<'housekeeping.run'>;
 } = {
   'anchor.rfc3161': unexpected('anchor.rfc3161'),
   'anchor.solana': unexpected('anchor.solana'),
+  'retention.run': unexpected('retention.run'),
+  'housekeeping.run': unexpected('housekeeping.run'),
 };

@@ -70,6 +70,7 @@ describe('GET /api/v1/media', () => {
         originalFilename: '50%_off [final].mp4',
         createdAt: expect.any(String),
         uploader: { type: 'api-key', id: key.id, label: key.name },
+        legalHold: false,
         latestAnalysis: { id: uploaded.analysisId, status: 'queued', band: null },
       },
     ]);

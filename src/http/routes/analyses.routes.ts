@@ -7,6 +7,7 @@ import type {
   ArtifactEntry,
 } from '../../services/analysis-artifacts.service.js';
 import type { AnalysisService } from '../../services/analysis.service.js';
+import type { LegalHoldService } from '../../services/legal-hold.service.js';
 import { readers, requirePrincipal } from '../access-control.js';
 import { analysisArtifactsSchema, analysisSchema, errorResponses, idParams } from '../schemas.js';
 import { analysisView } from '../views.js';
@@ -14,6 +15,8 @@ import { analysisView } from '../views.js';
 export interface AnalysesRoutesDeps {
   analysisService: AnalysisService;
   artifacts: AnalysisArtifactsService;
+  /** The analysed media's legal hold, shown with the report; absent (test apps): not shown. */
+  legalHolds?: Pick<LegalHoldService, 'forMedia'>;
 }
 
 // Served under their own type; anything else a detector declares goes out as bytes.
@@ -48,7 +51,13 @@ export const analysesRoutes: FastifyPluginAsyncZod<AnalysesRoutesDeps> = async (
     },
     async (request) => {
       const principal = requirePrincipal(request);
-      return analysisView(await deps.analysisService.get(principal.orgId, request.params.id));
+      const analysis = await deps.analysisService.get(principal.orgId, request.params.id);
+      if (!deps.legalHolds) return analysisView(analysis);
+      const hold = await deps.legalHolds.forMedia(principal.orgId, analysis.media_id);
+      return {
+        ...analysisView(analysis),
+        mediaLegalHold: hold ? { reason: hold.reason, since: hold.at.toISOString(), by: hold.by } : null,
+      };
     },
   );
 

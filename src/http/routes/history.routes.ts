@@ -87,6 +87,7 @@ function mediaItemView(row: MediaHistoryRow): z.infer<typeof mediaHistoryItemSch
     originalFilename: cleanFilename(row.originalFilename),
     createdAt: row.createdAt.toISOString(),
     uploader: row.uploader,
+    legalHold: row.legalHold,
     latestAnalysis: row.latestAnalysis,
   };
 }
