@@ -3,6 +3,7 @@ import type { OutboxRepository } from '../repositories/outbox.repository.js';
 import type { TransparencyLogRepository } from '../repositories/transparency-log.repository.js';
 import { checkTransparencyLog } from '../services/log-monitor.js';
 import type { ApiKeyService } from '../services/api-key.service.js';
+import type { KeyRotationService } from '../services/key-rotation.service.js';
 import type { AuditLogService } from '../services/audit-log.service.js';
 import type { OrganisationService } from '../services/organisation.service.js';
 import type { UserService } from '../services/user.service.js';
@@ -20,6 +21,7 @@ const userCreateArgs = z.strictObject({
   role: z.enum(['admin', 'analyst', 'viewer', 'auditor']),
   password: z.string().max(1024),
 });
+const keysRotateArgs = z.strictObject({ generate: z.boolean().default(false) });
 const apiKeyCreateArgs = z.strictObject({
   orgName: z.string(),
   name: z.string(),
@@ -46,6 +48,8 @@ export function createManagementCommands(deps: {
   outbox: OutboxRepository;
   transparencyLog: TransparencyLogRepository;
   rotateLogKey(): Promise<{ previousKeyId: string; keyId: string }>;
+  /** Master key rotation; opened on first use (management verbs that do not need the key never load it). */
+  keys(): Promise<KeyRotationService>;
 }) {
   return {
     'org.create': async (args: unknown) => {
@@ -77,6 +81,9 @@ export function createManagementCommands(deps: {
     'log.check': async (args: unknown) =>
       checkTransparencyLog({ log: deps.transparencyLog }, parse(logCheckArgs, args)),
     'log.rotateKey': async () => deps.rotateLogKey(),
+    'keys.rotate': async (args: unknown) => (await deps.keys()).rotate(parse(keysRotateArgs, args)),
+    'keys.status': async () => (await deps.keys()).status(),
+    'keys.retire': async () => (await deps.keys()).retire(),
     'outbox.list': async (args: unknown) => {
       const { orgName, limit } = parse(outboxListArgs, args);
       const orgs = await deps.organisations.list();

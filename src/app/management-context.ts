@@ -15,7 +15,10 @@ import { createOrganisationService } from '../services/organisation.service.js';
 import { createPasswordHasher } from '../services/password-hasher.js';
 import { createSessionService } from '../services/session.service.js';
 import { createUserService } from '../services/user.service.js';
+import { EncryptedFsBlobStore } from '../storage/encrypted-fs.blob-store.js';
+import { liveKeyring, loadOrCreateMasterKey } from '../storage/master-key.js';
 import { openMigratedDatabase } from './database-context.js';
+import { openKeyRotation } from './key-rotation-setup.js';
 import { createLogger } from './logger.js';
 import { createManagementCommands, type ManagementCommands } from './management-commands.js';
 
@@ -64,6 +67,27 @@ export async function openManagement(
         generate: () => replaceGeneratedLogSigningKey(config.DATA_DIR),
       });
       return keyring.rotate();
+    },
+    async keys() {
+      const keyring = liveKeyring(
+        await loadOrCreateMasterKey({
+          configured: config.MASTER_KEY,
+          configuredPrevious: config.MASTER_KEY_PREVIOUS,
+          dataDir: config.DATA_DIR,
+          production: config.NODE_ENV === 'production',
+          log,
+        }),
+      );
+      return openKeyRotation({
+        config,
+        db: database.db,
+        keyring,
+        // The same blob store the servers use (scaled mode: they must share it).
+        blobStore: new EncryptedFsBlobStore({ dataDir: config.DATA_DIR, keyring, log }),
+        audit: auditLog,
+        log,
+        now,
+      });
     },
   });
   return { commands, close: () => database.close() };

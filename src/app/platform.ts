@@ -57,7 +57,8 @@ import { createSmtpMailTransport } from '../mail/smtp.mail-transport.js';
 import { createBlobGateway } from '../storage/blob-gateway.js';
 import { EncryptedFsBlobStore, sweepStaleTempFiles } from '../storage/encrypted-fs.blob-store.js';
 import { EncryptedTusDataStore } from '../storage/encrypted-tus.datastore.js';
-import { loadOrCreateMasterKey } from '../storage/master-key.js';
+import { liveKeyring, loadOrCreateMasterKey } from '../storage/master-key.js';
+import { openKeyRotation } from './key-rotation-setup.js';
 import { openMigratedDatabase } from './database-context.js';
 import { createManagementCommands } from './management-commands.js';
 import { openRedisClient } from './redis-client.js';
@@ -74,12 +75,16 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
     const database = await openMigratedDatabase(config, log);
     closers.push(() => database.close());
     const now = options.now ?? (() => new Date());
-    const masterKey = await loadOrCreateMasterKey({
-      configured: config.MASTER_KEY,
-      dataDir: config.DATA_DIR,
-      production: config.NODE_ENV === 'production',
-      log,
-    });
+    // Live: `guardian keys rotate --generate` swaps the keys of every service holding it, without a restart.
+    const masterKey = liveKeyring(
+      await loadOrCreateMasterKey({
+        configured: config.MASTER_KEY,
+        configuredPrevious: config.MASTER_KEY_PREVIOUS,
+        dataDir: config.DATA_DIR,
+        production: config.NODE_ENV === 'production',
+        log,
+      }),
+    );
     const blobStore = new EncryptedFsBlobStore({ dataDir: config.DATA_DIR, keyring: masterKey, log });
     const sweptTempFiles = await sweepStaleTempFiles({ dataDir: config.DATA_DIR, olderThanSeconds: 3600 });
     if (sweptTempFiles > 0) log.warn({ sweptTempFiles }, 'removed temp files left by an interrupted write');
@@ -139,6 +144,16 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
     };
     const auditLog = createAuditLogService({ audit: createAuditRepository({ db: database.db }) });
     const transparencyLogRepository = createTransparencyLogRepository({ db: database.db });
+    // Refuses a retired MASTER_KEY and warns about a retired one still in MASTER_KEY_PREVIOUS, at start-up.
+    const keyRotation = await openKeyRotation({
+      config,
+      db: database.db,
+      keyring: masterKey,
+      blobStore,
+      audit: auditLog,
+      log,
+      now,
+    });
     const logKeyring = createLogKeyring({
       initial: await loadOrCreateLogSigningKey({
         configured: config.LOG_SIGNING_KEY,
@@ -383,6 +398,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
         outbox: repositories.outbox,
         transparencyLog: transparencyLogRepository,
         rotateLogKey: () => logKeyring.rotate(),
+        keys: async () => keyRotation,
       }),
       jobHandlers: {
         'analysis.run': analysisService.run,
