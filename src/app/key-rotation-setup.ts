@@ -17,7 +17,7 @@ import { blobStoreObjects, stagedUploadObjects } from '../storage/master-keyed-o
  * resumable uploads staged in this process's DATA_DIR, and TOTP secrets in the database.
  */
 export async function openKeyRotation(deps: {
-  config: Pick<Config, 'DATA_DIR' | 'MASTER_KEY'>;
+  config: Pick<Config, 'DATA_DIR' | 'MASTER_KEY' | 'DATABASE_URL'>;
   db: Kysely<Database>;
   keyring: LiveKeyring;
   blobStore: BlobStore;
@@ -39,8 +39,9 @@ export async function openKeyRotation(deps: {
       stagedUploadObjects({ dataDir: config.DATA_DIR, keyring }),
       totpSecretObjects({ totp: createSealedTotpRepository({ db }), keyring }),
     ],
+    // Only the embedded default has one process and one DATA_DIR/master.key the platform may replace itself.
     generatedKeyFiles:
-      config.MASTER_KEY === undefined
+      config.MASTER_KEY === undefined && config.DATABASE_URL === undefined
         ? {
             promote: () => promoteNewGeneratedKey(config.DATA_DIR),
             forgetPrevious: () => forgetPreviousGeneratedKeys(config.DATA_DIR),

@@ -88,7 +88,7 @@ export function createKeyRotationService(deps: KeyRotationDeps) {
           409,
           'master-key-configured',
           'Master key is configured',
-          'MASTER_KEY comes from the environment: put the new key in MASTER_KEY, the old one in MASTER_KEY_PREVIOUS, restart every process, then run `guardian keys rotate` without --generate',
+          '--generate replaces the generated DATA_DIR/master.key of an embedded deployment (MASTER_KEY and DATABASE_URL unset); here put the new key in MASTER_KEY and the old one in MASTER_KEY_PREVIOUS on every process, restart them, then run `guardian keys rotate` without --generate',
         );
       if ((await rotations.latest())?.status === 'running')
         throw new AppError(
