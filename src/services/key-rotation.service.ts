@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { KeyRotation } from '../db/schema.js';
 import { RotationBusy, type KeyRotationRepository } from '../repositories/key-rotation.repository.js';
 import { findKek, type KekRef, type Keyring, type LiveKeyring } from '../storage/master-key.js';
+import { BlobIntegrityError } from '../storage/segmented-aead.js';
 import type { MasterKeyedObjects } from '../storage/master-keyed-objects.js';
 import type { AuditLog } from './audit-log.js';
 import { AppError } from './errors.js';
@@ -136,6 +137,7 @@ export function createKeyRotationService(deps: KeyRotationDeps) {
     };
     const perCollection: Record<string, { rewrapped: number; alreadyCurrent: number; vanished: number }> = {};
     let sinceCheckpoint = 0;
+    let currentKey = '-';
     const checkpoint = async () => {
       sinceCheckpoint = 0;
       const held = await rotations.checkpoint(rotation.id, owner, {
@@ -156,6 +158,7 @@ export function createKeyRotationService(deps: KeyRotationDeps) {
         const tally = (perCollection[collection.name] = { rewrapped: 0, alreadyCurrent: 0, vanished: 0 });
         progress.phase = collection.name;
         for await (const key of collection.keys()) {
+          currentKey = `${collection.name}/${key}`;
           const kek = await collection.kekOf(key);
           if (kek === null) tally.vanished += 1;
           else if (sameKek(kek, to)) {
@@ -175,9 +178,12 @@ export function createKeyRotationService(deps: KeyRotationDeps) {
         await checkpoint();
       }
     } catch (error) {
+      // Integrity messages name no secret; anything else may carry paths or driver text, kept to the log.
       const message =
-        error instanceof AppError ? (error.detail ?? error.title) : 'failed; see the server log';
-      log.error({ err: error, rotationId: rotation.id, phase: progress.phase }, 'key rotation stopped');
+        error instanceof AppError
+          ? (error.detail ?? error.title)
+          : `${currentKey}: ${error instanceof BlobIntegrityError ? error.message : 'failed; see the server log'}`;
+      log.error({ err: error, rotationId: rotation.id, object: currentKey }, 'key rotation stopped');
       await rotations.release(rotation.id, owner, { ...progress, lastError: message, now: now() });
       await audit.append({
         orgId: null,

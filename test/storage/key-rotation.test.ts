@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -256,7 +256,9 @@ describeEachImplementation('master key rotation', databaseImplementations(), (im
       active: false,
       phase: 'blobs',
       objectsDone: 2,
-      lastError: 'failed; see the server log',
+      lastError: expect.stringMatching(
+        /^blobs\/(media|analysis-artifacts)-[0-9a-f-]+: failed; see the server log$/,
+      ),
     });
     expect(partial.readyToRetire).toBe(false);
     const byRole = Object.fromEntries(partial.wrapped.map((entry) => [entry.role, entry.total]));
@@ -339,6 +341,18 @@ describeEachImplementation('master key rotation', databaseImplementations(), (im
       resumed: true,
       objectsDone: 4,
     });
+  });
+
+  it('stops at a blob whose header does not authenticate, naming it', async () => {
+    keyring.replace(keyringFrom(newKey, [oldKey]));
+    const [victim = ''] = [...contents.keys()];
+    const path = join(dataDir, 'blobs', victim.slice(0, 2), `${victim}.sagb`);
+    const handle = await open(path, 'r+');
+    await handle.write(Buffer.from([0xff]), 0, 1, 200);
+    await handle.close();
+    await expect(service([blobStoreObjects(blobStore)]).rotate()).rejects.toThrow(/does not authenticate/);
+    const status = await service([blobStoreObjects(blobStore)]).status();
+    expect(status.rotation?.lastError).toContain(`blobs/${victim}: blob failed authentication`);
   });
 
   it('stops on an object wrapped by a key that is not configured, naming it', async () => {
