@@ -9,7 +9,7 @@ import { createAuditLogService } from '../services/audit-log.service.js';
 import { createHousekeepingService, type HousekeepingService } from '../services/housekeeping.service.js';
 import { createMediaShredder } from '../services/media-shredder.js';
 import { createRetentionService, type RetentionService } from '../services/retention.service.js';
-import { EncryptedFsBlobStore } from '../storage/encrypted-fs.blob-store.js';
+import { openBlobStorage } from './blob-storage.js';
 import { loadOrCreateMasterKey } from '../storage/master-key.js';
 import { openMigratedDatabase } from './database-context.js';
 
@@ -22,16 +22,20 @@ export async function openLifecycleContext(
   log: Logger,
 ): Promise<{ retention: RetentionService; housekeeping: HousekeepingService; close(): Promise<void> }> {
   const database = await openMigratedDatabase(config, log);
+  let closeStorage = async (): Promise<void> => undefined;
   try {
     const db = database.db;
     const now = () => new Date();
     const keyring = await loadOrCreateMasterKey({
       configured: config.MASTER_KEY,
+      configuredPrevious: config.MASTER_KEY_PREVIOUS,
       dataDir: config.DATA_DIR,
       production: config.NODE_ENV === 'production',
       log,
     });
-    const blobStore = new EncryptedFsBlobStore({ dataDir: config.DATA_DIR, keyring, log });
+    const storage = await openBlobStorage(config, keyring, log);
+    closeStorage = () => storage.close();
+    const { blobStore } = storage;
     const audit = createAuditLogService({ audit: createAuditRepository({ db }) });
     const media = createMediaRepository({ db });
     const retentionRepository = createRetentionRepository({ db });
@@ -63,9 +67,13 @@ export async function openLifecycleContext(
         },
         now,
       }),
-      close: () => database.close(),
+      close: async () => {
+        await closeStorage();
+        await database.close();
+      },
     };
   } catch (error) {
+    await closeStorage();
     await database.close();
     throw error;
   }

@@ -5,6 +5,7 @@ import type { OutboxRepository } from '../repositories/outbox.repository.js';
 import type { TransparencyLogRepository } from '../repositories/transparency-log.repository.js';
 import { checkTransparencyLog } from '../services/log-monitor.js';
 import type { ApiKeyService } from '../services/api-key.service.js';
+import type { KeyRotationService } from '../services/key-rotation.service.js';
 import type { AuditLogService } from '../services/audit-log.service.js';
 import type { OrganisationService } from '../services/organisation.service.js';
 import type { UserService } from '../services/user.service.js';
@@ -25,6 +26,7 @@ const userCreateArgs = z.strictObject({
   role: z.enum(['admin', 'analyst', 'viewer', 'auditor']),
   password: z.string().max(1024),
 });
+const keysRotateArgs = z.strictObject({ generate: z.boolean().default(false) });
 const apiKeyCreateArgs = z.strictObject({
   orgName: z.string(),
   name: z.string(),
@@ -55,6 +57,8 @@ export function createManagementCommands(deps: {
   backup?(to: string): Promise<BackupSummary>;
   /** Retention and housekeeping passes (the server wires them; `guardian retention run` opens its own). */
   lifecycle?: { retention(): Promise<unknown>; housekeeping(): Promise<unknown> };
+  /** Master key rotation; opened on first use (management verbs that do not need the key never load it). */
+  keys(): Promise<KeyRotationService>;
 }) {
   const lifecycle = () => {
     if (!deps.lifecycle) throw new Error('retention and housekeeping are not wired here');
@@ -96,6 +100,9 @@ export function createManagementCommands(deps: {
     },
     'retention.run': async () => lifecycle().retention(),
     'housekeeping.run': async () => lifecycle().housekeeping(),
+    'keys.rotate': async (args: unknown) => (await deps.keys()).rotate(parse(keysRotateArgs, args)),
+    'keys.status': async () => (await deps.keys()).status(),
+    'keys.retire': async () => (await deps.keys()).retire(),
     'outbox.list': async (args: unknown) => {
       const { orgName, limit } = parse(outboxListArgs, args);
       const orgs = await deps.organisations.list();

@@ -15,7 +15,10 @@ import { createOrganisationService } from '../services/organisation.service.js';
 import { createPasswordHasher } from '../services/password-hasher.js';
 import { createSessionService } from '../services/session.service.js';
 import { createUserService } from '../services/user.service.js';
+import { openBlobStorage } from './blob-storage.js';
+import { liveKeyring, loadOrCreateMasterKey } from '../storage/master-key.js';
 import { openMigratedDatabase } from './database-context.js';
+import { openKeyRotation } from './key-rotation-setup.js';
 import { createLogger } from './logger.js';
 import { createManagementCommands, type ManagementCommands } from './management-commands.js';
 
@@ -41,6 +44,7 @@ export async function openManagement(
     audit: auditLog,
     now,
   });
+  let closeStorage = async (): Promise<void> => undefined;
   const commands = createManagementCommands({
     organisations: createOrganisationService({ organisations }),
     apiKeys: createApiKeyService({
@@ -65,6 +69,35 @@ export async function openManagement(
       });
       return keyring.rotate();
     },
+    async keys() {
+      const keyring = liveKeyring(
+        await loadOrCreateMasterKey({
+          configured: config.MASTER_KEY,
+          configuredPrevious: config.MASTER_KEY_PREVIOUS,
+          dataDir: config.DATA_DIR,
+          production: config.NODE_ENV === 'production',
+          log,
+        }),
+      );
+      // The same blob store the servers use (scaled mode: they must share it).
+      const storage = await openBlobStorage(config, keyring, log);
+      closeStorage = () => storage.close();
+      return openKeyRotation({
+        config,
+        db: database.db,
+        keyring,
+        blobStore: storage.blobStore,
+        audit: auditLog,
+        log,
+        now,
+      });
+    },
   });
-  return { commands, close: () => database.close() };
+  return {
+    commands,
+    close: async () => {
+      await closeStorage();
+      await database.close();
+    },
+  };
 }

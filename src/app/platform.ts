@@ -64,8 +64,9 @@ import { createTwoFactorService } from '../services/two-factor.service.js';
 import { mailSender, publicBaseUrl } from '../mail/mail-settings.js';
 import { createSmtpMailTransport } from '../mail/smtp.mail-transport.js';
 import { createBlobGateway } from '../storage/blob-gateway.js';
-import { loadOrCreateMasterKey } from '../storage/master-key.js';
+import { liveKeyring, loadOrCreateMasterKey } from '../storage/master-key.js';
 import { openBlobStorage } from './blob-storage.js';
+import { openKeyRotation } from './key-rotation-setup.js';
 import { openMigratedDatabase } from './database-context.js';
 import { createManagementCommands } from './management-commands.js';
 import { createBackup } from '../backup/backup-create.js';
@@ -84,12 +85,16 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
     const database = await openMigratedDatabase(config, log);
     closers.push(() => database.close());
     const now = options.now ?? (() => new Date());
-    const masterKey = await loadOrCreateMasterKey({
-      configured: config.MASTER_KEY,
-      dataDir: config.DATA_DIR,
-      production: config.NODE_ENV === 'production',
-      log,
-    });
+    // Live: `guardian keys rotate --generate` swaps the keys of every service holding it, without a restart.
+    const masterKey = liveKeyring(
+      await loadOrCreateMasterKey({
+        configured: config.MASTER_KEY,
+        configuredPrevious: config.MASTER_KEY_PREVIOUS,
+        dataDir: config.DATA_DIR,
+        production: config.NODE_ENV === 'production',
+        log,
+      }),
+    );
     // S3_BUCKET set: blobs and resumable-upload staging in S3, nothing shared through DATA_DIR.
     const blobStorage = await openBlobStorage(config, masterKey, log);
     closers.push(() => blobStorage.close());
@@ -155,6 +160,16 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
     };
     const auditLog = createAuditLogService({ audit: createAuditRepository({ db: database.db }) });
     const transparencyLogRepository = createTransparencyLogRepository({ db: database.db });
+    // Refuses a retired MASTER_KEY and warns about a retired one still in MASTER_KEY_PREVIOUS, at start-up.
+    const keyRotation = await openKeyRotation({
+      config,
+      db: database.db,
+      keyring: masterKey,
+      blobStore,
+      audit: auditLog,
+      log,
+      now,
+    });
     const logKeyring = createLogKeyring({
       initial: await loadOrCreateLogSigningKey({
         configured: config.LOG_SIGNING_KEY,
@@ -460,6 +475,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
         backup: (to) =>
           createBackup(backupSource({ config, database, blobStore, keyring: masterKey, log, now }), to),
         lifecycle: { retention: () => retentionService.run(), housekeeping: () => housekeepingService.run() },
+        keys: async () => keyRotation,
       }),
       jobHandlers: {
         'analysis.run': analysisService.run,

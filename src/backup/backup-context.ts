@@ -10,7 +10,7 @@ import { migrateToLatest } from '../db/migrator.js';
 import { createAuditRepository } from '../repositories/audit.repository.js';
 import { createAuditLogService } from '../services/audit-log.service.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import { EncryptedFsBlobStore } from '../storage/encrypted-fs.blob-store.js';
+import { openBlobStorage } from '../app/blob-storage.js';
 import { loadOrCreateMasterKey, type Keyring } from '../storage/master-key.js';
 import { pathExists } from '../storage/path-exists.js';
 import { appVersion } from './app-version.js';
@@ -31,11 +31,6 @@ export async function loadExistingKeyring(config: Config, log: Logger): Promise<
     production: config.NODE_ENV === 'production',
     log,
   });
-}
-
-/** Blobs as the platform stores them (the composition root's choice of store). */
-export function blobStoreFor(config: Config, keyring: Keyring, log: Logger): BlobStore {
-  return new EncryptedFsBlobStore({ dataDir: config.DATA_DIR, keyring, log });
 }
 
 /** How the database of an opened deployment is dumped: pg_dump, or PGlite's data-directory tarball. */
@@ -92,16 +87,13 @@ export async function openBackupSource(
       poolMax: 2,
       log,
     });
-    const source = backupSource({
-      config,
-      database,
-      blobStore: blobStoreFor(config, keyring, log),
-      keyring,
-      log,
-    });
+    // The store the platform uses (DATA_DIR/blobs, or S3 with S3_BUCKET).
+    const storage = await openBlobStorage(config, keyring, log);
+    const source = backupSource({ config, database, blobStore: storage.blobStore, keyring, log });
     return {
       source,
       close: async () => {
+        await storage.close();
         await database.close();
         await lock?.release();
       },
@@ -136,9 +128,10 @@ export async function openRestoreTarget(
     return database;
   };
   const databaseUrl = config.DATABASE_URL;
+  const storage = await openBlobStorage(config, keyring, log);
   const target: RestoreTarget = {
     kind: databaseUrl ? 'postgres' : 'pglite',
-    blobStore: blobStoreFor(config, keyring, log),
+    blobStore: storage.blobStore,
     logKeyDir: config.LOG_SIGNING_KEY === undefined ? config.DATA_DIR : null,
     open,
     async occupied() {
@@ -163,5 +156,12 @@ export async function openRestoreTarget(
       await loadPGliteDataDir(dbDir, Buffer.concat(parts));
     },
   };
-  return { keyring, target, close: async () => void (await lock?.release()) };
+  return {
+    keyring,
+    target,
+    close: async () => {
+      await storage.close();
+      await lock?.release();
+    },
+  };
 }

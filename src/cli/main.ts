@@ -16,6 +16,7 @@ const commands: Record<string, () => Promise<CliCommand>> = {
   audit: async () => (await import('./commands/audit.command.js')).auditCommand,
   outbox: async () => (await import('./commands/outbox.command.js')).outboxCommand,
   log: async () => (await import('./commands/log.command.js')).logCommand,
+  keys: async () => (await import('./commands/keys.command.js')).keysCommand,
   verify: async () => (await import('./commands/verify.command.js')).verifyCommand,
   config: async () => (await import('./commands/config.command.js')).configCheckCommand,
   backup: async () => (await import('./commands/backup.command.js')).backupCommand,
@@ -44,6 +45,11 @@ const usage = `usage: guardian <command>
   log check [--from-size N] [--json]      re-derive the transparency log from its leaves, check every signed tree
                                           head and look for forks (exit 1 naming the first bad leaf index)
   log rotate-key                          replace the generated log signing key (the old public key stays listed)
+  keys status [--json]                    which master key wraps how many objects; the last rotation's progress
+  keys rotate [--generate] [--json]       re-wrap every data key under the current master key while serving
+                                          (resumes an interrupted rotation); --generate first makes a new
+                                          DATA_DIR/master.key (embedded, MASTER_KEY unset)
+  keys retire [--json]                    once nothing is under an old key: retire it and say how to destroy it
   verify BUNDLE [--media FILE] [--trusted-key KEY]... [--tsa-root FILE]... [--solana-rpc URL] [--strict] [--json]
                                           check an evidence bundle offline (exit 0 only if no check fails;
                                           with --strict, also none left unchecked, e.g. a TSA chain without

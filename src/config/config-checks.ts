@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { parseCertificates } from '../evidence/anchors/rfc3161/trusted-roots.js';
 import { parseLogSigningKey } from '../evidence/log-signing-key.js';
-import { parseMasterKey } from '../storage/master-key.js';
+import { parseMasterKey, parseMasterKeyList } from '../storage/master-key.js';
 import type { Config } from './config.schema.js';
 
 // proxy-addr (Fastify's trustProxy) also accepts these names for whole address ranges.
@@ -17,6 +17,13 @@ export function valueProblems(config: Config): string[] {
       parseMasterKey(config.MASTER_KEY);
     } catch (error) {
       problems.push(`MASTER_KEY: ${(error as Error).message.replace(/^MASTER_KEY /, '')}`);
+    }
+  }
+  if (config.MASTER_KEY_PREVIOUS !== undefined) {
+    try {
+      parseMasterKeyList(config.MASTER_KEY_PREVIOUS);
+    } catch (error) {
+      problems.push((error as Error).message);
     }
   }
   if (config.LOG_SIGNING_KEY !== undefined) {

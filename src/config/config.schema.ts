@@ -51,7 +51,12 @@ export const configFields = {
   MASTER_KEY: {
     schema: optionalString,
     secret: true,
-    doc: 'Key-encryption key for blobs: 32 bytes as 64 hex characters or base64. Embedded mode generates DATA_DIR/master.key on first start when unset; production requires it.',
+    doc: 'Key-encryption key for blobs: 32 bytes as 64 hex characters or base64. Embedded mode generates DATA_DIR/master.key on first start when unset; production requires it. Everything sealed with it (blobs, staged uploads, TOTP secrets) is re-wrapped by `guardian keys rotate` (see docs/key-management.md).',
+  },
+  MASTER_KEY_PREVIOUS: {
+    schema: optionalString,
+    secret: true,
+    doc: 'During a master key rotation: the old master key(s), comma- or whitespace-separated, same format as MASTER_KEY. They only unwrap; MASTER_KEY wraps everything new. Remove it once `guardian keys retire` has run (a retired key still configured is warned about at start).',
   },
   LOG_SIGNING_KEY: {
     schema: optionalString,

@@ -12,6 +12,7 @@ import * as mediaHistory from './migrations/0010_media_history.js';
 import * as logAnchors from './migrations/0011_log_anchors.js';
 import * as shredLedger from './migrations/0012_shred_ledger.js';
 import * as retentionLegalHold from './migrations/0014_retention_legal_hold.js';
+import * as keyRotations from './migrations/0015_key_rotations.js';
 import type { Database } from './schema.js';
 
 // A static list, not a folder scan: it works the same from src/ under tsx and from dist/.
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '0011_log_anchors': logAnchors,
   '0012_shred_ledger': shredLedger,
   '0014_retention_legal_hold': retentionLegalHold,
+  '0015_key_rotations': keyRotations,
 };
 
 /** Every migration this code knows, oldest first (a backup from a newer version is refused by name). */

@@ -220,6 +220,38 @@ export interface ShreddedBlobTable {
   shredded_at: Timestamp;
 }
 
+/** One master key rotation and its progress (see 0015_key_rotations). */
+export interface KeyRotationTable {
+  id: string;
+  to_kek_id: string;
+  to_kek_version: number;
+  /** Comma-separated ids of the KEKs being rotated away from (the previous keys configured at the start). */
+  from_kek_ids: string;
+  status: 'running' | 'finished' | 'superseded';
+  /** The kind of object being re-wrapped when the row was last written (blobs, staged uploads, TOTP secrets). */
+  phase: string | null;
+  /** Objects re-wrapped so far, over every run of this rotation. */
+  objects_done: number;
+  /** Objects found already under the new key by the latest run. */
+  objects_skipped: number;
+  last_key: string | null;
+  last_error: string | null;
+  /** host:pid:nonce of the process running it; the lease stops two processes running it at once. */
+  owner: string | null;
+  lease_until: NullableTimestamp;
+  started_at: Timestamp;
+  updated_at: Timestamp;
+  finished_at: NullableTimestamp;
+}
+
+/** A master key taken out of service after a rotation (see 0015_key_rotations). */
+export interface RetiredMasterKeyTable {
+  kek_id: string;
+  kek_version: number;
+  rotation_id: string | null;
+  retired_at: Timestamp;
+}
+
 export interface Database {
   organisations: OrganisationTable;
   api_keys: ApiKeyTable;
@@ -234,6 +266,8 @@ export interface Database {
   one_time_tokens: OneTimeTokenTable;
   outbox_messages: OutboxMessageTable;
   shredded_blobs: ShreddedBlobTable;
+  key_rotations: KeyRotationTable;
+  retired_master_keys: RetiredMasterKeyTable;
 }
 
 export type Organisation = Selectable<OrganisationTable>;
@@ -248,3 +282,4 @@ export type Job = Selectable<JobTable>;
 export type UserTotp = Selectable<UserTotpTable>;
 export type OneTimeToken = Selectable<OneTimeTokenTable>;
 export type OutboxMessage = Selectable<OutboxMessageTable>;
+export type KeyRotation = Selectable<KeyRotationTable>;

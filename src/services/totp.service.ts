@@ -49,13 +49,16 @@ function newRecoveryCode(): string {
   return symbols.join('').replace(/(.{4})(?=.)/g, '$1-');
 }
 
+/** The object key a user's TOTP secret is sealed under (binds the sealed bytes to the user). */
+export const totpSecretObjectKey = (userId: string) => `user-totp/${userId}`;
+
 /**
  * TOTP (RFC 6238, SHA-1, 6 digits, 30 s) with a 160-bit secret sealed by the master keyring, a window of one
  * step either side, and replay protection: a code's time step must be later than the last one accepted.
  */
 export function createTotpService(deps: { totp: TotpRepository; keyring: Keyring; now: () => Date }) {
   const { totp, keyring, now } = deps;
-  const objectKey = (userId: string) => `user-totp/${userId}`;
+  const objectKey = totpSecretObjectKey;
 
   async function secretOf(sealed: Buffer, userId: string): Promise<string> {
     return (await openSealedBuffer(sealed, { objectKey: objectKey(userId), keyring })).toString('utf8');

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { ByteRange } from './blob-store.js';
-import type { Keyring } from './master-key.js';
+import type { KekRef, Keyring } from './master-key.js';
 import { decryptBlob, type RandomAccessBlob } from './segmented-aead-reader.js';
-import { BlobIntegrityError, HEADER_BYTES } from './segmented-aead.js';
+import { BlobIntegrityError, HEADER_BYTES, kekOfHeader } from './segmented-aead.js';
 
 /** Plaintext of a SAGB file as a stream; rejects if the file cannot be opened, tampering is a stream error. */
 export async function openPlaintextFile(
@@ -78,6 +78,21 @@ export async function shredHeader(path: string): Promise<boolean> {
     await handle.write(randomBytes(HEADER_BYTES), 0, HEADER_BYTES, 0);
     await handle.sync();
     return true;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The KEK a SAGB file's header names; null when the file does not exist. */
+export async function readHeaderKek(path: string): Promise<KekRef | null> {
+  const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    throw error;
+  });
+  if (!handle) return null;
+  try {
+    const blob = fileBlob(handle, (await handle.stat()).size);
+    return kekOfHeader(await blob.readAt(0, HEADER_BYTES));
   } finally {
     await handle.close();
   }

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { KekRef } from './master-key.js';
 
 export interface ByteRange {
   /** First byte, inclusive. */
@@ -18,6 +19,8 @@ export interface BlobStore {
   delete(key: string): Promise<void>;
   /** Key rotation: re-wraps the object's data key under the keyring's current KEK; the payload is untouched. */
   rewrap(key: string): Promise<void>;
+  /** The KEK named in the object's header (read, not authenticated), or null when it does not exist. */
+  kekOf(key: string): Promise<KekRef | null>;
   /** Every stored object key, in no particular order (backups, rotation and orphan sweeps walk this). */
   keys(): AsyncIterable<string>;
   /** Throws when the store cannot be written. */

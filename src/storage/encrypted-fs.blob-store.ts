@@ -6,9 +6,16 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { badRequest, notFound } from '../services/errors.js';
-import { fileBlob, fsyncDirectory, openPlaintextFile, rewriteHeader, shredHeader } from './blob-file.js';
+import {
+  fileBlob,
+  fsyncDirectory,
+  openPlaintextFile,
+  readHeaderKek,
+  rewriteHeader,
+  shredHeader,
+} from './blob-file.js';
 import type { BlobStore, ByteRange } from './blob-store.js';
-import type { Keyring } from './master-key.js';
+import type { KekRef, Keyring } from './master-key.js';
 import { EncryptStream } from './segmented-aead-stream.js';
 import {
   BlobIntegrityError,
@@ -128,6 +135,11 @@ export class EncryptedFsBlobStore implements BlobStore {
     await this.rewriteExisting(this.pathOf(key), (header) =>
       rewrapHeader(header, { objectKey: key, keyring: this.deps.keyring }),
     );
+  }
+
+  async kekOf(key: string): Promise<KekRef | null> {
+    assertBlobKey(key);
+    return readHeaderKek(this.pathOf(key));
   }
 
   async *keys(): AsyncIterable<string> {

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { notFound } from '../services/errors.js';
 import type { BlobStore, ByteRange } from './blob-store.js';
 import { assertBlobKey } from './encrypted-fs.blob-store.js';
-import type { Keyring } from './master-key.js';
+import type { KekRef, Keyring } from './master-key.js';
 import type { S3Objects } from './s3-objects.js';
 import { s3Blob } from './s3-random-access.js';
 import { decryptBlob } from './segmented-aead-reader.js';
@@ -15,6 +15,7 @@ import {
   HEADER_BYTES,
   TAG_BYTES,
   plaintextSizeOf,
+  kekOfHeader,
   rewrapHeader,
   segmentBytesOf,
 } from './segmented-aead.js';
@@ -116,6 +117,15 @@ export class EncryptedS3BlobStore implements BlobStore {
       this.keyObject(key),
       rewrapHeader(header, { objectKey: key, keyring: this.deps.keyring }),
     );
+  }
+
+  /** The KEK the key object names (unauthenticated: rotation's skip test); null when there is no object. */
+  async kekOf(key: string): Promise<KekRef | null> {
+    assertBlobKey(key);
+    const header = await this.deps.objects.get(this.keyObject(key));
+    if (!header) return null;
+    if (header.length !== HEADER_BYTES) throw new BlobIntegrityError('key object is not a SAGB header');
+    return kekOfHeader(header);
   }
 
   async *keys(): AsyncIterable<string> {

@@ -11,6 +11,12 @@ export interface Kek {
   key: Buffer;
 }
 
+/** Which KEK wraps an object, as its header names it (no key material). */
+export interface KekRef {
+  id: string;
+  version: number;
+}
+
 /** `current` wraps new data keys; `previous` only unwraps, until every object has been re-wrapped. */
 export interface Keyring {
   current: Kek;
@@ -44,24 +50,86 @@ export function kekFromMasterKey(masterKey: Buffer, version = 1): Kek {
   return { id: `mk-${id.slice(0, 16)}`, version, key };
 }
 
+/** MASTER_KEY_PREVIOUS: keys separated by commas or whitespace; the error names the entry, never its value. */
+export function parseMasterKeyList(value: string, name = 'MASTER_KEY_PREVIOUS'): Buffer[] {
+  return value
+    .split(/[\s,]+/)
+    .filter((entry) => entry !== '')
+    .map((entry, index) => {
+      try {
+        return parseMasterKey(entry);
+      } catch (error) {
+        throw new Error(
+          `${name} entry ${index + 1}: ${(error as Error).message.replace(/^MASTER_KEY /, '')}`,
+          { cause: error },
+        );
+      }
+    });
+}
+
+/** A keyring from raw keys: the first is current, the rest unwrap only (duplicates and the current one dropped). */
+export function keyringFrom(current: Buffer, previous: readonly Buffer[]): Keyring {
+  const kek = kekFromMasterKey(current);
+  const seen = new Set([kek.id]);
+  const older: Kek[] = [];
+  for (const key of previous) {
+    const candidate = kekFromMasterKey(key);
+    if (seen.has(candidate.id)) continue;
+    seen.add(candidate.id);
+    older.push(candidate);
+  }
+  return { current: kek, previous: older };
+}
+
+/** A keyring whose keys can be swapped while services hold it: rotation without a restart. */
+export interface LiveKeyring extends Keyring {
+  replace(next: Keyring): void;
+}
+
+export function liveKeyring(initial: Keyring): LiveKeyring {
+  let state = initial;
+  return {
+    get current() {
+      return state.current;
+    },
+    get previous() {
+      return state.previous;
+    },
+    replace(next) {
+      state = next;
+    },
+  };
+}
+
 export function findKek(keyring: Keyring, id: string, version: number): Kek | undefined {
   return [keyring.current, ...keyring.previous].find((kek) => kek.id === id && kek.version === version);
 }
 
 export interface LoadMasterKeyDeps {
   configured: string | undefined;
+  /** MASTER_KEY_PREVIOUS: old keys that only unwrap, during a rotation. */
+  configuredPrevious?: string | undefined;
   dataDir: string;
   production: boolean;
   log: Logger;
 }
 
-/** MASTER_KEY when set; otherwise (never in production) a generated DATA_DIR/master.key, reused on later starts. */
+export const masterKeyFileName = 'master.key';
+/** Old generated keys kept by `guardian keys rotate --generate` until `guardian keys retire`, one per line. */
+export const previousMasterKeyFileName = 'master.key.previous';
+
+/**
+ * MASTER_KEY when set; otherwise (never in production) a generated DATA_DIR/master.key, reused on later starts.
+ * Previous keys: MASTER_KEY_PREVIOUS, plus DATA_DIR/master.key.previous for a generated key.
+ */
 export async function loadOrCreateMasterKey(deps: LoadMasterKeyDeps): Promise<Keyring> {
+  const configuredPrevious =
+    deps.configuredPrevious === undefined ? [] : parseMasterKeyList(deps.configuredPrevious);
   if (deps.configured !== undefined) {
-    return { current: kekFromMasterKey(parseMasterKey(deps.configured)), previous: [] };
+    return keyringFrom(parseMasterKey(deps.configured), configuredPrevious);
   }
   if (deps.production) throw new Error('MASTER_KEY is required in production (or MASTER_KEY_FILE)');
-  const path = join(deps.dataDir, 'master.key');
+  const path = join(deps.dataDir, masterKeyFileName);
   if (await pathExists(path)) {
     if (((await stat(path)).mode & 0o077) !== 0) {
       deps.log.warn({ path }, 'master key file is readable by group or others; chmod 600 it');
@@ -72,7 +140,23 @@ export async function loadOrCreateMasterKey(deps: LoadMasterKeyDeps): Promise<Ke
       'MASTER_KEY is not set: generated a master key file. Back it up (losing it makes every stored blob unreadable) and set MASTER_KEY in production',
     );
   }
-  return { current: kekFromMasterKey(parseKeyFile(await readFile(path, 'utf8'), path)), previous: [] };
+  const current = parseKeyFile(await readFile(path, 'utf8'), path);
+  return keyringFrom(current, [...configuredPrevious, ...(await readPreviousKeyFile(deps.dataDir))]);
+}
+
+export async function readPreviousKeyFile(dataDir: string): Promise<Buffer[]> {
+  const path = join(dataDir, previousMasterKeyFileName);
+  const contents = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return '';
+    throw error;
+  });
+  try {
+    return parseMasterKeyList(contents, path);
+  } catch {
+    throw new Error(
+      `${path} does not hold valid master keys (64 hex characters a line); restore it from backup`,
+    );
+  }
 }
 
 function parseKeyFile(contents: string, path: string): Buffer {

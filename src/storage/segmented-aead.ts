@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { findKek, type Kek, type Keyring } from './master-key.js';
+import { findKek, type Kek, type KekRef, type Keyring } from './master-key.js';
 
 /*
  * Blob format "SAGB" v1 (all integers big-endian), a fixed 242-byte header followed by segments.
@@ -141,6 +141,15 @@ export function rewrapHeader(
   const rewrapped = Buffer.from(header);
   wrapDataKey(rewrapped, dataKey, input.keyring.current, input.newObjectKey ?? input.objectKey);
   return rewrapped;
+}
+
+/**
+ * The KEK a header names, unauthenticated: rotation uses it to skip objects already under the new key and to
+ * count what each key still wraps. Rewrapping authenticates; this only reads.
+ */
+export function kekOfHeader(header: Buffer): KekRef {
+  segmentBytesOf(header);
+  return { id: readField(header, kekIdField), version: header.readUInt32BE(kekVersionOffset) };
 }
 
 /** Segment size from an unauthenticated header: enough to map sizes and ranges before any decryption. */
