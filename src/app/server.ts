@@ -47,6 +47,8 @@ export async function buildPlatformApp(platform: Platform) {
     history: platform.services.historyService,
     reanalysis: platform.services.reanalysisService,
     anchors: platform.services.anchorService,
+    signedLinks: platform.services.signedLinksService,
+    reportShares: platform.services.reportShareService,
     events: platform.events,
     healthChecks: platform.healthChecks,
     uploads: platform.uploads,

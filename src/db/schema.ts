@@ -209,6 +209,27 @@ export interface ShreddedBlobTable {
   shredded_at: Timestamp;
 }
 
+/** A read-only link to one report (see 0013_report_shares); the token itself is never stored. */
+export interface ReportShareTable {
+  id: string;
+  organisation_id: string;
+  analysis_id: string;
+  /** SHA-256 (hex) of the 256-bit token. */
+  token_hash: string;
+  label: string | null;
+  include_media: boolean;
+  created_by_type: UploaderType;
+  created_by: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: NullableTimestamp;
+  revoked_by_type: UploaderType | null;
+  revoked_by: string | null;
+  first_used_at: NullableTimestamp;
+  last_used_at: NullableTimestamp;
+  use_count: ColumnType<number, number | undefined, number>;
+}
+
 export interface Database {
   organisations: OrganisationTable;
   api_keys: ApiKeyTable;
@@ -223,6 +244,7 @@ export interface Database {
   one_time_tokens: OneTimeTokenTable;
   outbox_messages: OutboxMessageTable;
   shredded_blobs: ShreddedBlobTable;
+  report_shares: ReportShareTable;
 }
 
 export type Organisation = Selectable<OrganisationTable>;
@@ -237,3 +259,4 @@ export type Job = Selectable<JobTable>;
 export type UserTotp = Selectable<UserTotpTable>;
 export type OneTimeToken = Selectable<OneTimeTokenTable>;
 export type OutboxMessage = Selectable<OutboxMessageTable>;
+export type ReportShare = Selectable<ReportShareTable>;
