@@ -41,7 +41,8 @@ const createShareBody = z
         'also the media file and the artifacts drawn from it (face crops, maps); default false: the report alone',
       ),
   })
-  .optional();
+  .nullish()
+  .describe('optional; send no body for the defaults');
 
 const actorSchema = z.object({ type: z.enum(['user', 'api-key']), id: z.uuid() });
 

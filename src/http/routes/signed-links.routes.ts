@@ -25,7 +25,8 @@ const linkRequestBody = z
       .optional()
       .describe(`default ${linkLifetimes.defaultSeconds}, at most ${linkLifetimes.maxSeconds}`),
   })
-  .optional();
+  .nullish()
+  .describe('optional; send no body for the defaults');
 
 const signedLinkSchema = z.object({
   url: z.string().describe('path on this API; works without cookies or keys until `expiresAt`'),
