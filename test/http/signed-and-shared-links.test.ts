@@ -1,6 +1,5 @@
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describe } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer } from '../authorization/platform-app.js';
 import { expectProblem } from '../authorization/route-matrix.js';
 import { databaseImplementations, describeEachImplementation } from '../helpers/databases.js';
@@ -11,8 +10,9 @@ import {
   type LinksHarness,
   type TestOrg,
 } from './links-harness.js';
+import { reportShareCases } from './report-shares.cases.js';
 
-describeEachImplementation('signed links', databaseImplementations(), (implementation) => {
+describeEachImplementation('signed links and report shares', databaseImplementations(), (implementation) => {
   let harness: LinksHarness;
   let orgA: TestOrg;
   let orgB: TestOrg;
@@ -240,4 +240,5 @@ describeEachImplementation('signed links', databaseImplementations(), (implement
       expect(all).not.toContain(sig);
     });
   });
+  reportShareCases(() => ({ harness, orgA, orgB, report }));
 });
