@@ -142,6 +142,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       users: createUserRepository({ db: database.db }),
       sessions: createSessionRepository({ db: database.db }),
       outbox: createOutboxRepository({ db: database.db }),
+      reportShares: createReportShareRepository({ db: database.db }),
     };
     const auditLog = createAuditLogService({ audit: createAuditRepository({ db: database.db }) });
     const transparencyLogRepository = createTransparencyLogRepository({ db: database.db });
@@ -319,7 +320,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       now,
       log,
     });
-    const reportShares = createReportShareRepository({ db: database.db });
+    const reportShares = repositories.reportShares;
     const signedLinksService = createSignedLinksService({
       signer: createLinkSigner({ keyring: masterKey, now }),
       media: repositories.media,
