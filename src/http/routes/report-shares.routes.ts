@@ -172,6 +172,7 @@ export const reportSharesRoutes: FastifyPluginAsyncZod<ReportSharesRoutesDeps> =
       config: { access: 'public', rateLimit: sharedReportRateLimit },
       schema: {
         summary: 'A shared report, read-only, for whoever holds the link (no sign-in)',
+        security: [],
         description:
           'The report as its organisation sees it (no uploader, no file name, no people). Unknown token: 403 `share-link-invalid`; past its end: 403 `share-link-expired`; revoked: 403 `share-link-revoked`. The first use is audited (`report-share.first-use`); every use is counted on the share.',
         tags,

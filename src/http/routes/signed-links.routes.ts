@@ -119,6 +119,7 @@ export const signedLinksRoutes: FastifyPluginAsyncZod<SignedLinksRoutesDeps> = a
       config: { access: 'public' },
       schema: {
         summary: 'The stored file through a signed link (single byte ranges supported)',
+        security: [],
         description: `${signedDescription} Deleted media: 410 \`media-deleted\`. Headers as for /api/v1/media/{id}/content.`,
         tags,
         params: idParams,
@@ -148,6 +149,7 @@ export const signedLinksRoutes: FastifyPluginAsyncZod<SignedLinksRoutesDeps> = a
       config: { access: 'public' },
       schema: {
         summary: 'One artifact through a signed link',
+        security: [],
         description: signedDescription,
         tags,
         params: artifactParams,
