@@ -1,9 +1,4 @@
-import { createElement } from 'react';
-import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
-import { ApiContext } from '../../web/src/api/api-context.js';
-import type { GuardianApi } from '../../web/src/api/client.js';
-import { FinishedReport } from '../../web/src/pages/report/finished-report.js';
 import { readReport, type AnalysisView } from '../../web/src/pages/report/report-shape.js';
 import { sharedReportFailure, shareStatusWords } from '../../web/src/pages/report/share-wording.js';
 
@@ -47,6 +42,23 @@ const analysis = {
   },
 } as unknown as AnalysisView;
 
+// Loaded at run time, typed loosely here: the root tsconfig has no JSX, and React's types would pull the DOM
+// library into every Node test it type-checks.
+type Element = { readonly element: unique symbol };
+const load = (path: string): Promise<unknown> => import(path);
+const { createElement } = (await load('react')) as {
+  createElement(type: unknown, props: Record<string, unknown>, ...children: Element[]): Element;
+};
+const { renderToStaticMarkup } = (await load('react-dom/server')) as {
+  renderToStaticMarkup(element: Element): string;
+};
+const { ApiContext } = (await load('../../web/src/api/api-context.tsx')) as {
+  ApiContext: { Provider: unknown };
+};
+const { FinishedReport } = (await load('../../web/src/pages/report/finished-report.tsx')) as {
+  FinishedReport: unknown;
+};
+
 // Any call to the API fails the test: a shared report must render from what the share link returned.
 const noApi = new Proxy(
   {},
@@ -55,7 +67,7 @@ const noApi = new Proxy(
       throw new Error('the shared report called the API');
     },
   },
-) as GuardianApi;
+);
 
 function renderShared(mediaUrl: string | null): string {
   const report = readReport(analysis);
