@@ -25,6 +25,10 @@ import { createUserRepository } from '../repositories/user.repository.js';
 import { createTransparencyLogRepository } from '../repositories/transparency-log.repository.js';
 import { createAnchorRepository } from '../repositories/anchor.repository.js';
 import { createAnchorService } from '../services/anchor.service.js';
+import { createReportShareRepository } from '../repositories/report-share.repository.js';
+import { createLinkSigner } from '../services/link-signer.js';
+import { createReportShareService, shareStandsCheck } from '../services/report-share.service.js';
+import { createSignedLinksService } from '../services/signed-links.service.js';
 import { anchorersFromConfig, anchorSecrets } from './anchor-setup.js';
 import { loadOrCreateLogSigningKey, replaceGeneratedLogSigningKey } from '../evidence/log-signing-key.js';
 import { createEvidenceService } from '../services/evidence.service.js';
@@ -157,6 +161,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       sessions: createSessionRepository({ db: database.db }),
       outbox: createOutboxRepository({ db: database.db }),
       retention: createRetentionRepository({ db: database.db }),
+      reportShares: createReportShareRepository({ db: database.db }),
     };
     const auditLog = createAuditLogService({ audit: createAuditRepository({ db: database.db }) });
     const transparencyLogRepository = createTransparencyLogRepository({ db: database.db });
@@ -405,6 +410,25 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       now,
       log,
     });
+    const reportShares = repositories.reportShares;
+    const signedLinksService = createSignedLinksService({
+      signer: createLinkSigner({ keyring: masterKey, now }),
+      media: repositories.media,
+      storedMedia: storedMediaService,
+      artifacts: analysisArtifacts,
+      shareIsActive: shareStandsCheck({ shares: reportShares, now }),
+      now,
+    });
+    const reportShareService = createReportShareService({
+      db: database.db,
+      shares: reportShares,
+      analyses: repositories.analyses,
+      artifacts: analysisArtifacts,
+      media: repositories.media,
+      links: signedLinksService,
+      audit: auditLog,
+      now,
+    });
     const historyService = createHistoryService({
       history: createHistoryRepository({ db: database.db }),
     });
@@ -463,6 +487,8 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
         retentionService,
         housekeepingService,
         userDataService,
+        signedLinksService,
+        reportShareService,
       },
       managementCommands: createManagementCommands({
         organisations: organisationService,

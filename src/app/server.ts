@@ -52,6 +52,8 @@ export async function buildPlatformApp(platform: Platform) {
       retention: platform.services.retentionService,
       userData: platform.services.userDataService,
     },
+    signedLinks: platform.services.signedLinksService,
+    reportShares: platform.services.reportShareService,
     events: platform.events,
     healthChecks: platform.healthChecks,
     uploads: platform.uploads,

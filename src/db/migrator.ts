@@ -11,8 +11,9 @@ import * as transparencyLog from './migrations/0009_transparency_log.js';
 import * as mediaHistory from './migrations/0010_media_history.js';
 import * as logAnchors from './migrations/0011_log_anchors.js';
 import * as shredLedger from './migrations/0012_shred_ledger.js';
-import * as retentionLegalHold from './migrations/0014_retention_legal_hold.js';
-import * as keyRotations from './migrations/0015_key_rotations.js';
+import * as retentionLegalHold from './migrations/0013_retention_legal_hold.js';
+import * as keyRotations from './migrations/0014_key_rotations.js';
+import * as reportShares from './migrations/0015_report_shares.js';
 import type { Database } from './schema.js';
 
 // A static list, not a folder scan: it works the same from src/ under tsx and from dist/.
@@ -29,8 +30,9 @@ const migrations: Record<string, Migration> = {
   '0010_media_history': mediaHistory,
   '0011_log_anchors': logAnchors,
   '0012_shred_ledger': shredLedger,
-  '0014_retention_legal_hold': retentionLegalHold,
-  '0015_key_rotations': keyRotations,
+  '0013_retention_legal_hold': retentionLegalHold,
+  '0014_key_rotations': keyRotations,
+  '0015_report_shares': reportShares,
 };
 
 /** Every migration this code knows, oldest first (a backup from a newer version is refused by name). */

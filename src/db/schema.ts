@@ -12,7 +12,7 @@ export interface OrganisationTable {
   created_at: Timestamp;
   /** Admins of this organisation must have TOTP enrolled. */
   require_admin_2fa: ColumnType<boolean, boolean | undefined, boolean>;
-  /** Media is crypto-shredded this many days after upload (1–36500); null keeps it (0014). */
+  /** Media is crypto-shredded this many days after upload (1–36500); null keeps it (0013). */
   media_retention_days: ColumnType<number | null, number | null | undefined, number | null>;
   /** When an admin last set the retention policy; null while it was never set. */
   retention_updated_at: NullableTimestamp;
@@ -92,7 +92,7 @@ export interface MediaTable {
   /** Who uploaded it; null for media stored before uploaders were recorded. */
   uploader_type: ColumnType<UploaderType | null, UploaderType | null | undefined, never>;
   uploader_id: ColumnType<string | null, string | null | undefined, never>;
-  /** Legal hold (0014): while set, no deletion path (user, retention, erasure) may shred the media. */
+  /** Legal hold (0013): while set, no deletion path (user, retention, erasure) may shred the media. */
   legal_hold_reason: ColumnType<string | null, string | null | undefined, string | null>;
   legal_hold_at: NullableTimestamp;
   /** Who set it, as `<actor type>:<id>` (e.g. `user:<uuid>`). */
@@ -220,7 +220,7 @@ export interface ShreddedBlobTable {
   shredded_at: Timestamp;
 }
 
-/** One master key rotation and its progress (see 0015_key_rotations). */
+/** One master key rotation and its progress (see 0014_key_rotations). */
 export interface KeyRotationTable {
   id: string;
   to_kek_id: string;
@@ -244,12 +244,33 @@ export interface KeyRotationTable {
   finished_at: NullableTimestamp;
 }
 
-/** A master key taken out of service after a rotation (see 0015_key_rotations). */
+/** A master key taken out of service after a rotation (see 0014_key_rotations). */
 export interface RetiredMasterKeyTable {
   kek_id: string;
   kek_version: number;
   rotation_id: string | null;
   retired_at: Timestamp;
+}
+
+/** A read-only link to one report (see 0015_report_shares); the token itself is never stored. */
+export interface ReportShareTable {
+  id: string;
+  organisation_id: string;
+  analysis_id: string;
+  /** SHA-256 (hex) of the 256-bit token. */
+  token_hash: string;
+  label: string | null;
+  include_media: boolean;
+  created_by_type: UploaderType;
+  created_by: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: NullableTimestamp;
+  revoked_by_type: UploaderType | null;
+  revoked_by: string | null;
+  first_used_at: NullableTimestamp;
+  last_used_at: NullableTimestamp;
+  use_count: ColumnType<number, number | undefined, number>;
 }
 
 export interface Database {
@@ -268,6 +289,7 @@ export interface Database {
   shredded_blobs: ShreddedBlobTable;
   key_rotations: KeyRotationTable;
   retired_master_keys: RetiredMasterKeyTable;
+  report_shares: ReportShareTable;
 }
 
 export type Organisation = Selectable<OrganisationTable>;
@@ -283,3 +305,4 @@ export type UserTotp = Selectable<UserTotpTable>;
 export type OneTimeToken = Selectable<OneTimeTokenTable>;
 export type OutboxMessage = Selectable<OutboxMessageTable>;
 export type KeyRotation = Selectable<KeyRotationTable>;
+export type ReportShare = Selectable<ReportShareTable>;

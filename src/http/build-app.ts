@@ -27,10 +27,15 @@ import type { TwoFactorService } from '../services/two-factor.service.js';
 import type { EvidenceService } from '../services/evidence.service.js';
 import type { ReportPdfService } from '../services/report-pdf.service.js';
 import type { TransparencyLogService } from '../services/transparency-log.service.js';
+import type { ReportShareService } from '../services/report-share.service.js';
+import type { SignedLinksService } from '../services/signed-links.service.js';
 import { registerAccessControl, type Authenticator, type SessionAuthenticator } from './access-control.js';
 import { registerProblemHandlers } from './problem-details.js';
 import { registerRateLimits, type RateLimitOptions } from './rate-limits.js';
 import { registerRouteCatalog } from './route-catalog.js';
+import { redactedRequestSerializer } from './log-redaction.js';
+import { reportSharesRoutes } from './routes/report-shares.routes.js';
+import { signedLinksRoutes } from './routes/signed-links.routes.js';
 import { analysesRoutes } from './routes/analyses.routes.js';
 import { evidenceRoutes } from './routes/evidence.routes.js';
 import { reportPdfRoutes } from './routes/report-pdf.routes.js';
@@ -94,6 +99,15 @@ const lifecycleNotWired = new Proxy(
   },
 ) as never;
 
+const linksNotWired = new Proxy(
+  {},
+  {
+    get: () => () => {
+      throw new Error('signed links and report shares are not wired into this app');
+    },
+  },
+) as never;
+
 const historyNotWired = new Proxy(
   {},
   {
@@ -148,6 +162,10 @@ export interface AppDeps {
   anchors?: AnchorService;
   /** Retention policy, legal holds, GDPR export and erasure; absent, those routes answer 500. */
   lifecycle?: DataLifecycleRoutesDeps & { userData: UserDataService };
+  /** Signed media and artifact links; absent, those routes answer 500. */
+  signedLinks?: SignedLinksService;
+  /** Read-only share links to one report; absent, those routes answer 500. */
+  reportShares?: ReportShareService;
   events: EventBus;
   healthChecks: HealthCheck[];
   uploads: UploadsRoutesDeps;
@@ -172,7 +190,11 @@ const tlsPolicy = {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // pino 10's Logger type differs only nominally from the pino types Fastify bundles.
-    loggerInstance: deps.log as unknown as FastifyBaseLogger,
+    // The request serializer redacts signed-link signatures and share tokens from logged URLs.
+    loggerInstance: deps.log.child(
+      {},
+      { serializers: { req: redactedRequestSerializer } },
+    ) as unknown as FastifyBaseLogger,
     genReqId: () => randomUUID(),
     trustProxy: deps.trustedProxies.length > 0 ? deps.trustedProxies : false,
     bodyLimit: 1024 * 1024,
@@ -246,6 +268,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(reportPdfRoutes, { reportPdf: deps.reportPdf ?? evidenceNotWired });
   await app.register(transparencyLogRoutes, { transparencyLog: deps.transparencyLog ?? evidenceNotWired });
   await app.register(anchorsRoutes, { anchors: deps.anchors ?? evidenceNotWired });
+  await app.register(signedLinksRoutes, { links: deps.signedLinks ?? linksNotWired });
+  await app.register(reportSharesRoutes, { shares: deps.reportShares ?? linksNotWired });
   await app.register(authRoutes, {
     auth: deps.accounts?.auth ?? accountsNotWired,
     sessions: deps.accounts?.sessions ?? accountsNotWired,

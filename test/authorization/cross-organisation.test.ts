@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +93,30 @@ const fixtures: Record<string, ResourceFixture> = {
       });
       expect(response.statusCode).toBe(200);
       expect(response.headers['upload-offset']).toBe('0');
+    },
+  },
+  '/api/v1/shares': {
+    async create(context) {
+      // Only a finished report can be shared through the API; the fixture's analysis is still queued.
+      const { analysisId } = await context.upload();
+      const share = await context.platform.repositories.reportShares.create({
+        orgId: context.orgA.orgId,
+        analysisId,
+        tokenHash: randomBytes(32).toString('hex'),
+        label: null,
+        includeMedia: false,
+        createdBy: { type: 'api-key', id: randomUUID() },
+        createdAt: new Date(),
+        expiresAt: new Date(Date.now() + 3_600_000),
+      });
+      return share.id;
+    },
+    async intact(context, id) {
+      const { analysisId } = await context.upload();
+      const { items } = (await getAs(context, 'analyst', `/api/v1/analyses/${analysisId}/shares`)).json<{
+        items: { id: string; status: string }[];
+      }>();
+      expect(items.find((share) => share.id === id)).toMatchObject({ status: 'active' });
     },
   },
   '/api/v1/users': {

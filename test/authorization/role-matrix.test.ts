@@ -35,6 +35,10 @@ beforeAll(async () => {
 
 afterAll(() => opened.close());
 
+// A signed link to bytes the caller may already read: POST (never cached, CSRF-checked), but no state change.
+const mintsReadLink = (route: CatalogedRoute) =>
+  route.method === 'POST' && /\/(content-links|links)$/.test(route.url);
+
 describe('role matrix over every route that API keys may use (route table × role)', () => {
   it('covers read, write and admin routes', () => {
     expect(keyRoutes.map(routeLabel)).toEqual(
@@ -59,10 +63,17 @@ describe('role matrix over every route that API keys may use (route table × rol
     );
   });
 
+  it('lets readers mint signed read links (POST that changes nothing), and only those', () => {
+    expect(keyRoutes.filter(mintsReadLink).map(routeLabel).sort()).toEqual([
+      'POST /api/v1/analyses/:id/artifacts/:detector/:name/links',
+      'POST /api/v1/media/:id/content-links',
+    ]);
+  });
+
   it('admits neither viewers nor auditors to a state-changing route', () => {
     const rolesOf = (route: CatalogedRoute) => (policyOf(route) as { roles: readonly string[] }).roles;
     const open = keyRoutes
-      .filter((route) => isUnsafe(route))
+      .filter((route) => isUnsafe(route) && !mintsReadLink(route))
       .filter((route) => rolesOf(route).includes('viewer') || rolesOf(route).includes('auditor'));
     expect(open.map(routeLabel)).toEqual([]);
   });

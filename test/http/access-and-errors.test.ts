@@ -60,6 +60,10 @@ const publicEvidence = [
   'GET /api/v1/log/proofs/consistency',
   'GET /api/v1/log/keys',
   'POST /api/v1/verify',
+  // The signature or share token in the URL is the authorisation (docs/signed-links-and-shares.md).
+  'GET /api/v1/signed/media/:id/content',
+  'GET /api/v1/signed/analyses/:id/artifacts/:detector/:name',
+  'GET /api/v1/shared-reports/:token',
 ];
 
 function allowedPublic(route: { method: string; template: string }): boolean {

@@ -15,6 +15,7 @@ export const pageRoutes: PageRoute[] = [
   { path: '/accept-invite', page: lazy(() => import('./pages/accept-invite-page')), access: 'public' },
   { path: '/verify', page: lazy(() => import('./pages/verify-page')), access: 'public' },
   { path: '/help', page: lazy(() => import('./pages/help-page')), access: 'public' },
+  { path: '/shared/:token', page: lazy(() => import('./pages/shared-report-page')), access: 'public' },
   { path: '/upload', page: lazy(() => import('./pages/upload-page')), access: 'signed-in' },
   { path: '/history', page: lazy(() => import('./pages/history-page')), access: 'signed-in' },
   { path: '/batch', page: lazy(() => import('./pages/batch-page')), access: 'signed-in' },

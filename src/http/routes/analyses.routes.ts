@@ -1,14 +1,10 @@
-import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type {
-  AnalysisArtifactsService,
-  ArtifactContent,
-  ArtifactEntry,
-} from '../../services/analysis-artifacts.service.js';
+import type { AnalysisArtifactsService, ArtifactEntry } from '../../services/analysis-artifacts.service.js';
 import type { AnalysisService } from '../../services/analysis.service.js';
 import type { LegalHoldService } from '../../services/legal-hold.service.js';
 import { readers, requirePrincipal } from '../access-control.js';
+import { sendArtifact } from '../artifact-reply.js';
 import { analysisArtifactsSchema, analysisSchema, errorResponses, idParams } from '../schemas.js';
 import { analysisView } from '../views.js';
 
@@ -19,17 +15,7 @@ export interface AnalysesRoutesDeps {
   legalHolds?: Pick<LegalHoldService, 'forMedia'>;
 }
 
-// Served under their own type; anything else a detector declares goes out as bytes.
-const servedArtifactTypes = new Set([
-  'application/json',
-  'image/png',
-  'image/jpeg',
-  'image/x-portable-graymap',
-  'image/x-portable-pixmap',
-  'text/csv',
-]);
-
-const artifactParams = z.strictObject({
+export const artifactParams = z.strictObject({
   id: z.uuid(),
   detector: z.string().min(1).max(120).describe('detector id, percent-encoded (`model:x` → `model%3Ax`)'),
   name: z.string().min(1).max(120),
@@ -115,24 +101,7 @@ export const analysesRoutes: FastifyPluginAsyncZod<AnalysesRoutesDeps> = async (
   );
 };
 
-/** The bytes as a download that no browser renders or sniffs into something active. */
-function sendArtifact(reply: FastifyReply, { entry, data }: ArtifactContent): FastifyReply {
-  const { contentType, sha256, name } = entry.listing;
-  const served = servedArtifactTypes.has(contentType) ? contentType : 'application/octet-stream';
-  reply.headers({
-    'content-type': served,
-    'content-length': String(data.length),
-    etag: `"${sha256}"`,
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    'content-security-policy': "default-src 'none'; sandbox",
-  });
-  // Names are [a-z0-9.-] (checked when the analysis ran), so the plain quoted form is exact.
-  if (served !== 'application/json') reply.header('content-disposition', `attachment; filename="${name}"`);
-  return reply.send(data);
-}
-
-function artifactView(
+export function artifactView(
   analysisId: string,
   entry: ArtifactEntry,
 ): z.infer<typeof analysisArtifactsSchema>['artifacts'][number] {

@@ -1,18 +1,39 @@
 import { useRef } from 'react';
+import { useMe } from '../../session/session-context.js';
 import { ErrorMessage } from '../../components/error-message.js';
 import { CoverageAndCompression } from './coverage-compression.js';
 import { DetectorCard } from './detector-card.js';
 import { MediaSection, type PlayerControl } from './media-section.js';
 import { ProvenanceSection } from './provenance-section.js';
 import { ReportActions } from './report-actions.js';
-import type { AnalysisView, ReportView } from './report-shape.js';
+import type { AnalysisView, ArtifactEntry, ReportView } from './report-shape.js';
+import { SharePanel } from './share-panel.js';
 import { ResultSummary } from './result-summary.js';
 import { useArtifacts } from './use-analysis.js';
 
-/** A finished analysis: band and reasons first, then what the checks saw, each check, the media, provenance. */
-export function FinishedReport({ analysis, report }: { analysis: AnalysisView; report: ReportView }) {
+/** What a share link hands over in place of the signed-in routes: signed links, no actions. */
+export interface SharedContent {
+  mediaUrl: string | null;
+  artifacts: ArtifactEntry[];
+}
+
+/**
+ * A finished analysis: band and reasons first, then what the checks saw, each check, the media, provenance.
+ * `shared`: the read-only copy a share link shows (no downloads, re-runs or share panel).
+ */
+export function FinishedReport({
+  analysis,
+  report,
+  shared,
+}: {
+  analysis: AnalysisView;
+  report: ReportView;
+  shared?: SharedContent;
+}) {
   const player = useRef<PlayerControl | null>(null);
-  const { artifacts, error } = useArtifacts(analysis.id, true);
+  const own = useArtifacts(analysis.id, shared === undefined);
+  const { artifacts, error } = shared ? { artifacts: shared.artifacts, error: null } : own;
+  const mediaUrl = shared ? shared.mediaUrl : `/api/v1/media/${encodeURIComponent(analysis.mediaId)}/content`;
   const isVideo = (report.compression?.kind ?? report.sampling?.kind) === 'video';
   const seek = isVideo
     ? (seconds: number) => {
@@ -24,7 +45,7 @@ export function FinishedReport({ analysis, report }: { analysis: AnalysisView; r
     <>
       <ResultSummary report={report} />
       <CoverageAndCompression report={report} />
-      <MediaSection report={report} mediaId={analysis.mediaId} playerRef={player} />
+      {mediaUrl && <MediaSection report={report} src={mediaUrl} playerRef={player} />}
       <section aria-labelledby="report-checks" className="report-section">
         <h2 id="report-checks">Checks</h2>
         <ErrorMessage error={error} />
@@ -41,11 +62,19 @@ export function FinishedReport({ analysis, report }: { analysis: AnalysisView; r
         </div>
       </section>
       <ProvenanceSection report={report} />
-      <ReportActions analysis={analysis} />
+      {!shared && <ReportActions analysis={analysis} />}
+      {!shared && <OwnerSharePanel analysisId={analysis.id} />}
       <p className="muted">
         Pipeline {report.pipelineVersion ?? analysis.pipelineVersion}
         {report.createdAt ? `, report made ${new Date(report.createdAt).toLocaleString('en-GB')}` : ''}.
       </p>
     </>
   );
+}
+
+/** Only analysts and admins manage share links (the API refuses the others anyway). */
+function OwnerSharePanel({ analysisId }: { analysisId: string }) {
+  const me = useMe();
+  if (me.user.role !== 'analyst' && me.user.role !== 'admin') return null;
+  return <SharePanel analysisId={analysisId} />;
 }

@@ -11,17 +11,20 @@ export interface PlayerControl {
   seek(seconds: number): void;
 }
 
-/** The media from GET /api/v1/media/{id}/content (range requests; same origin, so the session cookie goes along). */
+/**
+ * The media at `src`: GET /api/v1/media/{id}/content for the owner (range requests; same origin, so the session
+ * cookie goes along), or a signed link in a shared report.
+ */
 export function MediaSection({
   report,
-  mediaId,
+  src,
   playerRef,
 }: {
   report: ReportView;
-  mediaId: string;
+  src: string;
   playerRef: RefObject<PlayerControl | null>;
 }) {
-  const contentUrl = `/api/v1/media/${encodeURIComponent(mediaId)}/content`;
+  const contentUrl = src;
   const kind = report.compression?.kind ?? report.sampling?.kind ?? null;
   if (kind === 'image') return <ImageWithFaces report={report} src={contentUrl} />;
   if (kind === 'video') return <VideoWithTimeline report={report} src={contentUrl} playerRef={playerRef} />;
