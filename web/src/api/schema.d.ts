@@ -4961,6 +4961,14 @@ export interface operations {
                             report: {
                                 [key: string]: unknown;
                             } | null;
+                            /** @description the analysed media's legal hold (GET /analyses/:id): null when not held */
+                            mediaLegalHold?: {
+                                reason: string;
+                                /** Format: date-time */
+                                since: string;
+                                /** @description who set it: `user:<id>` or `api-key:<id>` */
+                                by: string;
+                            } | null;
                         };
                         /** Format: date-time */
                         sharedUntil: string;
