@@ -6,6 +6,7 @@ import { groupSecret } from '../account/qr-modules';
 import { recoveryCodesText } from '../account/recovery-codes-text';
 import { describeUserAgent, formatDateTime } from '../account/session-description';
 import { useApiData } from '../account/use-api-data';
+import { useSubmission } from '../account/use-submission';
 import { AccountCopyActions } from '../components/account-copy-actions';
 import { AccountNewPasswordFields } from '../components/account-new-password-fields';
 import { AccountQrCode } from '../components/account-qr-code';
@@ -30,24 +31,6 @@ export default function AccountPage() {
       <Sessions />
     </Page>
   );
-}
-
-/** A form's busy flag and error around one API call. */
-function useSubmission() {
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  async function run(action: () => Promise<void>) {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
-  }
-  return { error, setError, busy, run };
 }
 
 function ChangePassword() {

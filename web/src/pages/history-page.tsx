@@ -203,6 +203,14 @@ function MediaTable({ items }: { items: MediaHistoryItem[] }) {
                 ) : (
                   (item.originalFilename ?? 'Unnamed file')
                 )}
+                {item.legalHold && (
+                  <>
+                    {' '}
+                    <span className="badge" title="On legal hold: it cannot be deleted">
+                      Legal hold
+                    </span>
+                  </>
+                )}
                 <br />
                 <span className="muted">{formatBytes(item.sizeBytes)}</span>
               </td>

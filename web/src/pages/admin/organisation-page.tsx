@@ -4,8 +4,9 @@ import { useApi } from '../../api/api-context';
 import { AdminPage } from '../../components/admin-page';
 import { ErrorMessage } from '../../components/error-message';
 import { useMe, useSession } from '../../session/session-context';
+import { RetentionPolicySection } from './retention-policy-section';
 
-/** The organisation's security settings: whether admins must use two-step verification. */
+/** The organisation's settings: whether admins must use two-step verification, and how long media is kept. */
 export default function OrganisationPage() {
   const api = useApi();
   const me = useMe();
@@ -78,6 +79,7 @@ export default function OrganisationPage() {
           </p>
         )}
       </section>
+      <RetentionPolicySection />
     </AdminPage>
   );
 }

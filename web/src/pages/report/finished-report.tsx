@@ -3,6 +3,7 @@ import { useMe } from '../../session/session-context.js';
 import { ErrorMessage } from '../../components/error-message.js';
 import { CoverageAndCompression } from './coverage-compression.js';
 import { DetectorCard } from './detector-card.js';
+import { MediaLifecycle } from './media-lifecycle.js';
 import { MediaSection, type PlayerControl } from './media-section.js';
 import { ProvenanceSection } from './provenance-section.js';
 import { ReportActions } from './report-actions.js';
@@ -64,6 +65,7 @@ export function FinishedReport({
       <ProvenanceSection report={report} />
       {!shared && <ReportActions analysis={analysis} />}
       {!shared && <OwnerSharePanel analysisId={analysis.id} />}
+      {!shared && <OwnerMediaLifecycle analysis={analysis} />}
       <p className="muted">
         Pipeline {report.pipelineVersion ?? analysis.pipelineVersion}
         {report.createdAt ? `, report made ${new Date(report.createdAt).toLocaleString('en-GB')}` : ''}.
@@ -77,4 +79,17 @@ function OwnerSharePanel({ analysisId }: { analysisId: string }) {
   const me = useMe();
   if (me.user.role !== 'analyst' && me.user.role !== 'admin') return null;
   return <SharePanel analysisId={analysisId} />;
+}
+
+/** The legal hold and deletion controls for the signed-in reader (never in a shared copy). */
+function OwnerMediaLifecycle({ analysis }: { analysis: AnalysisView }) {
+  const me = useMe();
+  return (
+    <MediaLifecycle
+      mediaId={analysis.mediaId}
+      initialHold={analysis.mediaLegalHold ?? null}
+      role={me.user.role}
+      userId={me.user.id}
+    />
+  );
 }
