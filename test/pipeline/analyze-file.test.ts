@@ -49,6 +49,7 @@ describe('analyzeFile', () => {
     expect(report.media.sizeBytes).toBe((await stat(clip)).size);
     expect(report.detectors.map((detector) => detector.id)).toEqual([
       'gop-double-compression',
+      'frame-duplication',
       'metadata-traces',
       'face-noise-mismatch',
       'face-resampling',
