@@ -1,4 +1,6 @@
 import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import { BlobIntegrityError } from './segmented-aead.js';
 import type { KekRef } from './master-key.js';
 
 export interface ByteRange {
@@ -25,4 +27,12 @@ export interface BlobStore {
   keys(): AsyncIterable<string>;
   /** Throws when the store cannot be written. */
   checkHealth(): Promise<void>;
+}
+
+/** Tampering is a security event whatever the caller does with the stream error: every store logs it. */
+export function logIntegrityFailures(plaintext: Readable, blobKey: string, log: Logger): Readable {
+  plaintext.once('error', (error) => {
+    if (error instanceof BlobIntegrityError) log.error({ blobKey, err: error }, 'blob failed authentication');
+  });
+  return plaintext;
 }

@@ -14,16 +14,10 @@ import {
   rewriteHeader,
   shredHeader,
 } from './blob-file.js';
-import type { BlobStore, ByteRange } from './blob-store.js';
+import { logIntegrityFailures, type BlobStore, type ByteRange } from './blob-store.js';
 import type { KekRef, Keyring } from './master-key.js';
 import { EncryptStream } from './segmented-aead-stream.js';
-import {
-  BlobIntegrityError,
-  HEADER_BYTES,
-  plaintextSizeOf,
-  rewrapHeader,
-  segmentBytesOf,
-} from './segmented-aead.js';
+import { HEADER_BYTES, plaintextSizeOf, rewrapHeader, segmentBytesOf } from './segmented-aead.js';
 
 const blobKeyPattern = /^[A-Za-z0-9_-]{8,128}$/;
 
@@ -102,12 +96,7 @@ export class EncryptedFsBlobStore implements BlobStore {
     } catch (error) {
       throw (error as NodeJS.ErrnoException).code === 'ENOENT' ? notFound('blob') : error;
     }
-    // Tampering is a security event whatever the caller does with the stream error.
-    plaintext.once('error', (error) => {
-      if (error instanceof BlobIntegrityError)
-        this.deps.log.error({ blobKey: key, err: error }, 'blob failed authentication');
-    });
-    return plaintext;
+    return logIntegrityFailures(plaintext, key, this.deps.log);
   }
 
   async delete(key: string): Promise<void> {

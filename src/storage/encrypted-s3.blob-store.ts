@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import type { Logger } from 'pino';
 import { notFound } from '../services/errors.js';
-import type { BlobStore, ByteRange } from './blob-store.js';
+import { logIntegrityFailures, type BlobStore, type ByteRange } from './blob-store.js';
 import { assertBlobKey } from './encrypted-fs.blob-store.js';
 import type { KekRef, Keyring } from './master-key.js';
 import type { S3Objects } from './s3-objects.js';
@@ -93,12 +93,7 @@ export class EncryptedS3BlobStore implements BlobStore {
         objectMode: false,
       },
     );
-    // Tampering is a security event whatever the caller does with the stream error.
-    plaintext.once('error', (error) => {
-      if (error instanceof BlobIntegrityError)
-        this.deps.log.error({ blobKey: key, err: error }, 'blob failed authentication');
-    });
-    return plaintext;
+    return logIntegrityFailures(plaintext, key, this.deps.log);
   }
 
   /** Crypto-shredding: the wrapped data key goes first, so a failure between the two leaves only ciphertext. */
