@@ -37,7 +37,7 @@ const problemStatusTitles: Record<string, string> = {
   426: 'Upgrade required',
   429: 'Too many requests (`rate-limited`; see Retry-After)',
   500: 'Internal error (logged; no details leave the server)',
-  503: 'Not ready or unavailable',
+  503: 'Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After)',
 };
 
 /** Every error is RFC 9457 problem+json: one shared schema, under its own media type. */

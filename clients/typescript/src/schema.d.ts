@@ -1376,7 +1376,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1535,7 +1535,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1664,7 +1664,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1795,7 +1795,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1905,7 +1905,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2040,7 +2040,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2205,7 +2205,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2338,7 +2338,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2454,7 +2454,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2618,7 +2618,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2792,7 +2792,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3046,7 +3046,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3180,7 +3180,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3301,7 +3301,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3424,7 +3424,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3545,7 +3545,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3665,7 +3665,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3790,7 +3790,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3947,7 +3947,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4072,7 +4072,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4200,7 +4200,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4347,7 +4347,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4468,7 +4468,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4611,7 +4611,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4777,7 +4777,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4887,7 +4887,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5079,7 +5079,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5210,7 +5210,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5318,7 +5318,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5434,7 +5434,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5546,7 +5546,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5687,7 +5687,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5806,7 +5806,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5930,7 +5930,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6040,7 +6040,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6168,7 +6168,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6314,7 +6314,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6429,7 +6429,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6550,7 +6550,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6689,7 +6689,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6799,7 +6799,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7020,7 +7020,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7243,7 +7243,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7383,7 +7383,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7517,7 +7517,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7631,7 +7631,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7767,7 +7767,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7896,7 +7896,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8016,7 +8016,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8141,7 +8141,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8262,7 +8262,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8381,7 +8381,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8506,7 +8506,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8649,7 +8649,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8801,7 +8801,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -8929,7 +8929,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9055,7 +9055,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9191,7 +9191,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9301,7 +9301,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9423,7 +9423,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9569,7 +9569,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9691,7 +9691,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -9854,7 +9854,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10006,7 +10006,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10153,7 +10153,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10305,7 +10305,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10456,7 +10456,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10618,7 +10618,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -10780,7 +10780,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready or unavailable */
+            /** @description Not ready (`not-ready`), or a backing service cannot be reached (`service-unavailable`; see Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
