@@ -1,4 +1,4 @@
-import { dependencyUnavailable, isDependencyOutage } from '../http/dependency-outage.js';
+import { infrastructureProblem } from '../services/infrastructure-errors.js';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { ERRORS, Server, type Upload } from '@tus/server';
@@ -130,7 +130,8 @@ export function createResumableUploads(deps: {
   function appErrorOf(error: unknown, uploadId: string): AppError {
     if (error instanceof AppError) return error;
     deps.log.error({ err: error, uploadId }, 'finishing a resumable upload failed');
-    if (isDependencyOutage(error)) return dependencyUnavailable();
+    const infrastructure = infrastructureProblem(error);
+    if (infrastructure) return infrastructure;
     return new AppError(500, 'internal-error', 'Internal server error', 'the upload could not be stored');
   }
 
@@ -186,7 +187,8 @@ export function createResumableUploads(deps: {
     const known = tusErrorCodes.get(error);
     if (known) return known();
     log.error({ err: error }, 'resumable upload request failed');
-    if (isDependencyOutage(error)) return dependencyUnavailable();
+    const infrastructure = infrastructureProblem(error);
+    if (infrastructure) return infrastructure;
     return new AppError(
       500,
       'internal-error',

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError } from '../services/errors.js';
-import { dependencyUnavailable, isDependencyOutage } from './dependency-outage.js';
+import { infrastructureProblem } from '../services/infrastructure-errors.js';
 
 export const problemTypeBase = 'https://secureai-guardian.dev/problems/';
 
@@ -69,7 +69,8 @@ export function toAppError(error: unknown): AppError {
       return new AppError(415, 'multipart-required', 'multipart/form-data required', fastifyError.message);
   }
   const status = fastifyError.statusCode;
-  if (!status && isDependencyOutage(error)) return dependencyUnavailable();
+  const infrastructure = status ? null : infrastructureProblem(error);
+  if (infrastructure) return infrastructure;
   if (status === 429) return new AppError(429, 'rate-limited', 'Too many requests', fastifyError.message);
   if (status && status >= 400 && status < 500) {
     return new AppError(status, 'bad-request', 'Bad request', fastifyError.message);

@@ -1,3 +1,4 @@
+import { infrastructureProblem } from './infrastructure-errors.js';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
@@ -154,14 +155,16 @@ export function createMediaService(deps: MediaServiceDeps) {
         await blobStore.put(blobKey, input.source.pipe(inspector));
       } catch (error) {
         input.source.resume();
+        // A full disk or an unreachable store is the server's problem (507/503), not an interrupted upload.
         throw error instanceof AppError
           ? error
-          : new AppError(
-              400,
-              'upload-interrupted',
-              'Upload interrupted',
-              'the upload stream ended with an error',
-            );
+          : (infrastructureProblem(error) ??
+              new AppError(
+                400,
+                'upload-interrupted',
+                'Upload interrupted',
+                'the upload stream ended with an error',
+              ));
       }
       return register({
         orgId: input.orgId,

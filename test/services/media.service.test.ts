@@ -283,6 +283,21 @@ describe('MediaService.upload refusals', () => {
     expect(error.detail).not.toContain('socket hang up');
     expect(store.objects.size).toBe(0);
   });
+
+  it('answers 507 insufficient-storage, not upload-interrupted, when the store runs out of space', async () => {
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    const store = log.fake<BlobStore>('blobStore', {
+      async put(_key, stream) {
+        for await (const _chunk of stream) throw full;
+        return { sizeBytes: 0 };
+      },
+    });
+    const error = await rejection(
+      service({ blobStore: store }).upload({ orgId, source: source(mp4Bytes(1000)), filename: 'clip.mp4' }),
+    );
+    expect(error).toMatchObject({ status: 507, code: 'insufficient-storage' });
+    expect(log.names()).toEqual(['blobStore.put']);
+  });
 });
 
 describe('MediaService.upload success', () => {

@@ -3,7 +3,8 @@ import Fastify from 'fastify';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isDependencyOutage } from '../../src/http/dependency-outage.js';
+import { writeFile } from 'node:fs/promises';
+import { isDependencyOutage, isStorageFull } from '../../src/services/infrastructure-errors.js';
 import { registerProblemHandlers } from '../../src/http/problem-details.js';
 
 const postgresUrl = process.env.TEST_DATABASE_URL;
@@ -67,6 +68,14 @@ describe('dependency outages are told apart from bugs', () => {
     expect(isDependencyOutage(error)).toBe(true);
   });
 
+  it('recognises a full file system (a real ENOSPC from /dev/full), and does not call it an outage', async () => {
+    const error = await errorOf(() => writeFile('/dev/full', 'bytes'));
+    expect(isStorageFull(error)).toBe(true);
+    expect(isStorageFull(new Error('sealing a blob failed', { cause: error }))).toBe(true);
+    expect(isDependencyOutage(error)).toBe(false);
+    expect(isStorageFull(new TypeError('bug'))).toBe(false);
+  });
+
   it('does not call a programming error or a bad query an outage', () => {
     expect(isDependencyOutage(new TypeError("Cannot read properties of undefined (reading 'id')"))).toBe(
       false,
@@ -87,12 +96,13 @@ describe('dependency outages are told apart from bugs', () => {
     },
   );
 
-  it('answers 503 problem+json with Retry-After, not 500, when a route meets an outage', async () => {
+  it('answers 503 (with Retry-After) for an outage and 507 for a full disk, not 500', async () => {
     const port = await closedPort();
     const pool = new pg.Pool({ connectionString: `postgres://postgres@127.0.0.1:${port}/test` });
     const app = Fastify({ logger: false });
     registerProblemHandlers(app);
     app.get('/outage', async () => pool.query('select 1'));
+    app.get('/full', async () => writeFile('/dev/full', 'bytes'));
     app.get('/bug', async () => {
       throw new TypeError('bug');
     });
@@ -103,6 +113,10 @@ describe('dependency outages are told apart from bugs', () => {
       expect(outage.headers['retry-after']).toBe('5');
       expect(outage.json()).toMatchObject({ status: 503, code: 'service-unavailable' });
       expect(outage.body).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|at /);
+      const full = await app.inject({ method: 'GET', url: '/full' });
+      expect(full.statusCode).toBe(507);
+      expect(full.json()).toMatchObject({ status: 507, code: 'insufficient-storage' });
+      expect(full.body).not.toMatch(/ENOSPC|dev\/full/);
       const bug = await app.inject({ method: 'GET', url: '/bug' });
       expect(bug.statusCode).toBe(500);
       expect(bug.json()).toMatchObject({ code: 'internal-error' });
