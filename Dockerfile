@@ -6,6 +6,8 @@ ARG NODE_IMAGE=node:22-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
+# The npm the project is tested with (the base image's npm 10 ignores package.json's allowScripts).
+RUN npm install -g npm@11.19.1
 COPY . .
 # npm ci (whose `prepare` builds dist/, the PGlite template and the web app), npm prune --omit=dev, and a copy
 # of the runtime files to /out.

@@ -8,6 +8,14 @@ set -eu
 out=${1:?usage: install.sh OUT_DIR}
 cd "$(dirname "$0")/../.."
 
+# npm 11 applies package.json's allowScripts (which packages' install scripts may run; some refused ones download
+# files at install time); npm 10 ignores it, so the image would not be built the way the host test builds it.
+npm_major=$(npm --version | cut -d. -f1)
+if [ "$npm_major" -lt 11 ]; then
+  echo "install.sh: npm $(npm --version) found, npm 11 or later needed (allowScripts)" >&2
+  exit 1
+fi
+
 npm ci --no-audit --no-fund
 npm prune --omit=dev --no-audit --no-fund
 
