@@ -37,8 +37,8 @@ export function createGuardianMetrics(registry: Registry) {
     }),
     jobDuration: new Histogram({
       name: 'guardian_job_duration_seconds',
-      help: 'Job handler run time in this process by job name and outcome (succeeded, failed).',
-      labelNames: ['job', 'outcome'] as const,
+      help: 'Job handler run time in this process by job_name (not `job`: Prometheus sets that label) and outcome (succeeded, failed).',
+      labelNames: ['job_name', 'outcome'] as const,
       buckets: jobBuckets,
       registers,
     }),

@@ -11,7 +11,7 @@ export function instrumentJobHandlers(
 ): JobHandlers {
   const timed = (name: JobName, handler: (payload: never, context: never) => Promise<void>) => {
     return async (payload: never, context: never) => {
-      const stop = metrics.jobDuration.startTimer({ job: name });
+      const stop = metrics.jobDuration.startTimer({ job_name: name });
       try {
         await handler(payload, context);
         stop({ outcome: 'succeeded' });

@@ -43,26 +43,26 @@ export function registerScrapeGauges(
   new Gauge({
     name: 'guardian_queue_jobs',
     help: 'Jobs in the shared queue by job name and state (waiting = due, delayed, active); every process reports the same queue.',
-    labelNames: ['job', 'state'] as const,
+    labelNames: ['job_name', 'state'] as const,
     registers,
     async collect() {
       this.reset();
       for (const entry of (await backlog()) ?? []) {
-        this.set({ job: entry.name, state: 'waiting' }, entry.waiting);
-        this.set({ job: entry.name, state: 'delayed' }, entry.delayed);
-        this.set({ job: entry.name, state: 'active' }, entry.active);
+        this.set({ job_name: entry.name, state: 'waiting' }, entry.waiting);
+        this.set({ job_name: entry.name, state: 'delayed' }, entry.delayed);
+        this.set({ job_name: entry.name, state: 'active' }, entry.active);
       }
     },
   });
   new Gauge({
     name: 'guardian_queue_oldest_waiting_job_age_seconds',
     help: 'Seconds the longest-due waiting job of each name has been due (0 when none waits).',
-    labelNames: ['job'] as const,
+    labelNames: ['job_name'] as const,
     registers,
     async collect() {
       this.reset();
       for (const entry of (await backlog()) ?? [])
-        this.set({ job: entry.name }, entry.oldestWaitingSeconds ?? 0);
+        this.set({ job_name: entry.name }, entry.oldestWaitingSeconds ?? 0);
     },
   });
 

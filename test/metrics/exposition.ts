@@ -42,3 +42,11 @@ export function exportedNames(text: string): Set<string> {
   const { samples, families } = parseExposition(text);
   return new Set([...samples.map((sample) => sample.name), ...families.keys()]);
 }
+
+// Prefixes of the names this project exports (its own, and prom-client's default process metrics).
+const exportedPrefixes = /\b((?:guardian|process|nodejs)_[a-zA-Z0-9_]+)\b/g;
+
+/** Metric names an alert expression or dashboard query refers to (Prometheus' own `up` is not ours). */
+export function referencedNames(text: string): Set<string> {
+  return new Set([...text.matchAll(exportedPrefixes)].map((match) => match[1]!));
+}

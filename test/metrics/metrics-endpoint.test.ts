@@ -12,7 +12,7 @@ import { bearer, createOrganisationWithKeys } from '../authorization/platform-ap
 import { testLogger } from '../helpers/databases.js';
 import { generateStill } from '../helpers/media-fixtures.js';
 import { waitFor } from '../queue/wait-for.js';
-import { exportedNames, parseExposition, sumOf } from './exposition.js';
+import { exportedNames, parseExposition, referencedNames, sumOf } from './exposition.js';
 
 // A real `guardian serve` in this process: the composition root, the API on a port, /metrics on its own.
 describe('/metrics of an embedded serve process', () => {
@@ -142,14 +142,14 @@ describe('/metrics of an embedded serve process', () => {
     expect(sumOf(queued, 'guardian_upload_bytes_total', { method: 'multipart' })).toBe(image.length);
     expect(sumOf(queued, 'guardian_upload_bytes_total', { method: 'resumable' })).toBe(image.length);
     // Two media, two analysis jobs waiting: no worker runs yet.
-    expect(sumOf(queued, 'guardian_queue_jobs', { job: 'analysis.run', state: 'waiting' })).toBe(2);
-    expect(sumOf(queued, 'guardian_queue_jobs', { job: 'analysis.run', state: 'active' })).toBe(0);
+    expect(sumOf(queued, 'guardian_queue_jobs', { job_name: 'analysis.run', state: 'waiting' })).toBe(2);
+    expect(sumOf(queued, 'guardian_queue_jobs', { job_name: 'analysis.run', state: 'active' })).toBe(0);
     expect(
-      sumOf(queued, 'guardian_queue_oldest_waiting_job_age_seconds', { job: 'analysis.run' }),
+      sumOf(queued, 'guardian_queue_oldest_waiting_job_age_seconds', { job_name: 'analysis.run' }),
     ).toBeGreaterThanOrEqual(0);
 
     await platform.queue.startWorkers(platform.jobHandlers, {
-      concurrency: 1,
+      concurrency: 2,
       onJobExhausted: platform.jobExhaustedHandlers,
     });
     let statuses: string[] = [];
@@ -167,10 +167,12 @@ describe('/metrics of an embedded serve process', () => {
     );
     expect(statuses).toEqual(['done', 'done']);
     const done = (await scrape()).samples;
-    expect(sumOf(done, 'guardian_queue_jobs', { job: 'analysis.run', state: 'waiting' })).toBe(0);
-    expect(sumOf(done, 'guardian_queue_oldest_waiting_job_age_seconds', { job: 'analysis.run' })).toBe(0);
+    expect(sumOf(done, 'guardian_queue_jobs', { job_name: 'analysis.run', state: 'waiting' })).toBe(0);
+    expect(sumOf(done, 'guardian_queue_oldest_waiting_job_age_seconds', { job_name: 'analysis.run' })).toBe(
+      0,
+    );
     expect(
-      sumOf(done, 'guardian_job_duration_seconds_count', { job: 'analysis.run', outcome: 'succeeded' }),
+      sumOf(done, 'guardian_job_duration_seconds_count', { job_name: 'analysis.run', outcome: 'succeeded' }),
     ).toBe(2);
     const detectorRuns = done.filter(
       (sample) => sample.name === 'guardian_detector_duration_seconds_count' && sample.value > 0,
@@ -197,5 +199,16 @@ describe('/metrics of an embedded serve process', () => {
     expect(sumOf(samples, 'guardian_metrics_collect_errors_total')).toBe(0);
     // No anchorer is configured here: the anchor families exist, with no series yet.
     expect(exportedNames(text)).toContain('guardian_anchors');
+  });
+
+  // Runs last: by now requests, uploads, an analysis and its detectors have filled the histograms.
+  it('exports every metric name the alert rules and the Grafana dashboard use', async () => {
+    const exported = exportedNames((await scrape()).text);
+    for (const file of ['deploy/prometheus/alerts.yml', 'deploy/grafana/guardian-dashboard.json']) {
+      const referenced = referencedNames(await readFile(new URL(`../../${file}`, import.meta.url), 'utf8'));
+      expect(referenced.size, file).toBeGreaterThan(5);
+      const missing = [...referenced].filter((name) => !exported.has(name));
+      expect(missing, `${file} refers to names /metrics does not export`).toEqual([]);
+    }
   });
 });
