@@ -18,7 +18,9 @@ async function promtool(...args: string[]) {
       stderr?: string;
     };
     if (failure.code === 'ENOENT')
-      throw new Error('promtool is not installed (Debian: apt-get install prometheus)');
+      throw new Error('promtool is not installed (Debian: apt-get install prometheus)', {
+        cause: error,
+      });
     return { code: failure.code, output: `${failure.stdout ?? ''}${failure.stderr ?? ''}` };
   }
 }
