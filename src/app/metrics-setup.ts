@@ -15,16 +15,10 @@ export async function startPlatformMetrics(
 ): Promise<MetricsServer | null> {
   const { config, metrics } = platform;
   if (config.METRICS_PORT === 'off') return null;
-  collectDefaultMetrics({ register: metrics.registry });
-  registerScrapeGauges(metrics.registry, metrics, {
-    queue: platform.queue,
-    database: platform.database,
-    anchors: createAnchorStatusRepository({ db: platform.database.db }),
-    dataDir: config.DATA_DIR,
-    info: { role, database: platform.database.kind, queue: platform.queue.kind },
-  });
+  // Bound first: a taken port fails before anything is added to the registry.
+  let server: MetricsServer;
   try {
-    return await startMetricsServer({
+    server = await startMetricsServer({
       registry: metrics.registry,
       host: config.METRICS_HOST,
       port: config.METRICS_PORT,
@@ -38,4 +32,13 @@ export async function startPlatformMetrics(
       ]);
     throw error;
   }
+  collectDefaultMetrics({ register: metrics.registry });
+  registerScrapeGauges(metrics.registry, metrics, {
+    queue: platform.queue,
+    database: platform.database,
+    anchors: createAnchorStatusRepository({ db: platform.database.db }),
+    dataDir: config.DATA_DIR,
+    info: { role, database: platform.database.kind, queue: platform.queue.kind },
+  });
+  return server;
 }

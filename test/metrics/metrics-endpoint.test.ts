@@ -75,6 +75,17 @@ describe('/metrics of an embedded serve process', () => {
     await elsewhere.body?.cancel();
   });
 
+  it('refuses a metrics port already in use with a ConfigError naming METRICS_PORT', async () => {
+    const port = Number(new URL(metricsServer.url).port);
+    const clash = { ...platform, config: { ...platform.config, METRICS_PORT: port } };
+    await expect(startPlatformMetrics(clash, 'worker')).rejects.toMatchObject({
+      name: 'ConfigError',
+      problems: [
+        `METRICS_PORT: 127.0.0.1:${port} is already in use (give each process on this host its own port, or \`off\`)`,
+      ],
+    });
+  });
+
   it('counts requests by route template, exactly, with unmatched URLs under one label', async () => {
     const before = (await scrape()).samples;
     for (let i = 0; i < 3; i += 1) (await fetch(`${apiUrl}/livez`)).body?.cancel();
