@@ -13,7 +13,7 @@ export interface ScrapeSources {
   dataDir: string;
   /** Labels of guardian_process_info: which process and which adapters. */
   info: { role: 'serve' | 'worker'; database: string; queue: string };
-  /** Per reading; a slower source is left out of that scrape (guardian_metrics_collect_errors_total). */
+  /** Per reading; a slower source is left out of that scrape, or NaN when unlabelled (guardian_metrics_collect_errors_total). */
   timeoutMs?: number;
   now?: () => number;
 }
@@ -130,10 +130,10 @@ export function registerScrapeGauges(
     name: 'guardian_data_dir_free_bytes',
     help: 'Bytes available to this process on the file system holding DATA_DIR.',
     registers,
+    // Unlabelled gauges cannot be left out of a scrape: NaN says "unknown", and compares false in alerts.
     async collect() {
-      this.reset();
       const stats = await disk();
-      if (stats) this.set(stats.bavail * stats.bsize);
+      this.set(stats ? stats.bavail * stats.bsize : Number.NaN);
     },
   });
   new Gauge({
@@ -141,9 +141,8 @@ export function registerScrapeGauges(
     help: 'Size of the file system holding DATA_DIR.',
     registers,
     async collect() {
-      this.reset();
       const stats = await disk();
-      if (stats) this.set(stats.blocks * stats.bsize);
+      this.set(stats ? stats.blocks * stats.bsize : Number.NaN);
     },
   });
 }
