@@ -46,6 +46,7 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformP
     NODE_ENV: 'development',
     HOST: '127.0.0.1',
     PORT: '0',
+    METRICS_PORT: '0',
     DATA_DIR: dataDir,
     LOG_LEVEL: 'info',
     MAX_UPLOAD_BYTES: String(options.maxUploadBytes),

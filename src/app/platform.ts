@@ -77,6 +77,9 @@ import { createBackup } from '../backup/backup-create.js';
 import { backupSource } from '../backup/backup-context.js';
 import { openRedisClient } from './redis-client.js';
 import { createResumableUploads } from './resumable-uploads.js';
+import { Registry } from 'prom-client';
+import { createGuardianMetrics } from '../metrics/guardian-metrics.js';
+import { instrumentJobHandlers, instrumentPipeline, instrumentUploads } from '../metrics/instrumentation.js';
 
 /** The composition root shared by `serve` and `worker`: every adapter and service, wired once. */
 export async function openPlatform(config: Config, log: Logger, options: { now?: () => Date } = {}) {
@@ -89,6 +92,8 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
     const database = await openMigratedDatabase(config, log);
     closers.push(() => database.close());
     const now = options.now ?? (() => new Date());
+    // This process's own registry (never prom-client's global one); served by startPlatformMetrics.
+    const metrics = createGuardianMetrics(new Registry());
     // Live: `guardian keys rotate --generate` swaps the keys of every service holding it, without a restart.
     const masterKey = liveKeyring(
       await loadOrCreateMasterKey({
@@ -113,7 +118,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       notice: (message) => log.warn(message),
     });
     const {
-      pipeline,
+      pipeline: uninstrumentedPipeline,
       intake,
       close: closeEngine,
     } = await createDetectionEngine({
@@ -123,6 +128,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       calibration: await calibrationFromConfig(config),
     });
     closers.push(closeEngine);
+    const pipeline = instrumentPipeline(uninstrumentedPipeline, metrics);
     const queue = await createJobQueue({
       redisUrl: config.REDIS_URL,
       redisKeyPrefix: config.REDIS_KEY_PREFIX,
@@ -309,19 +315,22 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       publicUrl,
       now,
     });
-    const mediaService = createMediaService({
-      db: database.db,
-      blobStore,
-      blobGateway,
-      mediaTools,
-      intake,
-      media: repositories.media,
-      analyses: repositories.analyses,
-      queue,
-      pipelineVersion: pipeline.version,
-      maxUploadBytes: config.MAX_UPLOAD_BYTES,
-      log,
-    });
+    const mediaService = instrumentUploads(
+      createMediaService({
+        db: database.db,
+        blobStore,
+        blobGateway,
+        mediaTools,
+        intake,
+        media: repositories.media,
+        analyses: repositories.analyses,
+        queue,
+        pipelineVersion: pipeline.version,
+        maxUploadBytes: config.MAX_UPLOAD_BYTES,
+        log,
+      }),
+      metrics,
+    );
     const analysisArtifacts = createAnalysisArtifactsService({
       blobStore,
       analyses: repositories.analyses,
@@ -503,15 +512,19 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
         lifecycle: { retention: () => retentionService.run(), housekeeping: () => housekeepingService.run() },
         keys: async () => keyRotation,
       }),
-      jobHandlers: {
-        'analysis.run': analysisService.run,
-        'anchor.rfc3161': (_payload, context) => anchorService.run('rfc3161', context),
-        'anchor.solana': (_payload, context) => anchorService.run('solana', context),
-        ...lifecycleJobs.handlers,
-      } satisfies JobHandlers,
+      jobHandlers: instrumentJobHandlers(
+        {
+          'analysis.run': analysisService.run,
+          'anchor.rfc3161': (_payload, context) => anchorService.run('rfc3161', context),
+          'anchor.solana': (_payload, context) => anchorService.run('solana', context),
+          ...lifecycleJobs.handlers,
+        } satisfies JobHandlers,
+        metrics,
+      ),
       // An anchor job that used its attempts leaves its anchor pending: the timer's next run retries it.
       jobExhaustedHandlers: { 'analysis.run': analysisService.onJobExhausted },
       healthChecks,
+      metrics,
       uploads: { handler: uploadHandler },
       redis,
       loginThrottle,

@@ -9,6 +9,7 @@ import { startHttpsRedirect } from './https-redirect.js';
 import { createLogger } from './logger.js';
 import { openPlatform, type Platform } from './platform.js';
 import { locateWebAppDir } from './web-app-dir.js';
+import { startPlatformMetrics } from './metrics-setup.js';
 
 /** Builds the HTTP app over an opened platform (also used by tests with `inject`). */
 export async function buildPlatformApp(platform: Platform) {
@@ -55,6 +56,7 @@ export async function buildPlatformApp(platform: Platform) {
     signedLinks: platform.services.signedLinksService,
     reportShares: platform.services.reportShareService,
     events: platform.events,
+    metrics: platform.metrics,
     healthChecks: platform.healthChecks,
     uploads: platform.uploads,
     maxUploadBytes: config.MAX_UPLOAD_BYTES,
@@ -76,6 +78,11 @@ export async function runServer(config: Config): Promise<number> {
   const log = createLogger(config);
   const platform = await openPlatform(config, log);
   const app = await buildPlatformApp(platform);
+  // Embedded workers run in this process, so this one listener covers the API and the jobs.
+  const metricsServer = await startPlatformMetrics(platform, 'serve').catch(async (error: unknown) => {
+    await platform.close();
+    throw error;
+  });
   if (config.WORKER_CONCURRENCY > 0) {
     await platform.queue.startWorkers(platform.jobHandlers, {
       concurrency: config.WORKER_CONCURRENCY,
@@ -111,6 +118,7 @@ export async function runServer(config: Config): Promise<number> {
       url: listeningUrl(app.server.address(), Boolean(config.TLS_CERT_FILE)),
       queue: platform.queue.kind,
       database: platform.database.kind,
+      metrics: metricsServer?.url ?? 'off',
     },
     'SecureAI Guardian is serving',
   );
@@ -120,6 +128,7 @@ export async function runServer(config: Config): Promise<number> {
   stopUploadExpiry();
   await redirect?.close();
   await app.close();
+  await metricsServer?.close();
   await platform.queue.stopWorkers(config.SHUTDOWN_TIMEOUT_MS);
   await adminSocket?.close();
   await platform.close();

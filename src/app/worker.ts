@@ -2,6 +2,7 @@ import { ConfigError } from '../config/config-error.js';
 import type { Config } from '../config/config.schema.js';
 import { startReconciler, waitForShutdownSignal } from './lifecycle.js';
 import { createLogger } from './logger.js';
+import { startPlatformMetrics } from './metrics-setup.js';
 import { openPlatform } from './platform.js';
 
 /** `guardian worker`: analysis workers only, for scaled-out deployments sharing PostgreSQL (and Redis). */
@@ -16,6 +17,10 @@ export async function runWorker(config: Config): Promise<number> {
   if (problems.length > 0) throw new ConfigError(problems);
   const log = createLogger(config).child({ role: 'worker' });
   const platform = await openPlatform(config, log);
+  const metricsServer = await startPlatformMetrics(platform, 'worker').catch(async (error: unknown) => {
+    await platform.close();
+    throw error;
+  });
   await platform.queue.startWorkers(platform.jobHandlers, {
     concurrency: config.WORKER_CONCURRENCY,
     onJobExhausted: platform.jobExhaustedHandlers,
@@ -25,10 +30,18 @@ export async function runWorker(config: Config): Promise<number> {
     intervalSeconds: config.RECONCILE_INTERVAL_SECONDS,
     log,
   });
-  log.info({ queue: platform.queue.kind, concurrency: config.WORKER_CONCURRENCY }, 'worker started');
+  log.info(
+    {
+      queue: platform.queue.kind,
+      concurrency: config.WORKER_CONCURRENCY,
+      metrics: metricsServer?.url ?? 'off',
+    },
+    'worker started',
+  );
   await waitForShutdownSignal(log);
   stopReconciler();
   await platform.queue.stopWorkers(config.SHUTDOWN_TIMEOUT_MS);
+  await metricsServer?.close();
   await platform.close();
   log.info('worker stopped');
   return 0;

@@ -245,6 +245,14 @@ export const configFields = {
     schema: z.coerce.number().int().min(1).max(65535).optional(),
     doc: 'With TLS: also listen for plain HTTP on this port and redirect every request to HTTPS (e.g. 80).',
   },
+  METRICS_PORT: {
+    schema: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]).default(9464),
+    doc: 'Port of the Prometheus `/metrics` listener, apart from the API port; `serve` and `worker` each open one (a host running both gives the worker another port, e.g. 9465). 0 picks a free port; `off` opens none. See docs/operations.md.',
+  },
+  METRICS_HOST: {
+    schema: z.string().min(1).default('127.0.0.1'),
+    doc: 'Address the `/metrics` listener binds to. Loopback by default: metrics carry no secrets but describe the system, so expose them only to your Prometheus (e.g. a private interface).',
+  },
   TRUSTED_PROXIES: {
     schema: optionalString,
     doc: 'Comma-separated proxy addresses/CIDRs whose X-Forwarded-* headers are trusted. Unset: none.',

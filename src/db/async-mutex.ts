@@ -11,6 +11,16 @@ export class AsyncMutex {
     await new Promise<void>((resolve) => this.#waiters.push(resolve));
   }
 
+  /** Held right now (metrics). */
+  get locked(): boolean {
+    return this.#locked;
+  }
+
+  /** Callers queued behind the holder (metrics). */
+  get waiting(): number {
+    return this.#waiters.length;
+  }
+
   unlock(): void {
     const next = this.#waiters.shift();
     // Ownership passes straight to the next waiter, so nobody can barge in between.

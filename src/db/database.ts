@@ -6,7 +6,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { INT8_OID, parseInt8 } from './numeric-types.js';
 import { provisionPGliteDataDir } from './pglite-data-dir.js';
-import { PGliteDialect } from './pglite-dialect.js';
+import { PGliteDialect, type ConnectionStats } from './pglite-dialect.js';
 import type { Database } from './schema.js';
 
 export interface OpenDatabaseOptions {
@@ -22,6 +22,8 @@ export interface OpenedDatabase {
   kind: 'pglite' | 'postgres';
   close(): Promise<void>;
   checkHealth(): Promise<void>;
+  /** PostgreSQL: the pool's clients; PGlite: its one connection and the queries queued for it (metrics). */
+  connectionStats(): ConnectionStats;
   /** Embedded only: a gzipped tarball of the data directory, taken between transactions (backups). */
   dumpDataDir?(): Promise<Buffer>;
 }
@@ -35,11 +37,9 @@ const idleConnectionMs = 30_000;
 // Each driver is loaded only in the mode that uses it: either module costs 5-15 MiB resident once loaded.
 export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenedDatabase> {
   const pglite = options.databaseUrl ? null : await openPGlite(join(options.dataDir, 'db'), options.log);
-  const dialect = pglite
-    ? new PGliteDialect(pglite)
-    : new PostgresDialect({
-        pool: await createPool(options.databaseUrl ?? '', options.poolMax, options.log),
-      });
+  const pool = pglite ? null : await createPool(options.databaseUrl ?? '', options.poolMax, options.log);
+  const pgliteDialect = pglite ? new PGliteDialect(pglite) : null;
+  const dialect = pgliteDialect ?? new PostgresDialect({ pool: pool! });
   const db = new Kysely<Database>({ dialect });
   const opened: OpenedDatabase = {
     db,
@@ -48,6 +48,12 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Opened
     async checkHealth() {
       await sql`select 1`.execute(db);
     },
+    connectionStats: () =>
+      pgliteDialect?.connectionStats() ?? {
+        total: pool?.totalCount ?? 0,
+        idle: pool?.idleCount ?? 0,
+        waiting: pool?.waitingCount ?? 0,
+      },
     ...(pglite ? { dumpDataDir: () => dumpPGlite(db, pglite) } : {}),
   };
   await opened.checkHealth().catch(async (error: unknown) => {

@@ -23,14 +23,21 @@ import { AsyncMutex } from './async-mutex.js';
  * Never use the outer Kysely instance inside a transaction callback: it would wait for itself.
  */
 export class PGliteDialect implements Dialect {
+  readonly #mutex = new AsyncMutex();
+
   constructor(private readonly pglite: PGlite) {}
+
+  /** The one connection as a pool of one: busy or idle, and how many queries wait for it (metrics). */
+  connectionStats(): ConnectionStats {
+    return { total: 1, idle: this.#mutex.locked ? 0 : 1, waiting: this.#mutex.waiting };
+  }
 
   createAdapter(): DialectAdapter {
     return new PostgresAdapter();
   }
 
   createDriver(): Driver {
-    return new PGliteDriver(this.pglite);
+    return new PGliteDriver(this.pglite, this.#mutex);
   }
 
   createQueryCompiler(): QueryCompiler {
@@ -42,11 +49,22 @@ export class PGliteDialect implements Dialect {
   }
 }
 
+/** Connections open, idle, and callers waiting for one (PostgreSQL pool or the PGlite mutex). */
+export interface ConnectionStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
 class PGliteDriver implements Driver {
-  readonly #mutex = new AsyncMutex();
+  readonly #mutex: AsyncMutex;
   readonly #connection: PGliteConnection;
 
-  constructor(private readonly pglite: PGlite) {
+  constructor(
+    private readonly pglite: PGlite,
+    mutex: AsyncMutex,
+  ) {
+    this.#mutex = mutex;
     this.#connection = new PGliteConnection(pglite);
   }
 

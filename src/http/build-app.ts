@@ -65,6 +65,7 @@ import { twoFactorRoutes } from './routes/two-factor.routes.js';
 import { openApiDocument } from './openapi-document.js';
 import { openApiTransform, openApiTransformObject } from './openapi-transform.js';
 import { createSessionCookies } from './session-cookie.js';
+import { registerHttpMetrics, type HttpMetrics } from '../metrics/http-metrics.js';
 
 export interface AccountsDeps {
   auth: AuthService;
@@ -175,6 +176,8 @@ export interface AppDeps {
   /** Rate-limit counters in Redis, shared by every process (REDIS_URL); absent: in memory. */
   rateLimitStore?: RateLimitOptions['redis'];
   https?: { cert: Buffer; key: Buffer };
+  /** Request counts and latencies by route for `/metrics`; absent (test apps): nothing is recorded. */
+  metrics?: HttpMetrics;
   /** The built web app served at `/`; absent (API-only test apps): page paths answer 503 web-app-not-built. */
   webApp?: WebAppOptions;
 }
@@ -204,6 +207,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
   registerRouteCatalog(app);
+  if (deps.metrics) registerHttpMetrics(app, deps.metrics);
 
   const assetOrigins = deps.webApp?.assetBaseUrl ? [new URL(deps.webApp.assetBaseUrl).origin] : [];
   await app.register(helmet, {

@@ -2,7 +2,7 @@ import { Queue, UnrecoverableError, WaitingError, Worker, type Job } from 'bullm
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { describeJobError, JobTimeoutError, PermanentJobError, WorkerStoppingError } from './job-errors.js';
-import type { EnqueueOptions, JobQueue } from './job-queue.js';
+import type { EnqueueOptions, JobBacklog, JobQueue } from './job-queue.js';
 import {
   assertHandlersComplete,
   defaultFinishedJobRetention,
@@ -151,6 +151,24 @@ export class BullmqJobQueue implements JobQueue {
     }
     await Promise.all(workers.map((worker) => worker.close(!settled)));
     await connection.quit();
+  }
+
+  async backlog(): Promise<JobBacklog[]> {
+    return Promise.all(
+      [...this.#queues].map(async ([name, queue]) => {
+        const counts = await queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active');
+        // asc: the list's far end, the job enqueued first (workers take from that end too).
+        const [oldest] = await queue.getJobs(['wait', 'prioritized'], 0, 0, true);
+        const dueAt = oldest ? oldest.timestamp + (oldest.opts.delay ?? 0) : null;
+        return {
+          name,
+          waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+          delayed: counts.delayed ?? 0,
+          active: counts.active ?? 0,
+          oldestWaitingSeconds: dueAt === null ? null : Math.max(0, (Date.now() - dueAt) / 1000),
+        };
+      }),
+    );
   }
 
   async checkHealth(): Promise<void> {

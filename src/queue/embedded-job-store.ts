@@ -88,6 +88,33 @@ export class EmbeddedJobStore {
     return row && { row, workerId };
   }
 
+  /** Live rows by name: due waiting, delayed and active counts, and how long the oldest due one has waited. */
+  async backlog(): Promise<
+    { name: string; waiting: number; delayed: number; active: number; oldest_seconds: number | null }[]
+  > {
+    const { rows } = await sql<{
+      name: string;
+      waiting: number | string;
+      delayed: number | string;
+      active: number | string;
+      oldest_seconds: number | string | null;
+    }>`
+      select name,
+        count(*) filter (where status = 'waiting' and run_at <= now()) as waiting,
+        count(*) filter (where status = 'waiting' and run_at > now()) as delayed,
+        count(*) filter (where status = 'active') as active,
+        extract(epoch from now() - min(run_at) filter (where status = 'waiting' and run_at <= now()))
+          as oldest_seconds
+      from jobs where status in ('waiting', 'active') group by name`.execute(this.db);
+    return rows.map((row) => ({
+      name: row.name,
+      waiting: Number(row.waiting),
+      delayed: Number(row.delayed),
+      active: Number(row.active),
+      oldest_seconds: row.oldest_seconds === null ? null : Number(row.oldest_seconds),
+    }));
+  }
+
   /** Heartbeat; false when the claim is no longer ours (the lock lapsed and another worker took the job). */
   async extendLock(claim: JobClaim, lockMs: number): Promise<boolean> {
     const result = await this.db

@@ -12,7 +12,7 @@ import {
   WorkerStoppingError,
   workerLostMessage,
 } from './job-errors.js';
-import type { EnqueueOptions, JobQueue } from './job-queue.js';
+import type { EnqueueOptions, JobBacklog, JobQueue } from './job-queue.js';
 import {
   assertHandlersComplete,
   defaultFinishedJobRetention,
@@ -139,6 +139,20 @@ export class EmbeddedJobQueue implements JobQueue {
     const jobs = unfinished.map((run) => run.claim.row.dedupe_key);
     this.#log.warn({ jobs }, 'in-flight jobs handed back to the queue');
     await settleWithin(settled(unfinished), handBackGraceMs);
+  }
+
+  async backlog(): Promise<JobBacklog[]> {
+    const rows = new Map((await this.#store.backlog()).map((row) => [row.name, row]));
+    return (Object.keys(this.#definitions) as JobName[]).map((name) => {
+      const row = rows.get(name);
+      return {
+        name,
+        waiting: row?.waiting ?? 0,
+        delayed: row?.delayed ?? 0,
+        active: row?.active ?? 0,
+        oldestWaitingSeconds: row?.oldest_seconds ?? null,
+      };
+    });
   }
 
   checkHealth(): Promise<void> {

@@ -14,6 +14,18 @@ export interface EnqueueOptions {
   delayMs?: number;
 }
 
+/** How far behind one job name is, as the queue's shared store sees it (every process, not only this one). */
+export interface JobBacklog {
+  name: JobName;
+  /** Due and not yet picked up. */
+  waiting: number;
+  /** Scheduled for later (enqueued with delayMs, or a retry in its backoff). */
+  delayed: number;
+  active: number;
+  /** Seconds the longest-due waiting job has been due; null when none waits. */
+  oldestWaitingSeconds: number | null;
+}
+
 /** A durable at-least-once job queue. */
 export interface JobQueue {
   readonly kind: 'embedded' | 'bullmq';
@@ -27,6 +39,8 @@ export interface JobQueue {
   startWorkers(handlers: JobHandlers, options: WorkerOptions): Promise<void>;
   /** Stops taking jobs; waits up to timeoutMs for running ones, then hands them back to the queue. */
   stopWorkers(timeoutMs: number): Promise<void>;
+  /** One entry per job name in the table, zeros included (metrics: queue depth and oldest job age). */
+  backlog(): Promise<JobBacklog[]>;
   checkHealth(): Promise<void>;
   close(): Promise<void>;
 }

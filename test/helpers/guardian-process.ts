@@ -23,7 +23,8 @@ export function runGuardian(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, cliArgs(args), {
       cwd: repoRoot,
-      env: { ...process.env, ...env },
+      // Parallel test processes must not fight over the default metrics port 9464.
+      env: { ...process.env, METRICS_PORT: '0', ...env },
       stdio: 'pipe',
     });
     let stdout = '';
@@ -44,6 +45,8 @@ export interface RunningGuardian {
   process: ChildProcess;
   /** Base URL once the server logged that it is serving (null for workers). */
   url: string | null;
+  /** Its `/metrics` URL as logged (null when METRICS_PORT is off). */
+  metricsUrl: string | null;
   logs(): string;
   /** SIGTERM, then wait for exit; returns the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -58,7 +61,7 @@ export function startGuardian(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, cliArgs([command]), {
       cwd: repoRoot,
-      env: { ...process.env, LOG_LEVEL: 'info', ...env },
+      env: { ...process.env, LOG_LEVEL: 'info', METRICS_PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -67,6 +70,7 @@ export function startGuardian(
     const running: RunningGuardian = {
       process: child,
       url: null,
+      metricsUrl: null,
       logs: () => output,
       stop: async (signal = 'SIGTERM') => {
         if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -82,11 +86,12 @@ export function startGuardian(
       if (settled) return;
       for (const line of output.split('\n').slice(0, -1)) {
         if (!line.startsWith('{')) continue;
-        const entry = JSON.parse(line) as { msg?: string; url?: string };
+        const entry = JSON.parse(line) as { msg?: string; url?: string; metrics?: string };
         if (entry.msg === 'SecureAI Guardian is serving' || entry.msg === 'worker started') {
           settled = true;
           clearTimeout(timer);
           running.url = entry.url ?? null;
+          running.metricsUrl = entry.metrics?.startsWith('http') ? entry.metrics : null;
           resolve(running);
           return;
         }

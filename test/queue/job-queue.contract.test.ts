@@ -330,4 +330,39 @@ describeEachImplementation('job queue contract', queueImplementations(), (implem
   it('passes its health check', async () => {
     await expect(fixture.createQueue(definitionsWith()).checkHealth()).resolves.toBeUndefined();
   });
+
+  it('reports its backlog per job name: waiting, delayed, active and the oldest waiting age', async () => {
+    const queue = fixture.createQueue(definitionsWith());
+    const empty = await queue.backlog();
+    expect(empty.map((entry) => entry.name).sort()).toEqual(Object.keys(definitionsWith()).sort());
+    for (const entry of empty)
+      expect(entry).toMatchObject({ waiting: 0, delayed: 0, active: 0, oldestWaitingSeconds: null });
+
+    const [first, second, later] = [newPayload(), newPayload(), newPayload()];
+    await enqueue(queue, first);
+    await enqueue(queue, second);
+    await queue.enqueue('analysis.run', later, { jobId: later.analysisId, delayMs: 60_000 });
+    await sleep(300);
+    const queued = (await queue.backlog()).find((entry) => entry.name === 'analysis.run');
+    expect(queued).toMatchObject({ waiting: 2, delayed: 1, active: 0 });
+    expect(queued?.oldestWaitingSeconds).toBeGreaterThanOrEqual(0.2);
+    expect(queued?.oldestWaitingSeconds).toBeLessThan(30);
+
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await start(queue, () => held);
+    let running: Awaited<ReturnType<JobQueue['backlog']>>[number] | undefined;
+    await waitFor('one job to be active', async () => {
+      running = (await queue.backlog()).find((entry) => entry.name === 'analysis.run');
+      return running?.active === 1;
+    });
+    expect(running).toMatchObject({ waiting: 1, delayed: 1, active: 1 });
+    release();
+    await waitFor('the due jobs to finish', async () => {
+      const left = (await queue.backlog()).find((entry) => entry.name === 'analysis.run');
+      return left?.waiting === 0 && left.active === 0;
+    });
+    const drained = (await queue.backlog()).find((entry) => entry.name === 'analysis.run');
+    expect(drained).toMatchObject({ waiting: 0, delayed: 1, active: 0, oldestWaitingSeconds: null });
+  });
 });
