@@ -2,6 +2,7 @@ import { ConfigError } from '../config/config-error.js';
 import type { Config } from '../config/config.schema.js';
 import { startReconciler, waitForShutdownSignal } from './lifecycle.js';
 import { createLogger } from './logger.js';
+import { startObservability } from './observability.js';
 import { openPlatform } from './platform.js';
 
 /** `guardian worker`: analysis workers only, for scaled-out deployments sharing PostgreSQL (and Redis). */
@@ -15,7 +16,11 @@ export async function runWorker(config: Config): Promise<number> {
     problems.push('WORKER_CONCURRENCY: must be at least 1 for guardian worker');
   if (problems.length > 0) throw new ConfigError(problems);
   const log = createLogger(config).child({ role: 'worker' });
-  const platform = await openPlatform(config, log);
+  const observability = startObservability(config, log, 'worker');
+  const platform = await openPlatform(config, log, { observability }).catch(async (error: unknown) => {
+    await observability.shutdown();
+    throw error;
+  });
   await platform.queue.startWorkers(platform.jobHandlers, {
     concurrency: config.WORKER_CONCURRENCY,
     onJobExhausted: platform.jobExhaustedHandlers,
@@ -30,6 +35,7 @@ export async function runWorker(config: Config): Promise<number> {
   stopReconciler();
   await platform.queue.stopWorkers(config.SHUTDOWN_TIMEOUT_MS);
   await platform.close();
+  await observability.shutdown();
   log.info('worker stopped');
   return 0;
 }

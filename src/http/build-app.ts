@@ -31,6 +31,7 @@ import type { ReportShareService } from '../services/report-share.service.js';
 import type { SignedLinksService } from '../services/signed-links.service.js';
 import { registerAccessControl, type Authenticator, type SessionAuthenticator } from './access-control.js';
 import { registerProblemHandlers } from './problem-details.js';
+import { registerRequestObservability, type RequestObservabilityDeps } from './request-observability.js';
 import { registerRateLimits, type RateLimitOptions } from './rate-limits.js';
 import { registerRouteCatalog } from './route-catalog.js';
 import { redactedRequestSerializer } from './log-redaction.js';
@@ -175,6 +176,8 @@ export interface AppDeps {
   /** Rate-limit counters in Redis, shared by every process (REDIS_URL); absent: in memory. */
   rateLimitStore?: RateLimitOptions['redis'];
   https?: { cert: Buffer; key: Buffer };
+  /** Request spans (OTEL_EXPORTER_OTLP_ENDPOINT) and 5xx error reports (SENTRY_DSN); absent: neither. */
+  observability?: RequestObservabilityDeps;
   /** The built web app served at `/`; absent (API-only test apps): page paths answer 503 web-app-not-built. */
   webApp?: WebAppOptions;
 }
@@ -203,6 +206,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
+  if (deps.observability) registerRequestObservability(app, deps.observability);
   registerRouteCatalog(app);
 
   const assetOrigins = deps.webApp?.assetBaseUrl ? [new URL(deps.webApp.assetBaseUrl).origin] : [];
