@@ -7,8 +7,9 @@ export type SecretScrubber = (text: string) => string;
 const redacted = '[redacted]';
 // Shorter configured values would redact ordinary words; no secret the platform accepts is this short.
 const minimumSecretLength = 6;
-const secretQueryParameters =
-  /([?&](?:token|sig|signature|api_key|apikey|access_token|key|code|password)=)[^&#\s"']*/gi;
+// In a query string or loose in a message (`... token=abc`), as long as the name stands alone.
+const secretParameters =
+  /(\b(?:token|sig|signature|api_key|apikey|access_token|key|code|password|secret)=)[^&#\s"',;]*/gi;
 const bearerCredential = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
 const urlUserinfo = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@:]*:[^\s/@]*@/gi;
 // API keys (`sag_` + 43 base64url characters) and any other bare 32-byte base64url token (sessions, CSRF, invites).
@@ -38,7 +39,7 @@ export function createSecretScrubber(
     let scrubbed = text;
     for (const literal of literals) scrubbed = scrubbed.split(literal).join(redacted);
     return redactUrl(scrubbed)
-      .replace(secretQueryParameters, `$1${redacted}`)
+      .replace(secretParameters, `$1${redacted}`)
       .replace(bearerCredential, `$1 ${redacted}`)
       .replace(urlUserinfo, `$1${redacted}@`)
       .replace(apiKey, redacted)
@@ -46,10 +47,12 @@ export function createSecretScrubber(
   };
 }
 
-/** The value, each of its list entries, and the password of a URL (raw and decoded). */
+/** The value, each of its list entries, the value of a `key=value` entry and the password of a URL (raw and decoded). */
 function secretParts(value: string): string[] {
   const parts = [value, ...value.split(/[\s,]+/).filter(Boolean)];
   for (const part of [...parts]) {
+    const at = part.indexOf('=');
+    if (at > 0 && !part.includes('://')) parts.push(part.slice(at + 1), safeDecode(part.slice(at + 1)));
     try {
       const url = new URL(part);
       if (url.password) parts.push(url.password, decodeURIComponent(url.password));
@@ -58,6 +61,14 @@ function secretParts(value: string): string[] {
     }
   }
   return parts;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** Every string inside a JSON-like value scrubbed, dropping nothing else (for whole Sentry events). */
