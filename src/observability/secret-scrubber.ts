@@ -49,13 +49,14 @@ export function createSecretScrubber(
 
 /** The value, each of its list entries, the value of a `key=value` entry and the password of a URL (raw and decoded). */
 function secretParts(value: string): string[] {
-  const parts = [value, ...value.split(/[\s,]+/).filter(Boolean)];
+  // List entries (MASTER_KEY_PREVIOUS, headers) are long; short ones are a PEM's words (`PRIVATE`), not secrets.
+  const parts = [value, ...value.split(/[\s,]+/).filter((part) => part.length >= 16 || part.includes('='))];
   for (const part of [...parts]) {
     const at = part.indexOf('=');
     if (at > 0 && !part.includes('://')) parts.push(part.slice(at + 1), safeDecode(part.slice(at + 1)));
     try {
       const url = new URL(part);
-      if (url.password) parts.push(url.password, decodeURIComponent(url.password));
+      if (url.password) parts.push(url.password, safeDecode(url.password));
     } catch {
       // Not a URL: the value itself is the secret.
     }
