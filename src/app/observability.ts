@@ -3,8 +3,7 @@ import { appVersion } from '../backup/app-version.js';
 import type { Config } from '../config/config.schema.js';
 import { disabledErrorReporter, type ErrorReporter } from '../observability/error-reporter.js';
 import { createSecretScrubber, type SecretScrubber } from '../observability/secret-scrubber.js';
-import { createSentryErrorReporter } from '../observability/sentry.error-reporter.js';
-import { disabledTracing, startTracing, type Tracing } from '../observability/tracing.js';
+import { disabledTracing, type Tracing } from '../observability/tracing.js';
 
 /** Tracing and error reporting of one process, started by its entry point and stopped after everything else. */
 export interface Observability {
@@ -17,12 +16,21 @@ export interface Observability {
 
 const errorFlushMs = 2_000;
 
-/** OTEL_EXPORTER_OTLP_ENDPOINT starts the tracing SDK; SENTRY_DSN the Sentry client; neither: nothing starts. */
-export function startObservability(config: Config, log: Logger, role: 'serve' | 'worker'): Observability {
+/**
+ * OTEL_EXPORTER_OTLP_ENDPOINT starts the tracing SDK; SENTRY_DSN the Sentry client; neither: nothing starts,
+ * and neither package is even loaded.
+ */
+export async function startObservability(
+  config: Config,
+  log: Logger,
+  role: 'serve' | 'worker',
+): Promise<Observability> {
   const scrub = createSecretScrubber(config);
-  const tracing = startTracing(config, log, role);
+  const tracing = config.OTEL_EXPORTER_OTLP_ENDPOINT
+    ? (await import('../observability/otel-sdk.js')).startTracing(config, log, role)
+    : disabledTracing();
   const errors = config.SENTRY_DSN
-    ? createSentryErrorReporter({
+    ? (await import('../observability/sentry.error-reporter.js')).createSentryErrorReporter({
         dsn: config.SENTRY_DSN,
         environment: config.SENTRY_ENVIRONMENT ?? config.NODE_ENV,
         release: appVersion(),

@@ -80,7 +80,7 @@ export async function buildPlatformApp(platform: Platform) {
 /** `guardian serve`: API + in-process workers; drains on SIGTERM and closes the database last. */
 export async function runServer(config: Config): Promise<number> {
   const log = createLogger(config);
-  const observability = startObservability(config, log, 'serve');
+  const observability = await startObservability(config, log, 'serve');
   const platform = await openPlatform(config, log, { observability }).catch(async (error: unknown) => {
     await observability.shutdown();
     throw error;

@@ -16,7 +16,7 @@ export async function runWorker(config: Config): Promise<number> {
     problems.push('WORKER_CONCURRENCY: must be at least 1 for guardian worker');
   if (problems.length > 0) throw new ConfigError(problems);
   const log = createLogger(config).child({ role: 'worker' });
-  const observability = startObservability(config, log, 'worker');
+  const observability = await startObservability(config, log, 'worker');
   const platform = await openPlatform(config, log, { observability }).catch(async (error: unknown) => {
     await observability.shutdown();
     throw error;

@@ -36,7 +36,7 @@ export async function startObservedPlatform(
   const dataDir = await mkdtemp(join(tmpdir(), 'guardian-observed-'));
   const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, PORT: '0', ...env });
   const log = options.log ?? testLogger();
-  const observability = startObservability(config, log, 'serve');
+  const observability = await startObservability(config, log, 'serve');
   const platform = await openPlatform(config, log, { observability });
   const app = await buildPlatformApp(platform);
   options.beforeListen?.(app);

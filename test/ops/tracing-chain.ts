@@ -34,9 +34,13 @@ export async function uploadAndWait(
 
 const isUpload = (span: ReceivedSpan) => span.name === 'POST /api/v1/media';
 
-/** True once the upload's trace holds a span for each detector. */
+/** True once the upload's trace holds the job span (it ends last) and a span for each detector. */
 export function traceComplete(spans: ReceivedSpan[], detectorIds: string[]): boolean {
-  return traceOf(spans).filter((span) => span.name.startsWith('detector ')).length >= detectorIds.length;
+  const trace = traceOf(spans);
+  return (
+    trace.some((span) => span.name === 'process analysis.run') &&
+    trace.filter((span) => span.name.startsWith('detector ')).length >= detectorIds.length
+  );
 }
 
 /** The spans of the (one) upload's trace. */

@@ -1,8 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseImplementations, describeEachImplementation } from '../helpers/databases.js';
+import { startObservability } from '../../src/app/observability.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { parseOtlpHeaders } from '../../src/observability/otel-sdk.js';
+import { databaseImplementations, describeEachImplementation, testLogger } from '../helpers/databases.js';
 import { generateStill } from '../helpers/media-fixtures.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { deleteRedisKeys, redisImplementation, uniqueRedisPrefix } from '../helpers/redis.js';
@@ -103,5 +107,29 @@ describeEachImplementation('tracing scaled out', [scaled], () => {
       await database.destroy();
       await deleteRedisKeys(redis.url, prefix);
     }
+  });
+});
+
+describe('tracing settings', () => {
+  it('starts nothing when neither OTEL_EXPORTER_OTLP_ENDPOINT nor SENTRY_DSN is set', async () => {
+    const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dir });
+    const observability = await startObservability(config, testLogger(), 'serve');
+    expect(observability.tracing.enabled).toBe(false);
+    expect(observability.errors.enabled).toBe(false);
+    expect(observability.tracing.tracer.startSpan('probe').isRecording()).toBe(false);
+    expect(trace.getTracer('probe').startSpan('probe').isRecording()).toBe(false);
+    await observability.shutdown();
+  });
+
+  it('reads OTEL_EXPORTER_OTLP_HEADERS the way the OpenTelemetry specification writes it', () => {
+    expect(parseOtlpHeaders('authorization=Bearer%20abc, x-tenant = t1 ,')).toEqual({
+      authorization: 'Bearer abc',
+      'x-tenant': 't1',
+    });
+    expect(() => parseOtlpHeaders('no-equals-sign-secret')).toThrow(/key=value/);
+    expect(() => parseOtlpHeaders('no-equals-sign-secret')).not.toThrow(/secret/);
+    expect(() => loadConfig({ DATA_DIR: dir, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(
+      /OTEL_EXPORTER_OTLP_PROTOCOL/,
+    );
   });
 });
