@@ -7,6 +7,8 @@ import { mediaLimitsFromConfig } from '../media/media-limits.js';
 import { calibrationFromConfig } from '../pipeline/calibration.js';
 import { createDetectionEngine } from '../pipeline/detection-engine.js';
 import { createJobQueue } from '../queue/create-job-queue.js';
+import { observeJobQueue } from '../queue/observed.job-queue.js';
+import { noObservability, type Observability } from './observability.js';
 import type { JobHandlers } from '../queue/job-table.js';
 import { createAnalysisRepository } from '../repositories/analysis.repository.js';
 import { createApiKeyRepository } from '../repositories/api-key.repository.js';
@@ -82,7 +84,14 @@ import { createGuardianMetrics } from '../metrics/guardian-metrics.js';
 import { instrumentJobHandlers, instrumentPipeline, instrumentUploads } from '../metrics/instrumentation.js';
 
 /** The composition root shared by `serve` and `worker`: every adapter and service, wired once. */
-export async function openPlatform(config: Config, log: Logger, options: { now?: () => Date } = {}) {
+export async function openPlatform(
+  config: Config,
+  log: Logger,
+  options: { now?: () => Date; observability?: Observability } = {},
+) {
+  // The entry point owns it (started before, stopped after the platform), so the last spans are flushed.
+  const observability = options.observability ?? noObservability();
+  const { tracing, errors } = observability;
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     for (const close of closers.reverse())
@@ -126,10 +135,11 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       limits: mediaLimits,
       modelCards: config.MODEL_CARDS,
       calibration: await calibrationFromConfig(config),
+      ...(tracing.enabled ? { tracer: tracing.tracer } : {}),
     });
     closers.push(closeEngine);
     const pipeline = instrumentPipeline(uninstrumentedPipeline, metrics);
-    const queue = await createJobQueue({
+    const bareQueue = createJobQueue({
       redisUrl: config.REDIS_URL,
       redisKeyPrefix: config.REDIS_KEY_PREFIX,
       db: database.db,
@@ -141,6 +151,11 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       },
       log,
     });
+    // Only wrapped when something observes it: with tracing and Sentry off, jobs run exactly as before.
+    const queue =
+      tracing.enabled || errors.enabled
+        ? observeJobQueue(bareQueue, { tracer: tracing.tracer, errors, scrub: observability.scrub })
+        : bareQueue;
     closers.push(() => queue.close());
     const events = createEventBus({
       redisUrl: config.REDIS_URL,
@@ -464,6 +479,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
     return {
       config,
       log,
+      observability,
       database,
       blobStore,
       blobGateway,

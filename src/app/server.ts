@@ -7,6 +7,7 @@ import { startAdminSocket } from './admin-socket.js';
 import { startPeriodic, startReconciler, waitForShutdownSignal } from './lifecycle.js';
 import { startHttpsRedirect } from './https-redirect.js';
 import { createLogger } from './logger.js';
+import { startObservability } from './observability.js';
 import { openPlatform, type Platform } from './platform.js';
 import { locateWebAppDir } from './web-app-dir.js';
 import { startPlatformMetrics } from './metrics-setup.js';
@@ -70,17 +71,28 @@ export async function buildPlatformApp(platform: Platform) {
       : {}),
     ...(https ? { https } : {}),
     webApp: { webAppDir: await locateWebAppDir(), assetBaseUrl: config.ASSET_BASE_URL },
+    observability: {
+      ...(platform.observability.tracing.enabled ? { tracer: platform.observability.tracing.tracer } : {}),
+      ...(platform.observability.errors.enabled ? { errors: platform.observability.errors } : {}),
+      scrub: platform.observability.scrub,
+    },
   });
 }
 
 /** `guardian serve`: API + in-process workers; drains on SIGTERM and closes the database last. */
 export async function runServer(config: Config): Promise<number> {
   const log = createLogger(config);
-  const platform = await openPlatform(config, log);
+  const observability = await startObservability(config, log, 'serve');
+  const platform = await openPlatform(config, log, { observability }).catch(async (error: unknown) => {
+    await observability.shutdown();
+    throw error;
+  });
   const app = await buildPlatformApp(platform);
   // Embedded workers run in this process, so this one listener covers the API and the jobs.
   const metricsServer = await startPlatformMetrics(platform, 'serve').catch(async (error: unknown) => {
+    await app.close();
     await platform.close();
+    await observability.shutdown();
     throw error;
   });
   if (config.WORKER_CONCURRENCY > 0) {
@@ -132,6 +144,7 @@ export async function runServer(config: Config): Promise<number> {
   await platform.queue.stopWorkers(config.SHUTDOWN_TIMEOUT_MS);
   await adminSocket?.close();
   await platform.close();
+  await observability.shutdown();
   log.info('stopped');
   return 0;
 }

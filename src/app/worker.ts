@@ -3,6 +3,7 @@ import type { Config } from '../config/config.schema.js';
 import { startReconciler, waitForShutdownSignal } from './lifecycle.js';
 import { createLogger } from './logger.js';
 import { startPlatformMetrics } from './metrics-setup.js';
+import { startObservability } from './observability.js';
 import { openPlatform } from './platform.js';
 
 /** `guardian worker`: analysis workers only, for scaled-out deployments sharing PostgreSQL (and Redis). */
@@ -16,9 +17,14 @@ export async function runWorker(config: Config): Promise<number> {
     problems.push('WORKER_CONCURRENCY: must be at least 1 for guardian worker');
   if (problems.length > 0) throw new ConfigError(problems);
   const log = createLogger(config).child({ role: 'worker' });
-  const platform = await openPlatform(config, log);
+  const observability = await startObservability(config, log, 'worker');
+  const platform = await openPlatform(config, log, { observability }).catch(async (error: unknown) => {
+    await observability.shutdown();
+    throw error;
+  });
   const metricsServer = await startPlatformMetrics(platform, 'worker').catch(async (error: unknown) => {
     await platform.close();
+    await observability.shutdown();
     throw error;
   });
   await platform.queue.startWorkers(platform.jobHandlers, {
@@ -43,6 +49,7 @@ export async function runWorker(config: Config): Promise<number> {
   await platform.queue.stopWorkers(config.SHUTDOWN_TIMEOUT_MS);
   await metricsServer?.close();
   await platform.close();
+  await observability.shutdown();
   log.info('worker stopped');
   return 0;
 }

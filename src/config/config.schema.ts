@@ -284,6 +284,37 @@ export const configFields = {
       .optional(),
     doc: "Where browsers fetch the web app's hashed assets (`/assets/...`), e.g. a CDN that mirrors `dist/web/assets`. The HTML still comes from this server, and the CSP admits that origin for scripts, styles, images and fonts. Unset: this server.",
   },
+  OTEL_EXPORTER_OTLP_ENDPOINT: {
+    schema: z
+      .string()
+      .trim()
+      .transform((value) => (value === '' ? undefined : value.replace(/\/+$/, '')))
+      .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional())
+      .optional(),
+    doc: 'OpenTelemetry: base URL of an OTLP/HTTP receiver (a collector), e.g. `http://otel-collector:4318`; spans go to `/v1/traces` under it as OTLP/HTTP JSON. Set: each process traces HTTP requests, job enqueues, job runs and detector runs (docs/observability-tracing.md). Unset: no tracing SDK starts.',
+  },
+  OTEL_EXPORTER_OTLP_HEADERS: {
+    schema: optionalString,
+    secret: true,
+    doc: 'OpenTelemetry: headers sent with every export, `key1=value1,key2=value2` (values URL-encoded, as the OpenTelemetry specification says), e.g. an `authorization` for a hosted backend.',
+  },
+  OTEL_EXPORTER_OTLP_PROTOCOL: {
+    schema: z.enum(['http/json']).optional(),
+    doc: 'OpenTelemetry: export protocol. Only `http/json` (OTLP/HTTP with JSON bodies, which every OTLP/HTTP receiver accepts) is built in; any other value refuses to start rather than export to nowhere.',
+  },
+  OTEL_SERVICE_NAME: {
+    schema: z.string().trim().min(1).max(128).default('secureai-guardian'),
+    doc: 'OpenTelemetry: `service.name` of the spans this process exports (serve and worker share it; OTEL_RESOURCE_ATTRIBUTES adds more). Standard OTel settings the SDK reads itself, such as OTEL_BSP_SCHEDULE_DELAY and OTEL_TRACES_SAMPLER, apply too.',
+  },
+  SENTRY_DSN: {
+    schema: optionalString,
+    secret: true,
+    doc: 'Sentry: the project DSN. Set: server errors (5xx answers) and jobs that used up their attempts are sent to Sentry with secrets scrubbed (no cookies, authorization headers, query strings or configured secret values). Unset: nothing is sent.',
+  },
+  SENTRY_ENVIRONMENT: {
+    schema: optionalString,
+    doc: 'Sentry: the environment events are filed under. Unset: NODE_ENV.',
+  },
   LOG_LEVEL: {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     doc: 'pino log level.',

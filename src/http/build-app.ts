@@ -31,6 +31,7 @@ import type { ReportShareService } from '../services/report-share.service.js';
 import type { SignedLinksService } from '../services/signed-links.service.js';
 import { registerAccessControl, type Authenticator, type SessionAuthenticator } from './access-control.js';
 import { registerProblemHandlers } from './problem-details.js';
+import { registerRequestObservability, type RequestObservabilityDeps } from './request-observability.js';
 import { registerRateLimits, type RateLimitOptions } from './rate-limits.js';
 import { registerRouteCatalog } from './route-catalog.js';
 import { redactedRequestSerializer } from './log-redaction.js';
@@ -178,6 +179,8 @@ export interface AppDeps {
   https?: { cert: Buffer; key: Buffer };
   /** Request counts and latencies by route for `/metrics`; absent (test apps): nothing is recorded. */
   metrics?: HttpMetrics;
+  /** Request spans (OTEL_EXPORTER_OTLP_ENDPOINT) and 5xx error reports (SENTRY_DSN); absent: neither. */
+  observability?: RequestObservabilityDeps;
   /** The built web app served at `/`; absent (API-only test apps): page paths answer 503 web-app-not-built. */
   webApp?: WebAppOptions;
 }
@@ -206,6 +209,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
+  if (deps.observability) registerRequestObservability(app, deps.observability);
   registerRouteCatalog(app);
   if (deps.metrics) registerHttpMetrics(app, deps.metrics);
 

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
+import { ProxyTracerProvider, type Tracer } from '@opentelemetry/api';
 import type { MediaInput, MediaProbe, MediaTools } from '../media/media-probe.js';
 import { createArtifactCollector, type ArtifactSink } from './artifact-collector.js';
 import type { Calibration } from './calibration.js';
 import { compressionProfile } from './compression-profile.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { runDetector, type DetectorOutcome } from './detector-runner.js';
+import { traceDetectorRun } from './detector-span.js';
 import { primaryVideoStream } from './detectors/video-stream.js';
 import { defaultFusionPolicy, fuseDetectorReports, type FusionPolicy } from './fusion.js';
 import { MediaIntakeRefusal, type IntakeResult, type MediaIntakeCheck } from './media-intake.js';
@@ -28,6 +30,8 @@ export interface AnalysisPipelineDeps {
   fusionPolicy?: FusionPolicy;
   /** Reference scores for percentiles (and probabilities); null or absent: none shown. */
   calibration?: Calibration | null;
+  /** Each detector run becomes a span under the active one (the job's); absent: nothing is traced. */
+  tracer?: Tracer;
 }
 
 export interface AnalysisRunRequest {
@@ -79,6 +83,7 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
   const clock = deps.clock ?? (() => new Date());
   const policy = deps.fusionPolicy ?? defaultFusionPolicy;
   const version = pipelineVersion(deps.detectors, policy);
+  const tracer = deps.tracer ?? new ProxyTracerProvider().getTracer('secureai-guardian');
   const detectorVersions = Object.fromEntries(
     deps.detectors.map((detector) => [detector.id, detector.version]),
   );
@@ -113,7 +118,7 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
         signal,
         ...inputs,
       };
-      const outcomes = await runDetectors(deps.detectors, context, progress, async (early) => {
+      const outcomes = await runDetectors(deps.detectors, context, progress, tracer, async (early) => {
         const fused = fuseDetectorReports({ intakeFailure: null, detectors: early.done }, policy);
         await progress.start('preliminary');
         await request.onPreliminary?.({
@@ -227,6 +232,7 @@ async function runDetectors(
   detectors: readonly Detector[],
   context: DetectorContext,
   progress: Progress,
+  tracer: Tracer,
   onEarlyDone: (early: { done: DetectorReport[]; pending: string[] }) => Promise<void>,
 ): Promise<DetectorOutcome[]> {
   const needsPictures = (detector: Detector) =>
@@ -238,7 +244,7 @@ async function runDetectors(
   else if (waiting.length > 0) prefetch(context.frames());
   const run = async (detector: Detector) => {
     await progress.start(`detector:${detector.id}`);
-    const outcome = await runDetector(detector, context);
+    const outcome = await traceDetectorRun(tracer, detector, () => runDetector(detector, context));
     await progress.finish(`detector:${detector.id}`);
     return outcome;
   };

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { MediaLimits } from '../media/media-limits.js';
 import type { MediaTools } from '../media/media-probe.js';
 import { createAnalysisPipeline, type AnalysisPipeline } from './analysis-pipeline.js';
@@ -17,6 +18,8 @@ export interface DetectionEngineDeps {
   modelCards?: readonly string[];
   /** CALIBRATION_FILE or the project's default, loaded (`calibrationFromConfig`); absent: no percentiles. */
   calibration?: Calibration | null;
+  /** Spans for each detector run, under the job's span; absent: nothing is traced. */
+  tracer?: Tracer;
 }
 
 /** The analysis pipeline every entry point runs (server workers and `guardian analyze`), built one way. */
@@ -45,6 +48,7 @@ export async function createDetectionEngine(deps: DetectionEngineDeps): Promise<
     frameSampler,
     faceFinder,
     calibration: deps.calibration ?? null,
+    ...(deps.tracer ? { tracer: deps.tracer } : {}),
   });
   return { pipeline, intake, close: async () => faceFinder.close?.() };
 }
