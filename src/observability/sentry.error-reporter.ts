@@ -15,8 +15,8 @@ const sensitiveKey = /cookie|authorization|password|passwd|secret|token|csrf|api
 
 /**
  * Sentry through one client this process owns: no `Sentry.init`, so no global hub, no auto-instrumentation,
- * no module hooks and no OpenTelemetry provider of Sentry's competing with ours (enableOpenTelemetrySetup
- * stays false). Events carry what we put in (route, status, job) and pass `scrubEvent` on the way out.
+ * no module hooks and no OpenTelemetry provider of Sentry's competing with ours (skipOpenTelemetrySetup
+ * is set). Events carry what we put in (route, status, job) and pass `scrubEvent` on the way out.
  */
 export function createSentryErrorReporter(options: SentryErrorReporterOptions): ErrorReporter {
   const scrubbed = <E extends Event>(event: E): E => scrubEvent(event, options.scrub);
@@ -27,8 +27,7 @@ export function createSentryErrorReporter(options: SentryErrorReporterOptions): 
     transport: makeNodeTransport,
     stackParser: defaultStackParser,
     integrations: [],
-    enableOpenTelemetrySetup: false,
-    enableRuntimeChannelInjection: false,
+    skipOpenTelemetrySetup: true,
     sendClientReports: false,
     maxBreadcrumbs: 0,
     beforeSend: scrubbed,
