@@ -71,6 +71,7 @@ import { createBlobGateway } from '../storage/blob-gateway.js';
 import { liveKeyring, loadOrCreateMasterKey } from '../storage/master-key.js';
 import { openBlobStorage } from './blob-storage.js';
 import { openKeyRotation } from './key-rotation-setup.js';
+import { openWebhooks } from './webhook-setup.js';
 import { openMigratedDatabase } from './database-context.js';
 import { createManagementCommands } from './management-commands.js';
 import { createBackup } from '../backup/backup-create.js';
@@ -397,6 +398,18 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       });
       closers.push(async () => stopLifecycleTimer());
     }
+    const webhooks = openWebhooks({
+      config,
+      db: database.db,
+      keyring: masterKey,
+      queue,
+      audit: auditLog,
+      publicUrl,
+      now,
+      log,
+    });
+    const stopWebhookSweeper = webhooks.startSweeper();
+    closers.push(async () => stopWebhookSweeper());
     const analysisService = createAnalysisService({
       analyses: repositories.analyses,
       media: repositories.media,
@@ -407,6 +420,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       events,
       audit: auditLog,
       statements: transparencyLogService,
+      webhooks: webhooks.analysisEvents,
       now,
       log,
     });
@@ -489,6 +503,8 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
         userDataService,
         signedLinksService,
         reportShareService,
+        webhookService: webhooks.service,
+        webhookDelivery: webhooks.delivery,
       },
       managementCommands: createManagementCommands({
         organisations: organisationService,
@@ -507,6 +523,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
         'analysis.run': analysisService.run,
         'anchor.rfc3161': (_payload, context) => anchorService.run('rfc3161', context),
         'anchor.solana': (_payload, context) => anchorService.run('solana', context),
+        'webhook.deliver': (payload) => webhooks.delivery.deliver(payload),
         ...lifecycleJobs.handlers,
       } satisfies JobHandlers,
       // An anchor job that used its attempts leaves its anchor pending: the timer's next run retries it.

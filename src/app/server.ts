@@ -54,6 +54,7 @@ export async function buildPlatformApp(platform: Platform) {
     },
     signedLinks: platform.services.signedLinksService,
     reportShares: platform.services.reportShareService,
+    webhooks: platform.services.webhookService,
     events: platform.events,
     healthChecks: platform.healthChecks,
     uploads: platform.uploads,
