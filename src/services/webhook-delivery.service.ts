@@ -109,9 +109,11 @@ export function createWebhookDeliveryService(deps: WebhookDeliveryDeps) {
     return Math.round(base * (0.9 + 0.2 * random()));
   }
 
-  async function attempt(delivery: WebhookDelivery): Promise<SendResult> {
+  /** One attempt; `final` when retrying cannot help (the endpoint was disabled or deleted). */
+  async function attempt(delivery: WebhookDelivery): Promise<SendResult & { final?: true }> {
     const endpoint = await webhooks.findEndpointUnscoped(delivery.endpoint_id);
-    if (!endpoint?.enabled) return { status: null, excerpt: null, error: 'endpoint disabled', durationMs: 0 };
+    if (!endpoint?.enabled)
+      return { status: null, excerpt: null, error: 'endpoint disabled', durationMs: 0, final: true };
     let destination;
     try {
       // Checked again at every attempt: the name may resolve elsewhere now, or the policy changed.
@@ -177,7 +179,7 @@ export function createWebhookDeliveryService(deps: WebhookDeliveryDeps) {
       const result = await attempt(delivery);
       const attemptNumber = delivery.attempt_count;
       const succeeded = isSuccess(result.status);
-      const retry = !succeeded && attemptNumber < maxAttempts;
+      const retry = !succeeded && !result.final && attemptNumber < maxAttempts;
       const at = now();
       const nextAttemptAt = retry ? new Date(at.getTime() + retryDelay(attemptNumber)) : null;
       await webhooks.recordAttempt(
@@ -201,6 +203,7 @@ export function createWebhookDeliveryService(deps: WebhookDeliveryDeps) {
         await enqueue({ ...delivery }, nextAttemptAt.getTime() - at.getTime());
         return;
       }
+      if (result.final) return;
       const endpoint = await webhooks.recordDeliveryOutcome(delivery.endpoint_id, {
         succeeded,
         disableAfter: settings.disableAfterFailures,
