@@ -187,6 +187,18 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       generate: () => replaceGeneratedLogSigningKey(config.DATA_DIR),
     });
     await logKeyring.activate();
+    const webhooks = openWebhooks({
+      config,
+      db: database.db,
+      keyring: masterKey,
+      queue,
+      audit: auditLog,
+      publicUrl: publicBaseUrl(config),
+      now,
+      log,
+    });
+    const stopWebhookSweeper = webhooks.startSweeper();
+    closers.push(async () => stopWebhookSweeper());
     const anchorRepository = createAnchorRepository({ db: database.db });
     const anchorService = createAnchorService({
       anchors: anchorRepository,
@@ -196,6 +208,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       secrets: anchorSecrets(config),
       now,
       logger: log,
+      webhooks: webhooks.anchorEvents,
     });
     const transparencyLogService = createTransparencyLogService({
       log: transparencyLogRepository,
@@ -398,18 +411,6 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       });
       closers.push(async () => stopLifecycleTimer());
     }
-    const webhooks = openWebhooks({
-      config,
-      db: database.db,
-      keyring: masterKey,
-      queue,
-      audit: auditLog,
-      publicUrl,
-      now,
-      log,
-    });
-    const stopWebhookSweeper = webhooks.startSweeper();
-    closers.push(async () => stopWebhookSweeper());
     const analysisService = createAnalysisService({
       analyses: repositories.analyses,
       media: repositories.media,

@@ -6,6 +6,7 @@ import type { Database } from '../db/schema.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import { createWebhookRepository } from '../repositories/webhook.repository.js';
 import type { AnalysisEndWebhooks } from '../services/analysis.service.js';
+import type { AnchoredWebhooks } from '../services/anchor.service.js';
 import type { AuditLogService } from '../services/audit-log.service.js';
 import {
   createWebhookDeliveryService,
@@ -15,7 +16,12 @@ import {
 import { createWebhookService } from '../services/webhook.service.js';
 import type { Keyring } from '../storage/master-key.js';
 import { parseDestinationPolicy, resolveWithSystem } from '../webhooks/webhook-destination.js';
-import { analysisCompletedEvent, analysisFailedEvent } from '../webhooks/webhook-events.js';
+import {
+  analysisCompletedEvent,
+  analysisFailedEvent,
+  evidenceAnchoredEvent,
+} from '../webhooks/webhook-events.js';
+import type { AnchorRecord } from '../repositories/anchor.repository.js';
 import { sendWebhook } from '../webhooks/webhook-sender.js';
 import { startPeriodic } from './lifecycle.js';
 
@@ -79,6 +85,7 @@ export function openWebhooks(deps: {
     delivery,
     service,
     analysisEvents: analysisEndWebhooks(delivery, { publicUrl: deps.publicUrl, now }),
+    anchorEvents: anchoredWebhooks(delivery, { publicUrl: deps.publicUrl, now }),
     startSweeper: () =>
       startPeriodic({ name: 'webhook-sweep', intervalMs: sweepIntervalMs, run: () => delivery.sweep(), log }),
   };
@@ -95,5 +102,29 @@ export function analysisEndWebhooks(
       delivery.recordWith(write, () => analysisCompletedEvent(analysis, { band }, at())),
     failed: (analysis, code, write) =>
       delivery.recordWith(write, () => analysisFailedEvent(analysis, { code }, at())),
+  };
+}
+
+/** The anchor service's hook: an anchor's move to anchored and its `evidence.anchored` events commit together. */
+export function anchoredWebhooks(
+  delivery: Pick<WebhookDeliveryService, 'recordWith'>,
+  context: { publicUrl: string; now: () => Date },
+): AnchoredWebhooks {
+  return {
+    async anchored(write) {
+      let stored: AnchorRecord | null = null;
+      await delivery.recordWith(
+        async (executor) => {
+          stored = await write(executor);
+          return stored !== null;
+        },
+        () =>
+          evidenceAnchoredEvent(stored as unknown as AnchorRecord, {
+            at: context.now(),
+            publicUrl: context.publicUrl,
+          }),
+      );
+      return stored;
+    },
   };
 }

@@ -53,8 +53,12 @@ export interface WebhookRepository {
   listEndpoints(orgId: string): Promise<WebhookEndpoint[]>;
   findEndpoint(orgId: string, id: string): Promise<WebhookEndpoint | null>;
   findEndpointUnscoped(id: string): Promise<WebhookEndpoint | null>;
-  /** Enabled endpoints of the organisation that subscribe to this event type. */
-  subscribedEndpoints(orgId: string, eventType: string, executor?: Executor): Promise<WebhookEndpoint[]>;
+  /** Enabled endpoints of the organisation (null: of every organisation) that subscribe to this event type. */
+  subscribedEndpoints(
+    orgId: string | null,
+    eventType: string,
+    executor?: Executor,
+  ): Promise<WebhookEndpoint[]>;
   updateEndpoint(
     orgId: string,
     id: string,
@@ -166,13 +170,9 @@ export function createWebhookRepository(deps: { db: Kysely<Database> }): Webhook
     },
 
     async subscribedEndpoints(orgId, eventType, executor = db) {
-      const enabled = await executor
-        .selectFrom('webhook_endpoints')
-        .selectAll()
-        .where('organisation_id', '=', orgId)
-        .where('enabled', '=', true)
-        .orderBy('id')
-        .execute();
+      let query = executor.selectFrom('webhook_endpoints').selectAll().where('enabled', '=', true);
+      if (orgId !== null) query = query.where('organisation_id', '=', orgId);
+      const enabled = await query.orderBy('id').execute();
       return enabled.filter((endpoint) => eventTypesOf(endpoint).includes(eventType));
     },
 

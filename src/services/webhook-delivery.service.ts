@@ -95,7 +95,7 @@ export function createWebhookDeliveryService(deps: WebhookDeliveryDeps) {
     const eventId = `msg_${randomUUID().replaceAll('-', '')}`;
     const payload = webhookPayload(event);
     return endpoints.map((endpoint) => ({
-      orgId: event.orgId,
+      orgId: endpoint.organisation_id,
       endpointId: endpoint.id,
       eventId,
       eventType: event.type,

@@ -6,7 +6,8 @@ export type WebhookEventType = (typeof webhookEventTypes)[number] | 'webhook.tes
 
 /** What is signed and sent: ids, outcomes and links only (never media bytes, never secrets). */
 export interface WebhookEvent {
-  orgId: string;
+  /** Null: every organisation with an endpoint subscribed to it (events about the shared log). */
+  orgId: string | null;
   type: WebhookEventType;
   at: Date;
   data: Record<string, unknown>;
@@ -58,6 +59,35 @@ export function analysisFailedEvent(
       // The stable code only: the detail may name internal paths.
       errorCode: failure.code,
       links: analysisLinks(context.publicUrl, analysis.id),
+    },
+  };
+}
+
+/**
+ * A signed tree head of the transparency log got its anchor: every analysis logged at a leaf index below
+ * `treeSize` is now covered (its evidence bundle carries the anchor). Nothing organisation-specific.
+ */
+export function evidenceAnchoredEvent(
+  anchor: {
+    id: number;
+    kind: string;
+    tree_size: number;
+    tree_head_sha256: string;
+    anchored_at: Date | null;
+  },
+  context: { at: Date; publicUrl: string },
+): WebhookEvent {
+  return {
+    orgId: null,
+    type: 'evidence.anchored',
+    at: context.at,
+    data: {
+      anchorId: Number(anchor.id),
+      kind: anchor.kind,
+      treeSize: Number(anchor.tree_size),
+      treeHeadSha256: anchor.tree_head_sha256,
+      anchoredAt: (anchor.anchored_at ?? context.at).toISOString(),
+      links: { anchors: `${context.publicUrl}/api/v1/log/anchors` },
     },
   };
 }
