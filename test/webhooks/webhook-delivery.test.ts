@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { analysisEndWebhooks } from '../../src/app/webhook-setup.js';
+import { analysisEndWebhooks, anchoredWebhooks } from '../../src/app/webhook-setup.js';
 import type { Principal } from '../../src/http/access-control.js';
 import { EmbeddedJobQueue } from '../../src/queue/embedded.job-queue.js';
 import { jobDefinitions, type JobDefinitions } from '../../src/queue/job-table.js';
@@ -356,5 +356,34 @@ describeEachImplementation('webhook delivery', databaseImplementations(), (imple
     expect(await delivery.sweep()).toBeGreaterThanOrEqual(1);
     await waitUntil(() => receiver.to('/swept').length === 1);
     expect(receiver.to('/swept')[0]?.headers['webhook-id']).toBe('msg_swept');
+  });
+
+  it('evidence.anchored goes to every organisation subscribed, only when the anchor moved', async () => {
+    const first = await seedAnalysis({ db: database.db, dataDir, masterKeyHex, log });
+    const second = await seedAnalysis({ db: database.db, dataDir, masterKeyHex, log });
+    const a = await endpointFor(first.orgId, '/anchored-a', ['evidence.anchored']);
+    const b = await endpointFor(second.orgId, '/anchored-b', ['evidence.anchored', 'analysis.failed']);
+    await endpointFor(second.orgId, '/not-anchors', ['analysis.completed']);
+    const hook = anchoredWebhooks(delivery, { publicUrl: 'https://guardian.example', now: () => new Date() });
+    const record = {
+      id: 7,
+      kind: 'rfc3161',
+      tree_size: 12,
+      tree_head_sha256: 'ab'.repeat(32),
+      anchored_at: new Date(),
+    };
+    // The anchor had moved on already (another worker): no event.
+    expect(await hook.anchored(async () => null)).toBeNull();
+    expect(await hook.anchored(async () => record as never)).toBe(record);
+    await waitUntil(() => receiver.to('/anchored-a').length === 1 && receiver.to('/anchored-b').length === 1);
+    const payload = verify(a.secret, receiver.to('/anchored-a')[0]!);
+    expect(payload).toMatchObject({
+      type: 'evidence.anchored',
+      data: { anchorId: 7, kind: 'rfc3161', treeSize: 12 },
+    });
+    expect(verify(b.secret, receiver.to('/anchored-b')[0]!).type).toBe('evidence.anchored');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(receiver.to('/anchored-a')).toHaveLength(1);
+    expect(receiver.to('/not-anchors')).toHaveLength(0);
   });
 });
