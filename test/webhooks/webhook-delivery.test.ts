@@ -259,6 +259,7 @@ describeEachImplementation('webhook delivery', databaseImplementations(), (imple
 
     const second = await service.sendTest(principal, endpoint.id, client);
     await waitUntil(async () => !(await service.get(orgId, endpoint.id)).enabled);
+    expect((await service.getDelivery(orgId, second.id)).delivery.status).toBe('failed');
     expect(await service.get(orgId, endpoint.id)).toMatchObject({
       enabled: false,
       disabled_reason: 'disabled after 2 consecutive failed deliveries',
