@@ -15,7 +15,9 @@ import { createWebhookRepository } from '../../src/repositories/webhook.reposito
 import { createAuditLogService } from '../../src/services/audit-log.service.js';
 import { createWebhookDeliveryService } from '../../src/services/webhook-delivery.service.js';
 import { createWebhookService } from '../../src/services/webhook.service.js';
+import { webhookSecretObjects } from '../../src/services/webhook-secret-objects.js';
 import { kekFromMasterKey } from '../../src/storage/master-key.js';
+import { openWebhookSecret } from '../../src/webhooks/webhook-secrets.js';
 import { parseDestinationPolicy, resolveWithSystem } from '../../src/webhooks/webhook-destination.js';
 import { sendWebhook } from '../../src/webhooks/webhook-sender.js';
 import { anchorJobDefinitions, unexpectedAnchorJobs } from '../helpers/anchor-jobs.js';
@@ -386,5 +388,41 @@ describeEachImplementation('webhook delivery', databaseImplementations(), (imple
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(receiver.to('/anchored-a')).toHaveLength(1);
     expect(receiver.to('/not-anchors')).toHaveLength(0);
+  });
+
+  it('master key rotation re-wraps webhook secrets (current and previous) so the new key alone opens them', async () => {
+    const { orgId } = await seedAnalysis({ db: database.db, dataDir, masterKeyHex, log });
+    const {
+      endpoint,
+      secret: before,
+      principal,
+    } = await endpointFor(orgId, '/rewrap', ['analysis.completed']);
+    const { secret: after } = await service.rotateSecret(principal, endpoint.id, {
+      ip: null,
+      userAgent: null,
+    });
+    secrets.push(after);
+    const next = kekFromMasterKey(randomBytes(32), 2);
+    const objects = webhookSecretObjects({
+      db: database.db,
+      keyring: { current: next, previous: [keyring.current] },
+    });
+    const keys: string[] = [];
+    for await (const key of objects.keys()) keys.push(key);
+    expect(keys).toEqual(expect.arrayContaining([`${endpoint.id}:current`, `${endpoint.id}:previous`]));
+    for (const key of keys.filter((one) => one.startsWith(endpoint.id))) {
+      expect(await objects.rewrap(key)).toBe(true);
+      expect((await objects.kekOf(key))?.id).toBe(next.id);
+    }
+    const row = await database.db
+      .selectFrom('webhook_endpoints')
+      .selectAll()
+      .where('id', '=', endpoint.id)
+      .executeTakeFirstOrThrow();
+    const onlyNext = { current: next, previous: [] };
+    expect(await openWebhookSecret(row.secret_sealed, endpoint.id, 'current', onlyNext)).toBe(after);
+    expect(await openWebhookSecret(row.previous_secret_sealed!, endpoint.id, 'previous', onlyNext)).toBe(
+      before,
+    );
   });
 });
