@@ -7,6 +7,7 @@ import { createSealedTotpRepository } from '../repositories/sealed-totp.reposito
 import type { AuditLog } from '../services/audit-log.js';
 import { checkRetiredKeys, createKeyRotationService } from '../services/key-rotation.service.js';
 import { totpSecretObjects } from '../services/totp-secret-objects.js';
+import { webhookSecretObjects } from '../services/webhook-secret-objects.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { LiveKeyring } from '../storage/master-key.js';
 import { forgetPreviousGeneratedKeys, promoteNewGeneratedKey } from '../storage/master-key-files.js';
@@ -14,7 +15,7 @@ import { blobStoreObjects, stagedUploadObjects } from '../storage/master-keyed-o
 
 /**
  * Master key rotation over everything the master key seals: blobs (through the port, whichever store),
- * resumable uploads staged in this process's DATA_DIR, and TOTP secrets in the database.
+ * resumable uploads staged in this process's DATA_DIR, and TOTP and webhook secrets in the database.
  */
 export async function openKeyRotation(deps: {
   config: Pick<Config, 'DATA_DIR' | 'MASTER_KEY' | 'DATABASE_URL'>;
@@ -38,6 +39,7 @@ export async function openKeyRotation(deps: {
       blobStoreObjects(deps.blobStore),
       stagedUploadObjects({ dataDir: config.DATA_DIR, keyring }),
       totpSecretObjects({ totp: createSealedTotpRepository({ db }), keyring }),
+      webhookSecretObjects({ db, keyring }),
     ],
     // Only the embedded default has one process and one DATA_DIR/master.key the platform may replace itself.
     generatedKeyFiles:

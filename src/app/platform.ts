@@ -73,6 +73,7 @@ import { createBlobGateway } from '../storage/blob-gateway.js';
 import { liveKeyring, loadOrCreateMasterKey } from '../storage/master-key.js';
 import { openBlobStorage } from './blob-storage.js';
 import { openKeyRotation } from './key-rotation-setup.js';
+import { openWebhooks } from './webhook-setup.js';
 import { openMigratedDatabase } from './database-context.js';
 import { createManagementCommands } from './management-commands.js';
 import { createBackup } from '../backup/backup-create.js';
@@ -207,6 +208,18 @@ export async function openPlatform(
       generate: () => replaceGeneratedLogSigningKey(config.DATA_DIR),
     });
     await logKeyring.activate();
+    const webhooks = openWebhooks({
+      config,
+      db: database.db,
+      keyring: masterKey,
+      queue,
+      audit: auditLog,
+      publicUrl: publicBaseUrl(config),
+      now,
+      log,
+    });
+    const stopWebhookSweeper = webhooks.startSweeper();
+    closers.push(async () => stopWebhookSweeper());
     const anchorRepository = createAnchorRepository({ db: database.db });
     const anchorService = createAnchorService({
       anchors: anchorRepository,
@@ -216,6 +229,7 @@ export async function openPlatform(
       secrets: anchorSecrets(config),
       now,
       logger: log,
+      webhooks: webhooks.anchorEvents,
     });
     const transparencyLogService = createTransparencyLogService({
       log: transparencyLogRepository,
@@ -431,6 +445,7 @@ export async function openPlatform(
       events,
       audit: auditLog,
       statements: transparencyLogService,
+      webhooks: webhooks.analysisEvents,
       now,
       log,
     });
@@ -514,6 +529,8 @@ export async function openPlatform(
         userDataService,
         signedLinksService,
         reportShareService,
+        webhookService: webhooks.service,
+        webhookDelivery: webhooks.delivery,
       },
       managementCommands: createManagementCommands({
         organisations: organisationService,
@@ -533,6 +550,7 @@ export async function openPlatform(
           'analysis.run': analysisService.run,
           'anchor.rfc3161': (_payload, context) => anchorService.run('rfc3161', context),
           'anchor.solana': (_payload, context) => anchorService.run('solana', context),
+          'webhook.deliver': (payload) => webhooks.delivery.deliver(payload),
           ...lifecycleJobs.handlers,
         } satisfies JobHandlers,
         metrics,

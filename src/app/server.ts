@@ -56,6 +56,7 @@ export async function buildPlatformApp(platform: Platform) {
     },
     signedLinks: platform.services.signedLinksService,
     reportShares: platform.services.reportShareService,
+    webhooks: platform.services.webhookService,
     events: platform.events,
     metrics: platform.metrics,
     healthChecks: platform.healthChecks,

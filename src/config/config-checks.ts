@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { parseCertificates } from '../evidence/anchors/rfc3161/trusted-roots.js';
 import { parseLogSigningKey } from '../evidence/log-signing-key.js';
 import { parseMasterKey, parseMasterKeyList } from '../storage/master-key.js';
+import { parseNetwork } from '../webhooks/ip-address-class.js';
 import type { Config } from './config.schema.js';
 
 // proxy-addr (Fastify's trustProxy) also accepts these names for whole address ranges.
@@ -51,6 +52,14 @@ export function valueProblems(config: Config): string[] {
       problems.push(
         `TRUSTED_PROXIES: "${entry}" is not an IP address, a CIDR range or ${[...proxyRangeNames].join('/')}`,
       );
+    }
+  }
+  for (const entry of (config.WEBHOOK_ALLOWED_NETWORKS ?? '').split(',').map((part) => part.trim())) {
+    if (!entry) continue;
+    try {
+      parseNetwork(entry);
+    } catch {
+      problems.push(`WEBHOOK_ALLOWED_NETWORKS: "${entry}" is not an IP address or a CIDR range`);
     }
   }
   return problems;

@@ -257,6 +257,29 @@ export const configFields = {
     schema: optionalString,
     doc: 'Comma-separated proxy addresses/CIDRs whose X-Forwarded-* headers are trusted. Unset: none.',
   },
+  WEBHOOK_ALLOWED_NETWORKS: {
+    schema: optionalString,
+    doc: 'Comma-separated CIDRs (or single addresses) that webhook endpoints may resolve to although they are not public, e.g. `10.20.0.0/16,fd12:3456::/48` for an internal receiver, or `127.0.0.1/32` on a test host. Checked after DNS resolution, at creation and before every delivery; an IPv4-mapped IPv6 address counts as its IPv4 address. Unset: only public unicast addresses; loopback, private (RFC 1918, fc00::/7), link-local (incl. cloud metadata 169.254.169.254), CGNAT, multicast, documentation and reserved ranges are refused (docs/webhooks.md). Unspecified, multicast and broadcast addresses are refused whatever this says.',
+  },
+  WEBHOOK_ALLOW_HTTP: {
+    schema: z
+      .enum(['true', 'false'], { error: 'must be true or false' })
+      .default('false')
+      .transform((value) => value === 'true'),
+    doc: 'Allow plain `http://` webhook endpoints (air-gapped networks, tests). Default false: `https://` only, with the certificate verified.',
+  },
+  WEBHOOK_MAX_ATTEMPTS: {
+    schema: integer(8, 1, 8),
+    doc: 'Attempts per webhook delivery, on the schedule immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (each ±10 % jitter); this takes the first that many. A 2xx answer is success; anything else, a timeout or a refused destination is retried.',
+  },
+  WEBHOOK_TIMEOUT_SECONDS: {
+    schema: integer(10, 1, 60),
+    doc: 'A webhook attempt that has no complete answer within this many seconds fails (and is retried).',
+  },
+  WEBHOOK_DISABLE_AFTER_FAILURES: {
+    schema: integer(20, 0, 10_000),
+    doc: 'Disable a webhook endpoint after this many deliveries in a row failed for good (all attempts used); an admin enables it again. 0: never.',
+  },
   SMTP_URL: {
     schema: optionalString,
     secret: true,

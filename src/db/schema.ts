@@ -273,6 +273,58 @@ export interface ReportShareTable {
   use_count: ColumnType<number, number | undefined, number>;
 }
 
+export type WebhookDeliveryStatus = 'pending' | 'succeeded' | 'failed';
+
+/** An organisation's webhook endpoint (see 0016_webhooks); its signing secrets are sealed by the master key. */
+export interface WebhookEndpointTable {
+  id: string;
+  organisation_id: string;
+  url: string;
+  description: string | null;
+  /** Comma-separated event type names. */
+  event_types: string;
+  secret_sealed: Uint8Array;
+  previous_secret_sealed: Uint8Array | null;
+  previous_secret_expires_at: NullableTimestamp;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  disabled_reason: string | null;
+  consecutive_failures: ColumnType<number, number | undefined, number>;
+  created_by_type: UploaderType;
+  created_by: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** One event for one endpoint, with its attempts counted (see 0016_webhooks). */
+export interface WebhookDeliveryTable {
+  id: string;
+  organisation_id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  payload: string;
+  status: WebhookDeliveryStatus;
+  attempt_count: ColumnType<number, number | undefined, number>;
+  last_response_code: number | null;
+  last_error: string | null;
+  next_attempt_at: NullableTimestamp;
+  redelivery_of: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  finished_at: NullableTimestamp;
+}
+
+/** One HTTP attempt of a delivery (the delivery log). */
+export interface WebhookDeliveryAttemptTable {
+  delivery_id: string;
+  attempt: number;
+  started_at: Timestamp;
+  duration_ms: number;
+  response_code: number | null;
+  response_excerpt: string | null;
+  error: string | null;
+}
+
 export interface Database {
   organisations: OrganisationTable;
   api_keys: ApiKeyTable;
@@ -290,9 +342,15 @@ export interface Database {
   key_rotations: KeyRotationTable;
   retired_master_keys: RetiredMasterKeyTable;
   report_shares: ReportShareTable;
+  webhook_endpoints: WebhookEndpointTable;
+  webhook_deliveries: WebhookDeliveryTable;
+  webhook_delivery_attempts: WebhookDeliveryAttemptTable;
 }
 
 export type Organisation = Selectable<OrganisationTable>;
+export type WebhookEndpoint = Selectable<WebhookEndpointTable>;
+export type WebhookDelivery = Selectable<WebhookDeliveryTable>;
+export type WebhookDeliveryAttempt = Selectable<WebhookDeliveryAttemptTable>;
 export type ApiKey = Selectable<ApiKeyTable>;
 export type User = Selectable<UserTable>;
 export type Session = Selectable<SessionTable>;

@@ -27,6 +27,7 @@ import type { TwoFactorService } from '../services/two-factor.service.js';
 import type { EvidenceService } from '../services/evidence.service.js';
 import type { ReportPdfService } from '../services/report-pdf.service.js';
 import type { TransparencyLogService } from '../services/transparency-log.service.js';
+import type { WebhookService } from '../services/webhook.service.js';
 import type { ReportShareService } from '../services/report-share.service.js';
 import type { SignedLinksService } from '../services/signed-links.service.js';
 import { registerAccessControl, type Authenticator, type SessionAuthenticator } from './access-control.js';
@@ -36,6 +37,7 @@ import { registerRateLimits, type RateLimitOptions } from './rate-limits.js';
 import { registerRouteCatalog } from './route-catalog.js';
 import { redactedRequestSerializer } from './log-redaction.js';
 import { reportSharesRoutes } from './routes/report-shares.routes.js';
+import { webhooksRoutes } from './routes/webhooks.routes.js';
 import { signedLinksRoutes } from './routes/signed-links.routes.js';
 import { analysesRoutes } from './routes/analyses.routes.js';
 import { evidenceRoutes } from './routes/evidence.routes.js';
@@ -110,6 +112,15 @@ const linksNotWired = new Proxy(
   },
 ) as never;
 
+const webhooksNotWired = new Proxy(
+  {},
+  {
+    get: () => () => {
+      throw new Error('webhooks are not wired into this app');
+    },
+  },
+) as never;
+
 const historyNotWired = new Proxy(
   {},
   {
@@ -168,6 +179,8 @@ export interface AppDeps {
   signedLinks?: SignedLinksService;
   /** Read-only share links to one report; absent, those routes answer 500. */
   reportShares?: ReportShareService;
+  /** Webhook endpoints and their delivery log; absent, those routes answer 500. */
+  webhooks?: WebhookService;
   events: EventBus;
   healthChecks: HealthCheck[];
   uploads: UploadsRoutesDeps;
@@ -278,6 +291,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(anchorsRoutes, { anchors: deps.anchors ?? evidenceNotWired });
   await app.register(signedLinksRoutes, { links: deps.signedLinks ?? linksNotWired });
   await app.register(reportSharesRoutes, { shares: deps.reportShares ?? linksNotWired });
+  await app.register(webhooksRoutes, { webhooks: deps.webhooks ?? webhooksNotWired });
   await app.register(authRoutes, {
     auth: deps.accounts?.auth ?? accountsNotWired,
     sessions: deps.accounts?.sessions ?? accountsNotWired,

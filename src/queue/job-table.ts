@@ -9,6 +9,8 @@ export interface JobPayloads {
   'retention.run': { trigger: string };
   /** Purges expired sessions, used or expired tokens, delivered mail and old finished jobs. */
   'housekeeping.run': { trigger: string };
+  /** One attempt of one webhook delivery; its own retry schedule lives on the delivery row. */
+  'webhook.deliver': { deliveryId: string };
 }
 
 export type JobName = keyof JobPayloads;
@@ -55,6 +57,13 @@ export const jobDefinitions: JobDefinitions = {
     backoff: { type: 'exponential', delayMs: 30_000 },
     timeoutMs: 10 * 60_000,
     concurrency: 1,
+  },
+  // These retries cover a database failure around an attempt; the delivery's schedule covers the receiver.
+  'webhook.deliver': {
+    attempts: 3,
+    backoff: { type: 'exponential', delayMs: 5_000 },
+    timeoutMs: 2 * 60_000,
+    concurrency: 4,
   },
 };
 

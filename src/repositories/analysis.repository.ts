@@ -33,9 +33,9 @@ export interface AnalysisRepository {
   releaseAttempt(id: string): Promise<void>;
   updateProgress(id: string, stage: string, progress: number): Promise<void>;
   /** True only for the call that wrote the report: a job that runs twice leaves one report. */
-  complete(id: string, result: { band: Band; report: unknown }): Promise<boolean>;
+  complete(id: string, result: { band: Band; report: unknown }, executor?: Executor): Promise<boolean>;
   /** queued|running → failed; false when it has already ended (the first reason given is kept). */
-  fail(id: string, error: { code: string; detail: string }): Promise<boolean>;
+  fail(id: string, error: { code: string; detail: string }, executor?: Executor): Promise<boolean>;
   /** Back to queued (reconciler, re-analysis); false when it is already done. */
   requeue(id: string): Promise<boolean>;
   /** queued or running and untouched since before `olderThan`, oldest first. */
@@ -46,7 +46,8 @@ export function createAnalysisRepository(deps: { db: Kysely<Database> }): Analys
   const { db } = deps;
 
   // Every state change refreshes updated_at: the reconciler reads an old updated_at as "nobody is on it".
-  const updateTouching = () => db.updateTable('analyses').set({ updated_at: now });
+  const updateTouching = (executor: Executor = db) =>
+    executor.updateTable('analyses').set({ updated_at: now });
 
   async function findOne(query: { id: string; orgId?: string }): Promise<Analysis | null> {
     if (!isUuid(query.id)) return null;
@@ -173,8 +174,8 @@ export function createAnalysisRepository(deps: { db: Kysely<Database> }): Analys
         .execute();
     },
 
-    async complete(id, result) {
-      const written = await updateTouching()
+    async complete(id, result, executor) {
+      const written = await updateTouching(executor)
         .set({
           status: 'done',
           band: result.band,
@@ -190,8 +191,8 @@ export function createAnalysisRepository(deps: { db: Kysely<Database> }): Analys
       return written.numUpdatedRows > 0n;
     },
 
-    async fail(id, error) {
-      const written = await updateTouching()
+    async fail(id, error, executor) {
+      const written = await updateTouching(executor)
         .set({
           status: 'failed',
           error_code: error.code,

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
 import type { AnchorTables, AnchorStatusName, LogAnchorTable } from '../db/anchor-schema.js';
+import type { Executor } from '../db/executor.js';
 import type { Database } from '../db/schema.js';
 import type { TransparencyLogTables } from '../db/transparency-log-schema.js';
 import type { AnchorKind } from '../evidence/anchors/anchor-status.js';
@@ -42,7 +43,12 @@ export interface AnchorRepository {
    */
   claimDue(kind: AnchorKind, now: Date, leaseUntil: Date): Promise<AnchorRecord | null>;
   /** Moves a pending anchor on, only if it is still pending after `attempts` attempts; null otherwise. */
-  transition(id: number, attempts: number, change: AnchorTransition): Promise<AnchorRecord | null>;
+  transition(
+    id: number,
+    attempts: number,
+    change: AnchorTransition,
+    executor?: Executor,
+  ): Promise<AnchorRecord | null>;
   nextAttemptAt(kind: AnchorKind): Promise<Date | null>;
   list(query: AnchorListQuery): Promise<AnchorRecord[]>;
   forTreeHead(treeHeadId: number): Promise<AnchorRecord[]>;
@@ -116,8 +122,9 @@ export function createAnchorRepository(deps: { db: Kysely<Database> }): AnchorRe
       return row ?? null;
     },
 
-    async transition(id, attempts, change) {
-      const row = await db
+    async transition(id, attempts, change, executor) {
+      const on = (executor ?? deps.db).withTables<AnchorTables & TransparencyLogTables>();
+      const row = await on
         .updateTable('log_anchors')
         .set(change)
         .where('id', '=', id)

@@ -17,6 +17,7 @@ import type { BlobGateway, BlobGatewayHandle } from '../storage/blob-gateway.js'
 import { BlobIntegrityError } from '../storage/segmented-aead.js';
 import type { AnalysisArtifactsService } from './analysis-artifacts.service.js';
 import type { AuditLog } from './audit-log.js';
+import type { Executor } from '../db/executor.js';
 import { notFound } from './errors.js';
 
 export interface AnalysisServiceDeps {
@@ -31,8 +32,26 @@ export interface AnalysisServiceDeps {
   audit: AuditLog;
   /** Signs and logs each finished analysis's statement; absent, nothing is logged (analysis-only tests). */
   statements?: { record(analysisId: string): Promise<unknown> };
+  /**
+   * Writes an analysis's end together with the webhook events it raises (one transaction); absent, no
+   * webhooks. `write` answers whether this call ended the analysis; only then are events recorded.
+   */
+  webhooks?: AnalysisEndWebhooks;
   now: () => Date;
   log: Logger;
+}
+
+export interface AnalysisEndWebhooks {
+  completed(
+    analysis: Pick<Analysis, 'id' | 'org_id' | 'media_id'>,
+    band: string,
+    write: (executor: Executor) => Promise<boolean>,
+  ): Promise<boolean>;
+  failed(
+    analysis: Pick<Analysis, 'id' | 'org_id' | 'media_id'>,
+    code: AnalysisFailureCode,
+    write: (executor: Executor) => Promise<boolean>,
+  ): Promise<boolean>;
 }
 
 /** `error.code` of a failed analysis: stable, part of the API. */
@@ -82,7 +101,11 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
     failure: { code: AnalysisFailureCode; detail: string },
     progress = 0,
   ): Promise<boolean> {
-    const wrote = await analyses.fail(analysis.id, failure);
+    const wrote = deps.webhooks
+      ? await deps.webhooks.failed(analysis, failure.code, (executor) =>
+          analyses.fail(analysis.id, failure, executor),
+        )
+      : await analyses.fail(analysis.id, failure);
     if (!wrote) return false;
     // An attempt may have stored artifacts and died before its report: a failed analysis keeps none.
     await deps.artifacts
@@ -191,7 +214,12 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
         // either it saw these or this sees the row deleted.
         const media = await deps.media.findById(analysis.org_id, analysis.media_id);
         if (media?.status !== 'stored') await deps.artifacts.discard(analysis.id);
-        const wrote = await analyses.complete(analysis.id, { band: report.band, report });
+        const result = { band: report.band, report };
+        const wrote = deps.webhooks
+          ? await deps.webhooks.completed(analysis, report.band, (executor) =>
+              analyses.complete(analysis.id, result, executor),
+            )
+          : await analyses.complete(analysis.id, result);
         if (wrote) {
           // The analysis stands without it: the log's timer records a statement missed here.
           await deps.statements

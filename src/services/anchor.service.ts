@@ -10,6 +10,7 @@ import {
 import type { Anchorer, AnchorReceipt } from '../evidence/anchors/anchorer.js';
 import { DEFAULT_ANCHOR_RETRY_POLICY, type RetryPolicy } from '../evidence/anchors/retry-policy.js';
 import { treeHeadDigest } from '../evidence/tree-head.js';
+import type { Executor } from '../db/executor.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import type { JobContext } from '../queue/job-table.js';
 import type {
@@ -20,6 +21,10 @@ import type {
 } from '../repositories/anchor.repository.js';
 import type { TreeHeadRecord } from '../repositories/transparency-log.repository.js';
 import { toSignedTreeHead } from './transparency-log.service.js';
+
+export interface AnchoredWebhooks {
+  anchored(write: (executor: Executor) => Promise<AnchorRecord | null>): Promise<AnchorRecord | null>;
+}
 
 export const anchorJobNames = { rfc3161: 'anchor.rfc3161', solana: 'anchor.solana' } as const;
 
@@ -44,6 +49,8 @@ export function createAnchorService(deps: {
   secrets?: readonly string[];
   now?: () => Date;
   logger: Logger;
+  /** Records an anchor's move to anchored together with its webhook events; absent, no webhooks. */
+  webhooks?: AnchoredWebhooks;
 }) {
   const now = deps.now ?? (() => new Date());
   const policy = deps.policy ?? DEFAULT_ANCHOR_RETRY_POLICY;
@@ -93,7 +100,10 @@ export function createAnchorService(deps: {
       outcome = anchorAttemptFailed(pending, error, policy, now());
     }
     const change = transitionOf(outcome, { at: now(), cluster, redact });
-    const stored = await deps.anchors.transition(record.id, record.attempts, change);
+    const write = (executor?: Executor) =>
+      deps.anchors.transition(record.id, record.attempts, change, executor);
+    const stored =
+      deps.webhooks && outcome.status === 'anchored' ? await deps.webhooks.anchored(write) : await write();
     const context = {
       kind: record.kind,
       target: anchorer.target,

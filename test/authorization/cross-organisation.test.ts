@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '../../src/app/platform.js';
 import type { ApiKeyRole } from '../../src/db/schema.js';
 import type { CatalogedRoute } from '../../src/http/route-catalog.js';
+import { createWebhookRepository } from '../../src/repositories/webhook.repository.js';
 import { uploadMultipart } from '../e2e/upload-flow.js';
 import { Client, strongPassword } from '../helpers/account-app.js';
 import { bearer, createOrganisationWithKeys, openPlatformApp, type RoleKeys } from './platform-app.js';
@@ -119,6 +120,39 @@ const fixtures: Record<string, ResourceFixture> = {
       expect(items.find((share) => share.id === id)).toMatchObject({ status: 'active' });
     },
   },
+  '/api/v1/webhooks': {
+    // Through the repository: the API would refuse this documentation address as a destination (never sent).
+    create: async (context) => (await webhookFixture(context)).id,
+    body: { description: 'changed by the other organisation' },
+    async intact(context, id) {
+      const response = await getAs(context, 'admin', `/api/v1/webhooks/${id}`);
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toMatchObject({ description: 'fixture', enabled: true });
+    },
+  },
+  '/api/v1/webhook-deliveries': {
+    async create(context) {
+      const endpoint = await webhookFixture(context);
+      const [delivery] = await createWebhookRepository({ db: context.platform.database.db }).createDeliveries(
+        [
+          {
+            orgId: context.orgA.orgId,
+            endpointId: endpoint.id,
+            eventId: 'msg_fixture',
+            eventType: 'webhook.test',
+            payload: '{}',
+            at: new Date(),
+          },
+        ],
+      );
+      return delivery!.id;
+    },
+    async intact(context, id) {
+      const response = await getAs(context, 'admin', `/api/v1/webhook-deliveries/${id}`);
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toMatchObject({ redeliveryOf: null });
+    },
+  },
   '/api/v1/users': {
     async create(context) {
       // No route creates people yet (invitations do); the repository is the only way in.
@@ -141,6 +175,19 @@ const fixtures: Record<string, ResourceFixture> = {
     },
   },
 };
+
+async function webhookFixture(context: FixtureContext): Promise<{ id: string }> {
+  return createWebhookRepository({ db: context.platform.database.db }).createEndpoint({
+    id: randomUUID(),
+    orgId: context.orgA.orgId,
+    url: 'https://192.0.2.1/hook',
+    description: 'fixture',
+    eventTypes: ['analysis.completed'],
+    secretSealed: randomBytes(64),
+    createdBy: { type: 'api-key', id: randomUUID() },
+    at: new Date(),
+  });
+}
 
 /** Bodies for routes whose collection's fixture body does not fit them (valid, so only the org check refuses). */
 const routeBodies: Record<string, object> = {

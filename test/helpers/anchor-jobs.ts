@@ -1,11 +1,12 @@
 import { jobDefinitions, type JobHandler } from '../../src/queue/job-table.js';
 
-/** The table entries of every job but analysis (anchors, retention, housekeeping), for tests that define their own analysis job settings. */
+/** The table entries of every job but analysis (anchors, retention, housekeeping, webhooks), for tests that define their own analysis job settings. */
 export const anchorJobDefinitions = {
   'anchor.rfc3161': jobDefinitions['anchor.rfc3161'],
   'anchor.solana': jobDefinitions['anchor.solana'],
   'retention.run': jobDefinitions['retention.run'],
   'housekeeping.run': jobDefinitions['housekeeping.run'],
+  'webhook.deliver': jobDefinitions['webhook.deliver'],
 };
 
 const unexpected = (name: string) => () =>
@@ -17,9 +18,11 @@ export const unexpectedAnchorJobs: {
   'anchor.solana': JobHandler<'anchor.solana'>;
   'retention.run': JobHandler<'retention.run'>;
   'housekeeping.run': JobHandler<'housekeeping.run'>;
+  'webhook.deliver': JobHandler<'webhook.deliver'>;
 } = {
   'anchor.rfc3161': unexpected('anchor.rfc3161'),
   'anchor.solana': unexpected('anchor.solana'),
   'retention.run': unexpected('retention.run'),
   'housekeeping.run': unexpected('housekeeping.run'),
+  'webhook.deliver': unexpected('webhook.deliver'),
 };

@@ -321,7 +321,7 @@ describeEachImplementation('job queue contract', queueImplementations(), (implem
   it('refuses to start with an incomplete or unknown handler set', async () => {
     const queue = fixture.createQueue(definitionsWith());
     await expect(queue.startWorkers({} as JobHandlers, { concurrency: 1 })).rejects.toThrow(
-      /missing \[analysis\.run, anchor\.rfc3161, anchor\.solana, retention\.run, housekeeping\.run\]/,
+      /missing \[analysis\.run, anchor\.rfc3161, anchor\.solana, retention\.run, housekeeping\.run, webhook\.deliver\]/,
     );
     const extra = { 'analysis.run': async () => {}, 'no.such.job': async () => {} } as unknown as JobHandlers;
     await expect(queue.startWorkers(extra, { concurrency: 1 })).rejects.toThrow(/unknown \[no\.such\.job\]/);
