@@ -76,6 +76,7 @@ import { createManagementCommands } from './management-commands.js';
 import { createBackup } from '../backup/backup-create.js';
 import { backupSource } from '../backup/backup-context.js';
 import { openRedisClient } from './redis-client.js';
+import { createReadCache } from '../cache/create-read-cache.js';
 import { createResumableUploads } from './resumable-uploads.js';
 
 /** The composition root shared by `serve` and `worker`: every adapter and service, wired once. */
@@ -145,6 +146,9 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
     // One client for the login throttle and the HTTP rate limit; BullMQ and pub/sub keep their own connections.
     const redis = config.REDIS_URL ? openRedisClient(config.REDIS_URL, log) : null;
     if (redis) closers.push(async () => void (await redis.quit()));
+    // Hot replies: in Redis when there is one (shared by every process), else in this process (embedded).
+    const readCache = createReadCache(config, redis, log);
+    closers.push(() => readCache.close());
     const loginThrottle = createLoginThrottle({
       store: redis
         ? createRedisThrottleStore({ redis, keyPrefix: `${config.REDIS_KEY_PREFIX}:login-throttle:` })
@@ -321,6 +325,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       pipelineVersion: pipeline.version,
       maxUploadBytes: config.MAX_UPLOAD_BYTES,
       log,
+      cache: readCache,
     });
     const analysisArtifacts = createAnalysisArtifactsService({
       blobStore,
@@ -337,6 +342,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       retention: repositories.retention,
       now,
       log,
+      cache: readCache,
     });
     const storedMediaService = createStoredMediaService({
       db: database.db,
@@ -353,6 +359,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       blobStore,
       audit: auditLog,
       now,
+      cache: readCache,
     });
     const retentionService = createRetentionService({
       db: database.db,
@@ -381,6 +388,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       audit: auditLog,
       now,
       log,
+      cache: readCache,
     });
     const lifecycleJobs = createLifecycleJobs({
       retention: retentionService,
@@ -409,6 +417,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       statements: transparencyLogService,
       now,
       log,
+      cache: readCache,
     });
     const reportShares = repositories.reportShares;
     const signedLinksService = createSignedLinksService({
@@ -440,6 +449,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       audit: auditLog,
       pipelineVersion: pipeline.version,
       log,
+      cache: readCache,
     });
     const uploadHandler = createResumableUploads({
       ...blobStorage.resumableStaging(redis),
@@ -514,6 +524,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       healthChecks,
       uploads: { handler: uploadHandler },
       redis,
+      readCache,
       loginThrottle,
       mailer,
       backgroundWork,

@@ -55,6 +55,7 @@ export async function buildPlatformApp(platform: Platform) {
     signedLinks: platform.services.signedLinksService,
     reportShares: platform.services.reportShareService,
     events: platform.events,
+    readCache: platform.readCache,
     healthChecks: platform.healthChecks,
     uploads: platform.uploads,
     maxUploadBytes: config.MAX_UPLOAD_BYTES,
