@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { isLoopback } from '../src/config/load-config.js';
 
-export const benchParts = ['time-to-report', 'stages', 'upload', 'memory'] as const;
+export const benchParts = ['time-to-report', 'stages', 'upload', 'memory', 'cache'] as const;
 export type BenchPart = (typeof benchParts)[number];
 
 export interface BenchSettings {
@@ -14,12 +14,14 @@ export interface BenchSettings {
   idleSeconds: number;
   /** Runs of each start-up command; min and median are reported (BENCH_STARTUP_RUNS). */
   startupRuns: number;
+  /** Length of each autocannon run of P4, the cached report GET against a hello route (BENCH_LOAD_SECONDS). */
+  loadSeconds: number;
   /**
    * PostgreSQL the scaled-mode figures use (BENCH_DATABASE_URL): a fresh database is created there and
    * dropped afterwards. Loopback only.
    */
   postgresAdminUrl: string;
-  /** `npm run bench -- --only memory` (or time-to-report, stages, upload): the parts to run. */
+  /** `npm run bench -- --only memory` (or time-to-report, stages, upload, cache): the parts to run. */
   parts: readonly BenchPart[];
   repoRoot: string;
   /** Generated media and results.json; git-ignored. */
@@ -43,6 +45,7 @@ export function readBenchSettings(
     uploadMiB: positiveInteger(env, 'BENCH_UPLOAD_MIB', 1024),
     idleSeconds: positiveInteger(env, 'BENCH_IDLE_SECONDS', 10),
     startupRuns: positiveInteger(env, 'BENCH_STARTUP_RUNS', 10),
+    loadSeconds: positiveInteger(env, 'BENCH_LOAD_SECONDS', 10),
     postgresAdminUrl,
     parts: readParts(argv),
     repoRoot,
