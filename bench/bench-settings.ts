@@ -21,6 +21,8 @@ export interface BenchSettings {
    * dropped afterwards. Loopback only.
    */
   postgresAdminUrl: string;
+  /** Redis for the scaled P4 run (BENCH_REDIS_URL, loopback; keys under a fresh prefix, deleted afterwards). */
+  redisUrl: string;
   /** `npm run bench -- --only memory` (or time-to-report, stages, upload, cache): the parts to run. */
   parts: readonly BenchPart[];
   repoRoot: string;
@@ -47,10 +49,18 @@ export function readBenchSettings(
     startupRuns: positiveInteger(env, 'BENCH_STARTUP_RUNS', 10),
     loadSeconds: positiveInteger(env, 'BENCH_LOAD_SECONDS', 10),
     postgresAdminUrl,
+    redisUrl: loopbackUrl(env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379', 'BENCH_REDIS_URL'),
     parts: readParts(argv),
     repoRoot,
     cacheDir: join(repoRoot, '.bench'),
   };
+}
+
+function loopbackUrl(url: string, name: string): string {
+  const { hostname } = new URL(url);
+  if (!isLoopback(hostname.replace(/^\[|\]$/g, '')))
+    throw new Error(`${name} must name a loopback host, got ${hostname}`);
+  return url;
 }
 
 function readParts(argv: string[]): readonly BenchPart[] {

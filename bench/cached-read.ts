@@ -1,9 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import autocannon, { type AutocannonRequest, type AutocannonResult } from 'autocannon';
-import { repoRoot } from './bench-settings.js';
+import { Redis } from 'ioredis';
+import { repoRoot, type BenchSettings } from './bench-settings.js';
 import type { Cleanup } from './cleanup.js';
 import type { GeneratedMedia } from './media.js';
 import { uploadMultipart, waitForDone } from './platform-client.js';
 import { runGuardian, startPlatform, type PlatformProcess } from './platform-process.js';
+import { createBenchDatabase, type BenchDatabase } from './postgres.js';
 import { withServerLog } from './processes.js';
 import { startServerProcess } from './server-process.js';
 
@@ -18,6 +21,8 @@ export interface LoadRun {
 }
 
 export interface CachedReadFigures {
+  /** embedded: PGlite and the in-process cache; scaled: PostgreSQL and the Redis cache. */
+  mode: 'embedded' | 'scaled';
   connections: number;
   durationSeconds: number;
   /** Viewer keys the requests rotate through: the per-key rate limit (600/min) must never answer 429. */
@@ -44,11 +49,17 @@ export async function measureCachedRead(
   still: GeneratedMedia,
   durationSeconds: number,
   cleanup: Cleanup,
+  scaled?: { databaseUrl: string; redis: { url: string; keyPrefix: string } },
 ): Promise<CachedReadFigures> {
-  const platform = await startPlatform({ cleanup, workerConcurrency: 1, maxUploadBytes: 64 * 1024 * 1024 });
+  const platform = await startPlatform({
+    cleanup,
+    workerConcurrency: 1,
+    maxUploadBytes: 64 * 1024 * 1024,
+    ...(scaled ? { databaseUrl: scaled.databaseUrl, redis: scaled.redis } : {}),
+  });
   try {
     const { analysisId, keys } = await finishedReport(platform, still, cleanup);
-    const report = await fetch(`${platform.url}/api/v1/analyses/${analysisId}`, {
+    const report = await request(`${platform.url}/api/v1/analyses/${analysisId}`, {
       headers: { authorization: `Bearer ${keys[0]}` },
     });
     const reportBytes = (await report.arrayBuffer()).byteLength;
@@ -83,6 +94,7 @@ export async function measureCachedRead(
           throw new Error(`${name} run: ${figures.non2xx} non-2xx answers, ${figures.errors} errors`);
       }
       return {
+        mode: scaled ? 'scaled' : 'embedded',
         connections,
         durationSeconds,
         apiKeys: keys.length,
@@ -99,6 +111,41 @@ export async function measureCachedRead(
     throw await withServerLog(error, platform.logTail);
   } finally {
     await platform.stop();
+  }
+}
+
+/** P4 on PostgreSQL + Redis (a fresh database and key prefix, both removed afterwards); skipped without them. */
+export async function measureScaledCachedRead(
+  still: GeneratedMedia,
+  settings: Pick<BenchSettings, 'postgresAdminUrl' | 'redisUrl' | 'loadSeconds'>,
+  cleanup: Cleanup,
+): Promise<CachedReadFigures | { skipped: string }> {
+  let database: BenchDatabase;
+  try {
+    database = await createBenchDatabase(settings.postgresAdminUrl);
+  } catch (error) {
+    return { skipped: `no PostgreSQL at the BENCH_DATABASE_URL host: ${String(error)}` };
+  }
+  const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+  const keyPrefix = `guardian-bench-${randomBytes(4).toString('hex')}`;
+  try {
+    await redis.connect().catch((error: unknown) => {
+      throw new Error(`no Redis at BENCH_REDIS_URL: ${String(error)}`);
+    });
+    return await measureCachedRead(still, settings.loadSeconds, cleanup, {
+      databaseUrl: database.url,
+      redis: { url: settings.redisUrl, keyPrefix },
+    });
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith('no Redis')) return { skipped: error.message };
+    throw error;
+  } finally {
+    if (redis.status === 'ready') {
+      const keys = await redis.keys(`${keyPrefix}*`);
+      if (keys.length > 0) await redis.unlink(...keys);
+      await redis.quit();
+    } else redis.disconnect();
+    await database.drop();
   }
 }
 
@@ -119,7 +166,7 @@ async function finishedReport(
   await waitForDone(platform.url, admin, upload.analysisId, { intervalMs: 100, timeoutMs: 120_000 });
   const keys: string[] = [];
   for (let index = 0; index < apiKeyCount; index += 1) {
-    const response = await fetch(`${platform.url}/api/v1/api-keys`, {
+    const response = await request(`${platform.url}/api/v1/api-keys`, {
       method: 'POST',
       headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
       body: JSON.stringify({ name: `bench viewer ${index}`, role: 'viewer' }),
@@ -129,6 +176,17 @@ async function finishedReport(
     keys.push(body.key);
   }
   return { analysisId: upload.analysisId, keys };
+}
+
+/** fetch, with the request and the network error's cause named when it fails. */
+async function request(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, { ...init, signal: AbortSignal.timeout(60_000) });
+  } catch (error) {
+    const cause = (error as { cause?: { message?: string; code?: string } }).cause;
+    const detail = cause ? `${cause.code ?? ''} ${cause.message ?? ''}`.trim() : String(error);
+    throw new Error(`${init.method ?? 'GET'} ${new URL(url).pathname} failed: ${detail}`, { cause: error });
+  }
 }
 
 async function run(url: string, keys: string[], seconds: number, overallRate?: number): Promise<LoadRun> {

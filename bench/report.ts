@@ -33,7 +33,9 @@ export interface BenchResults {
   uploadThroughput?: UploadThroughputFigures;
   memory?: MemoryFigures;
   startup?: StartupFigures;
-  cachedRead?: CachedReadFigures;
+  /** P4 in embedded mode, then scaled (or why it was skipped). */
+  cachedRead?: CachedReadFigures[];
+  cachedReadScaledSkipped?: string;
 }
 
 export function formatReport(results: BenchResults): string {
@@ -54,7 +56,8 @@ export function formatReport(results: BenchResults): string {
     ...(results.timeToReport || results.uploadThroughput ? ['', formatPeakRss(results)] : []),
     ...(results.memory ? ['', formatMemory(results.memory)] : []),
     ...(results.startup ? ['', formatStartup(results.startup)] : []),
-    ...(results.cachedRead ? ['', formatCachedRead(results.cachedRead)] : []),
+    ...(results.cachedRead ?? []).flatMap((figures) => ['', formatCachedRead(figures)]),
+    ...(results.cachedReadScaledSkipped ? [`  P4 scaled skipped: ${results.cachedReadScaledSkipped}`] : []),
   ].join('\n');
 }
 
@@ -264,7 +267,7 @@ function formatCachedRead(figures: CachedReadFigures): string {
   return [
     formatTable(
       [
-        `Cached report GET (P4; autocannon, ${figures.connections} connections, ${figures.durationSeconds} s each)`,
+        `Cached report GET, ${figures.mode} (P4; autocannon, ${figures.connections} connections, ${figures.durationSeconds} s each)`,
         'req/s',
         'p50 ms',
         'p99 ms',
@@ -303,7 +306,7 @@ function formatCachedRead(figures: CachedReadFigures): string {
         ],
       ],
     ),
-    `  embedded mode (in-process cache); every request authenticated (API key looked up in the database), rate-limited`,
+    `  ${figures.mode === 'embedded' ? 'embedded mode: PGlite, in-process cache' : 'scaled mode: PostgreSQL, Redis cache'}; every request authenticated (API key looked up in the database), rate-limited`,
     `  and logged; keys rotate through ${figures.apiKeys} viewer keys on both targets so the 600/min per-key limit never answers`,
   ].join('\n');
 }

@@ -18,7 +18,7 @@ import {
   ffmpegVersion,
   warmPageCache,
 } from './media.js';
-import { measureCachedRead } from './cached-read.js';
+import { measureCachedRead, measureScaledCachedRead } from './cached-read.js';
 import { measurePipelineStages } from './pipeline-stages.js';
 import { measureMemory } from './memory.js';
 import { runProcess } from './processes.js';
@@ -133,7 +133,10 @@ async function runBench(settings: BenchSettings, cleanup: Cleanup): Promise<void
       `P4: cached report GET vs. bare Fastify hello, autocannon ${settings.loadSeconds} s runs, then half load`,
     );
     const still = await ensureStill(settings.cacheDir, cleanup);
-    results.cachedRead = await measureCachedRead(still, settings.loadSeconds, cleanup);
+    results.cachedRead = [await measureCachedRead(still, settings.loadSeconds, cleanup)];
+    const scaled = await measureScaledCachedRead(still, settings, cleanup);
+    if ('skipped' in scaled) results.cachedReadScaledSkipped = scaled.skipped;
+    else results.cachedRead.push(scaled);
   }
   results.environment.loadAverage.end = loadavg()[0] ?? 0;
 
