@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { isLoopback } from '../src/config/load-config.js';
 
-export const benchParts = ['time-to-report', 'stages', 'upload', 'memory'] as const;
+export const benchParts = ['time-to-report', 'stages', 'upload', 'memory', 'cache'] as const;
 export type BenchPart = (typeof benchParts)[number];
 
 export interface BenchSettings {
@@ -14,12 +14,16 @@ export interface BenchSettings {
   idleSeconds: number;
   /** Runs of each start-up command; min and median are reported (BENCH_STARTUP_RUNS). */
   startupRuns: number;
+  /** Length of each autocannon run of P4, the cached report GET against a hello route (BENCH_LOAD_SECONDS). */
+  loadSeconds: number;
   /**
    * PostgreSQL the scaled-mode figures use (BENCH_DATABASE_URL): a fresh database is created there and
    * dropped afterwards. Loopback only.
    */
   postgresAdminUrl: string;
-  /** `npm run bench -- --only memory` (or time-to-report, stages, upload): the parts to run. */
+  /** Redis for the scaled P4 run (BENCH_REDIS_URL, loopback; keys under a fresh prefix, deleted afterwards). */
+  redisUrl: string;
+  /** `npm run bench -- --only memory` (or time-to-report, stages, upload, cache): the parts to run. */
   parts: readonly BenchPart[];
   repoRoot: string;
   /** Generated media and results.json; git-ignored. */
@@ -43,11 +47,20 @@ export function readBenchSettings(
     uploadMiB: positiveInteger(env, 'BENCH_UPLOAD_MIB', 1024),
     idleSeconds: positiveInteger(env, 'BENCH_IDLE_SECONDS', 10),
     startupRuns: positiveInteger(env, 'BENCH_STARTUP_RUNS', 10),
+    loadSeconds: positiveInteger(env, 'BENCH_LOAD_SECONDS', 10),
     postgresAdminUrl,
+    redisUrl: loopbackUrl(env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379', 'BENCH_REDIS_URL'),
     parts: readParts(argv),
     repoRoot,
     cacheDir: join(repoRoot, '.bench'),
   };
+}
+
+function loopbackUrl(url: string, name: string): string {
+  const { hostname } = new URL(url);
+  if (!isLoopback(hostname.replace(/^\[|\]$/g, '')))
+    throw new Error(`${name} must name a loopback host, got ${hostname}`);
+  return url;
 }
 
 function readParts(argv: string[]): readonly BenchPart[] {

@@ -20,6 +20,8 @@ export interface PlatformOptions {
   dataDir?: string;
   /** PostgreSQL for scaled mode; unset: the embedded database in DATA_DIR. */
   databaseUrl?: string;
+  /** Redis for scaled mode (BullMQ, pub/sub, the read cache) under its own key prefix; unset: none. */
+  redis?: { url: string; keyPrefix: string };
   onSpawn?: (pid: number) => void;
 }
 
@@ -43,6 +45,7 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformP
   const env: NodeJS.ProcessEnv = {
     ...embeddedEnv(),
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+    ...(options.redis ? { REDIS_URL: options.redis.url, REDIS_KEY_PREFIX: options.redis.keyPrefix } : {}),
     NODE_ENV: 'development',
     HOST: '127.0.0.1',
     PORT: '0',

@@ -1,7 +1,9 @@
 // `npm run bench`: time-to-report and upload throughput as ratios against baselines measured in the same run,
 // the pipeline's stages in-process (where a report's time goes, with the preliminary band), then memory and
-// start-up beside their targets. `npm run bench -- --only memory` (or stages...) runs one part.
+// start-up beside their targets, and P4 (a cached report GET against a bare Fastify hello route, autocannon).
+// `npm run bench -- --only memory` (or stages, cache...) runs one part.
 // BENCH_SECONDS (clip length, default 60) and BENCH_UPLOAD_MIB (upload file size, default 1024) shrink it;
+// BENCH_LOAD_SECONDS (each P4 autocannon run, default 10) shortens P4;
 // BENCH_DATABASE_URL (loopback PostgreSQL, default postgres://postgres@127.0.0.1:5432/test) hosts the scaled runs.
 import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdir } from 'node:fs/promises';
@@ -16,6 +18,7 @@ import {
   ffmpegVersion,
   warmPageCache,
 } from './media.js';
+import { measureCachedRead, measureScaledCachedRead } from './cached-read.js';
 import { measurePipelineStages } from './pipeline-stages.js';
 import { measureMemory } from './memory.js';
 import { runProcess } from './processes.js';
@@ -45,11 +48,20 @@ async function runBench(settings: BenchSettings, cleanup: Cleanup): Promise<void
     });
   }
 
-  progress(`preparing a ${settings.clipSeconds} s 1920x1080 clip in ${cached(settings.cacheDir)}/ (cached)`);
-  const clip = await ensureTestClip(settings.cacheDir, settings.clipSeconds, cleanup);
-  progress(`${clip.generated ? 'generated' : 'reused'} ${cached(clip.path)} (${clip.bytes} bytes)`);
+  // P4 (cache) needs no clip: only the other parts pay for encoding one.
+  const clip = settings.parts.some((part) => part !== 'cache') ? await prepareClip() : null;
+  async function prepareClip() {
+    progress(
+      `preparing a ${settings.clipSeconds} s 1920x1080 clip in ${cached(settings.cacheDir)}/ (cached)`,
+    );
+    const prepared = await ensureTestClip(settings.cacheDir, settings.clipSeconds, cleanup);
+    progress(
+      `${prepared.generated ? 'generated' : 'reused'} ${cached(prepared.path)} (${prepared.bytes} bytes)`,
+    );
+    return prepared;
+  }
   const uploadFile =
-    runs('upload') || runs('memory')
+    clip && (runs('upload') || runs('memory'))
       ? await ensureLargeVideo(settings.cacheDir, clip, settings.uploadMiB * 2 ** 20, cleanup)
       : null;
   if (uploadFile)
@@ -69,7 +81,7 @@ async function runBench(settings: BenchSettings, cleanup: Cleanup): Promise<void
     },
     settings: { clipSeconds: settings.clipSeconds, uploadMiB: settings.uploadMiB, parts: settings.parts },
     media: {
-      clip: {
+      clip: clip && {
         path: cached(clip.path),
         bytes: clip.bytes,
         seconds: settings.clipSeconds,
@@ -79,12 +91,12 @@ async function runBench(settings: BenchSettings, cleanup: Cleanup): Promise<void
     },
   };
 
-  if (runs('time-to-report')) {
+  if (runs('time-to-report') && clip) {
     progress('time to report: decode baseline, platform upload → report, guardian analyze');
     await warmPageCache(clip.path);
     results.timeToReport = await measureTimeToReport(clip, settings.clipSeconds, cleanup);
   }
-  if (runs('stages')) {
+  if (runs('stages') && clip) {
     const faceClip = await ensureFaceClip(settings.cacheDir, settings.clipSeconds, faceFixture, cleanup);
     progress(
       `${faceClip.generated ? 'generated' : 'reused'} ${cached(faceClip.path)} (${faceClip.bytes} bytes)`,
@@ -115,6 +127,16 @@ async function runBench(settings: BenchSettings, cleanup: Cleanup): Promise<void
     );
     const still = await ensureStill(settings.cacheDir, cleanup);
     results.startup = await measureStartup(still, settings.startupRuns, cleanup);
+  }
+  if (runs('cache')) {
+    progress(
+      `P4: cached report GET vs. bare Fastify hello, autocannon ${settings.loadSeconds} s runs, then half load`,
+    );
+    const still = await ensureStill(settings.cacheDir, cleanup);
+    results.cachedRead = [await measureCachedRead(still, settings.loadSeconds, cleanup)];
+    const scaled = await measureScaledCachedRead(still, settings, cleanup);
+    if ('skipped' in scaled) results.cachedReadScaledSkipped = scaled.skipped;
+    else results.cachedRead.push(scaled);
   }
   results.environment.loadAverage.end = loadavg()[0] ?? 0;
 

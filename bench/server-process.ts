@@ -38,10 +38,16 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   });
   const killChild = options.cleanup.add(() => killIfRunning(child));
   if (child.pid) options.onSpawn?.(child.pid);
-  let log = '';
+  // Lines, dropped from the front beyond maxLogChars: a server logging every request under load (P4) must
+  // not cost this process a 64 KiB copy per line.
+  const lines: string[] = [];
+  let chars = 0;
   const remember = (line: string) => {
-    log = (log + line + '\n').slice(-maxLogChars);
+    lines.push(line);
+    chars += line.length + 1;
+    while (chars > maxLogChars && lines.length > 1) chars -= (lines.shift()?.length ?? 0) + 1;
   };
+  const logText = () => lines.join('\n') + (lines.length > 0 ? '\n' : '');
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const stop = async () => {
     killIfRunning(child, 'SIGTERM');
@@ -54,11 +60,11 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   try {
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`server did not start in ${options.startTimeoutMs} ms:\n${tail(log)}`)),
+        () => reject(new Error(`server did not start in ${options.startTimeoutMs} ms:\n${tail(logText())}`)),
         options.startTimeoutMs,
       );
       child.once('error', reject);
-      child.once('close', (code) => reject(new Error(`server exited with ${code}:\n${tail(log)}`)));
+      child.once('close', (code) => reject(new Error(`server exited with ${code}:\n${tail(logText())}`)));
       createInterface({ input: child.stdout }).on('line', (line) => {
         remember(line);
         const url = options.urlFromLine(line);
@@ -68,7 +74,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
       });
     });
     if (!child.pid) throw new Error('server child has no pid');
-    return { url, pid: child.pid, logTail: () => tail(log), logText: () => log, stop };
+    return { url, pid: child.pid, logTail: () => tail(logText()), logText, stop };
   } catch (error) {
     await stop();
     throw error;

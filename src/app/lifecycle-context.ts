@@ -12,10 +12,13 @@ import { createRetentionService, type RetentionService } from '../services/reten
 import { openBlobStorage } from './blob-storage.js';
 import { loadOrCreateMasterKey } from '../storage/master-key.js';
 import { openMigratedDatabase } from './database-context.js';
+import { createReadCache } from '../cache/create-read-cache.js';
+import { openRedisClient } from './redis-client.js';
 
 /**
  * Just enough of the platform for `guardian retention run` / `guardian housekeeping run` without a server:
- * the database, the blob store under the master key, the audit log, the shredder.
+ * the database, the blob store under the master key, the audit log, the shredder, and (REDIS_URL) the
+ * servers' shared read cache, so that what it shreds drops out of their cached replies.
  */
 export async function openLifecycleContext(
   config: Config,
@@ -23,6 +26,9 @@ export async function openLifecycleContext(
 ): Promise<{ retention: RetentionService; housekeeping: HousekeepingService; close(): Promise<void> }> {
   const database = await openMigratedDatabase(config, log);
   let closeStorage = async (): Promise<void> => undefined;
+  // Embedded mode: no server runs while this holds the database, so there is no cache to tell.
+  const redis = config.REDIS_URL ? openRedisClient(config.REDIS_URL, log) : null;
+  const closeRedis = async () => void (await redis?.quit());
   try {
     const db = database.db;
     const now = () => new Date();
@@ -54,6 +60,7 @@ export async function openLifecycleContext(
       retention: retentionRepository,
       now,
       log,
+      cache: createReadCache(config, redis, log),
     });
     return {
       retention: createRetentionService({ db, retention: retentionRepository, shredder, audit, now, log }),
@@ -69,11 +76,13 @@ export async function openLifecycleContext(
       }),
       close: async () => {
         await closeStorage();
+        await closeRedis();
         await database.close();
       },
     };
   } catch (error) {
     await closeStorage();
+    await closeRedis();
     await database.close();
     throw error;
   }

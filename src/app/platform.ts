@@ -79,6 +79,7 @@ import { createManagementCommands } from './management-commands.js';
 import { createBackup } from '../backup/backup-create.js';
 import { backupSource } from '../backup/backup-context.js';
 import { openRedisClient } from './redis-client.js';
+import { createReadCache } from '../cache/create-read-cache.js';
 import { createResumableUploads } from './resumable-uploads.js';
 import { Registry } from 'prom-client';
 import { createGuardianMetrics } from '../metrics/guardian-metrics.js';
@@ -167,6 +168,9 @@ export async function openPlatform(
     // One client for the login throttle and the HTTP rate limit; BullMQ and pub/sub keep their own connections.
     const redis = config.REDIS_URL ? openRedisClient(config.REDIS_URL, log) : null;
     if (redis) closers.push(async () => void (await redis.quit()));
+    // Hot replies: in Redis when there is one (shared by every process), else in this process (embedded).
+    const readCache = createReadCache(config, redis, log);
+    closers.push(() => readCache.close());
     const loginThrottle = createLoginThrottle({
       store: redis
         ? createRedisThrottleStore({ redis, keyPrefix: `${config.REDIS_KEY_PREFIX}:login-throttle:` })
@@ -357,6 +361,7 @@ export async function openPlatform(
         pipelineVersion: pipeline.version,
         maxUploadBytes: config.MAX_UPLOAD_BYTES,
         log,
+        cache: readCache,
       }),
       metrics,
     );
@@ -375,6 +380,7 @@ export async function openPlatform(
       retention: repositories.retention,
       now,
       log,
+      cache: readCache,
     });
     const storedMediaService = createStoredMediaService({
       db: database.db,
@@ -391,6 +397,7 @@ export async function openPlatform(
       blobStore,
       audit: auditLog,
       now,
+      cache: readCache,
     });
     const retentionService = createRetentionService({
       db: database.db,
@@ -419,6 +426,7 @@ export async function openPlatform(
       audit: auditLog,
       now,
       log,
+      cache: readCache,
     });
     const lifecycleJobs = createLifecycleJobs({
       retention: retentionService,
@@ -448,6 +456,7 @@ export async function openPlatform(
       webhooks: webhooks.analysisEvents,
       now,
       log,
+      cache: readCache,
     });
     const reportShares = repositories.reportShares;
     const signedLinksService = createSignedLinksService({
@@ -479,6 +488,7 @@ export async function openPlatform(
       audit: auditLog,
       pipelineVersion: pipeline.version,
       log,
+      cache: readCache,
     });
     const uploadHandler = createResumableUploads({
       ...blobStorage.resumableStaging(redis),
@@ -561,6 +571,7 @@ export async function openPlatform(
       metrics,
       uploads: { handler: uploadHandler },
       redis,
+      readCache,
       loginThrottle,
       mailer,
       backgroundWork,

@@ -59,6 +59,7 @@ export async function buildPlatformApp(platform: Platform) {
     webhooks: platform.services.webhookService,
     events: platform.events,
     metrics: platform.metrics,
+    readCache: platform.readCache,
     healthChecks: platform.healthChecks,
     uploads: platform.uploads,
     maxUploadBytes: config.MAX_UPLOAD_BYTES,

@@ -48,6 +48,22 @@ export const configFields = {
       .default('guardian'),
     doc: 'Prefix of every Redis key and channel, so several deployments can share one Redis.',
   },
+  CACHE_TTL_SECONDS: {
+    schema: integer(60, 0, 86400),
+    doc: 'How long a cached reply (a finished analysis report, the first page of the media list) may be served; every write that changes it invalidates it sooner. In Redis with REDIS_URL, in this process in embedded mode; off with DATABASE_URL but no REDIS_URL. 0 turns the cache off. See docs/caching.md.',
+  },
+  CACHE_MAX_ENTRIES: {
+    schema: integer(2000, 1, 1_000_000),
+    doc: 'Embedded mode: replies the in-process cache keeps at most (least recently used go first).',
+  },
+  CACHE_MAX_BYTES: {
+    schema: integer(32 * 1024 * 1024, 1024, 4 * GiB),
+    doc: 'Embedded mode: bytes of replies the in-process cache keeps at most (least recently used go first).',
+  },
+  CACHE_MAX_ENTRY_BYTES: {
+    schema: integer(1024 * 1024, 1024, 512 * 1024 * 1024),
+    doc: 'A reply larger than this is served but never cached (both modes).',
+  },
   MASTER_KEY: {
     schema: optionalString,
     secret: true,

@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { EventBus } from '../events/event-bus.js';
+import type { ReadCache } from '../cache/read-cache.js';
 import type { AnalysisRepository } from '../repositories/analysis.repository.js';
 import type { AnalysisArtifactsService } from '../services/analysis-artifacts.service.js';
 import type { AnalysisService } from '../services/analysis.service.js';
@@ -187,6 +188,8 @@ export interface AppDeps {
   maxUploadBytes: number;
   /** Addresses whose X-Forwarded-For is believed; empty: none. */
   trustedProxies: string[];
+  /** Finished reports and the first media page, per organisation (docs/caching.md); absent: uncached. */
+  readCache?: ReadCache;
   /** Rate-limit counters in Redis, shared by every process (REDIS_URL); absent: in memory. */
   rateLimitStore?: RateLimitOptions['redis'];
   https?: { cert: Buffer; key: Buffer };
@@ -282,8 +285,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     analysisService: deps.analysisService,
     artifacts: deps.analysisArtifacts,
     ...(deps.lifecycle ? { legalHolds: deps.lifecycle.legalHolds } : {}),
+    ...(deps.readCache ? { readCache: deps.readCache } : {}),
   });
-  await app.register(historyRoutes, { history: deps.history ?? historyNotWired });
+  await app.register(historyRoutes, {
+    history: deps.history ?? historyNotWired,
+    ...(deps.readCache ? { readCache: deps.readCache } : {}),
+  });
   await app.register(reanalysisRoutes, { reanalysis: deps.reanalysis ?? historyNotWired });
   await app.register(evidenceRoutes, { evidence: deps.evidence ?? evidenceNotWired });
   await app.register(reportPdfRoutes, { reportPdf: deps.reportPdf ?? evidenceNotWired });

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from 'pino';
+import type { CacheInvalidation } from '../cache/read-cache.js';
 import type { Database } from '../db/schema.js';
 import type { JobQueue } from '../queue/job-queue.js';
 
@@ -7,6 +8,8 @@ export interface AnalysisStartDeps {
   db: Kysely<Database>;
   queue: JobQueue;
   log: Logger;
+  /** The organisation's cached media list shows the new analysis: bumped once the transaction commits. */
+  cache: CacheInvalidation;
 }
 
 /**
@@ -27,6 +30,7 @@ export async function startAnalysis<T extends { analysis: { id: string; org_id: 
     }
     return created;
   });
+  await deps.cache.invalidate(result.analysis.org_id);
   if (queue.kind !== 'embedded') {
     const { id, org_id: orgId } = result.analysis;
     await queue

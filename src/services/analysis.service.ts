@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { noCacheInvalidation, type CacheInvalidation } from '../cache/read-cache.js';
 import type { Analysis } from '../db/schema.js';
 import type { AnalysisProgressEvent, EventBus } from '../events/event-bus.js';
 import type { AnalysisPipeline } from '../pipeline/analysis-pipeline.js';
@@ -39,6 +40,11 @@ export interface AnalysisServiceDeps {
   webhooks?: AnalysisEndWebhooks;
   now: () => Date;
   log: Logger;
+  /**
+   * Bumped on every status change (running, done, failed, queued again): the media list shows the status
+   * and a finished report is cached. Progress writes change neither. Absent: nothing is cached (tests).
+   */
+  cache?: CacheInvalidation;
 }
 
 export interface AnalysisEndWebhooks {
@@ -70,6 +76,7 @@ const maxAttempts = jobDefinitions['analysis.run'].attempts;
 
 export function createAnalysisService(deps: AnalysisServiceDeps) {
   const { analyses, events, log } = deps;
+  const cache = deps.cache ?? noCacheInvalidation;
 
   async function publish(
     analysis: Pick<Analysis, 'id' | 'org_id' | 'media_id'>,
@@ -107,6 +114,7 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
         )
       : await analyses.fail(analysis.id, failure);
     if (!wrote) return false;
+    await cache.invalidate(analysis.org_id);
     // An attempt may have stored artifacts and died before its report: a failed analysis keeps none.
     await deps.artifacts
       .discard(analysis.id)
@@ -154,6 +162,7 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
       }
       const running = await analyses.markRunning(analysis.id);
       if (!running) return;
+      await cache.invalidate(analysis.org_id);
       if (running.attempts > maxAttempts) {
         // Its last attempt started and never ended: the worker died (kill -9, OOM). Running it again would too.
         const detail = `the worker stopped (crashed or was killed) during attempt ${maxAttempts} of ${maxAttempts}`;
@@ -221,6 +230,8 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
             )
           : await analyses.complete(analysis.id, result);
         if (wrote) {
+          // Before the `analysis.done` event: a client that reads the report on it must not get the old one.
+          await cache.invalidate(analysis.org_id);
           // The analysis stands without it: the log's timer records a statement missed here.
           await deps.statements
             ?.record(analysis.id)
@@ -296,7 +307,7 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
             );
           continue;
         }
-        await analyses.requeue(analysis.id);
+        if (await analyses.requeue(analysis.id)) await cache.invalidate(analysis.org_id);
         await deps.queue.enqueue(
           'analysis.run',
           { analysisId: analysis.id, orgId: analysis.org_id },

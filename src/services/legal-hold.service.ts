@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { noCacheInvalidation, type CacheInvalidation } from '../cache/read-cache.js';
 import type { Database } from '../db/schema.js';
 import type { Principal } from '../http/access-control.js';
 import {
@@ -24,8 +25,11 @@ export function createLegalHoldService(deps: {
   blobStore: Pick<BlobStore, 'size'>;
   audit: AuditLogService;
   now: () => Date;
+  /** Bumped once a hold is set or released: the media list and the report show it. Absent: no cache. */
+  cache?: CacheInvalidation;
 }) {
   const { db, retention, audit } = deps;
+  const cache = deps.cache ?? noCacheInvalidation;
 
   const event = (principal: Principal, mediaId: string, client: ClientInfo) => ({
     orgId: principal.orgId,
@@ -42,7 +46,7 @@ export function createLegalHoldService(deps: {
 
     /** Sets or replaces the hold; 404 unless the media is stored in the caller's organisation. */
     async set(principal: Principal, mediaId: string, reason: string, client: ClientInfo) {
-      return db.transaction().execute(async (trx): Promise<LegalHoldRecord> => {
+      const hold = await db.transaction().execute(async (trx): Promise<LegalHoldRecord> => {
         const row = await retention.lockMedia(trx, principal.orgId, mediaId);
         if (!row || row.status !== 'stored') throw notFound('media');
         // A deletion that crashed after shredding left the row stored: a hold would protect nothing.
@@ -70,6 +74,8 @@ export function createLegalHoldService(deps: {
         );
         return hold;
       });
+      await cache.invalidate(principal.orgId);
+      return hold;
     },
 
     /** Releases the hold (audited); a media without one is left as it is, unaudited. */
@@ -89,6 +95,7 @@ export function createLegalHoldService(deps: {
           trx,
         );
       });
+      await cache.invalidate(principal.orgId);
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { noCacheInvalidation, type CacheInvalidation } from '../cache/read-cache.js';
 import type { Database, Media, ShredReason } from '../db/schema.js';
 import {
   createRetentionRepository,
@@ -41,6 +42,8 @@ export interface MediaShredderDeps {
   media?: MediaRepository;
   retention?: RetentionRepository;
   now?: () => Date;
+  /** Bumped once the deletion commits: the media list drops it, the report shows no hold. Absent: no cache. */
+  cache?: CacheInvalidation;
 }
 
 /**
@@ -55,6 +58,7 @@ export function createMediaShredder(deps: MediaShredderDeps) {
   const media = deps.media ?? createMediaRepository({ db });
   const retention = deps.retention ?? createRetentionRepository({ db });
   const now = deps.now ?? (() => new Date());
+  const cache = deps.cache ?? noCacheInvalidation;
 
   return {
     async shred(request: ShredRequest): Promise<ShredOutcome> {
@@ -102,6 +106,7 @@ export function createMediaShredder(deps: MediaShredderDeps) {
         return { status: 'shredded', media: marked, blobKeys };
       });
       if (outcome.status !== 'shredded') return outcome;
+      await cache.invalidate(orgId);
       // Again now the row says deleted: an analysis that saved artifacts meanwhile saw the media still stored.
       await deps.artifacts
         .shredForMedia(orgId, mediaId)

@@ -2,6 +2,7 @@ import { infrastructureProblem } from './infrastructure-errors.js';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
+import { noCacheInvalidation, type CacheInvalidation } from '../cache/read-cache.js';
 import type { Database, Media, UploaderType } from '../db/schema.js';
 import type { MediaProbe, MediaTools } from '../media/media-probe.js';
 import { cleanFilename } from '../media/filename.js';
@@ -68,10 +69,13 @@ export interface MediaServiceDeps {
   pipelineVersion: string;
   maxUploadBytes: number;
   log: Logger;
+  /** Bumped after an upload commits (the media list changes); absent: nothing is cached (tests). */
+  cache?: CacheInvalidation;
 }
 
 export function createMediaService(deps: MediaServiceDeps) {
   const { db, blobStore, media, analyses, queue, log } = deps;
+  const cache = deps.cache ?? noCacheInvalidation;
 
   /** Validates stored bytes as media we can analyse; throws a 4xx AppError naming the reason. */
   async function inspectStored(
@@ -115,7 +119,7 @@ export function createMediaService(deps: MediaServiceDeps) {
     uploader?: Uploader | null;
     probe: MediaProbe;
   }) {
-    return startAnalysis({ db, queue, log }, async (trx) => {
+    return startAnalysis({ db, queue, log, cache }, async (trx) => {
       const created = await media.insert(trx, {
         id: row.mediaId,
         org_id: row.orgId,

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { noCacheInvalidation, type CacheInvalidation } from '../cache/read-cache.js';
 import type { Analysis, Database } from '../db/schema.js';
 import type { Principal } from '../http/access-control.js';
 import type { JobQueue } from '../queue/job-queue.js';
@@ -20,6 +21,8 @@ export interface ReanalysisServiceDeps {
   /** The pipeline this process runs: a re-run always uses it. */
   pipelineVersion: string;
   log: Logger;
+  /** Bumped after the re-run commits (the media list shows the new analysis); absent: nothing is cached. */
+  cache?: CacheInvalidation;
 }
 
 /** 409 while the media has an analysis queued or running: a second one would only race it. */
@@ -36,7 +39,8 @@ export const analysisInProgress = (analysisId: string) =>
 export function createReanalysisService(deps: ReanalysisServiceDeps) {
   return {
     async rerun(principal: Principal, mediaId: string, client: ClientInfo): Promise<Analysis> {
-      const { analysis } = await startAnalysis(deps, async (trx) => {
+      const start = { ...deps, cache: deps.cache ?? noCacheInvalidation };
+      const { analysis } = await startAnalysis(start, async (trx) => {
         // The media row lock serialises concurrent re-runs: the second sees the first one's queued analysis.
         const media = await deps.media.lockStored(trx, principal.orgId, mediaId);
         if (!media) throw notFound('media');

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { noCacheInvalidation, type CacheInvalidation } from '../cache/read-cache.js';
 import type { Database } from '../db/schema.js';
 import type { Principal } from '../http/access-control.js';
 import type { OrganisationRepository } from '../repositories/organisation.repository.js';
@@ -32,8 +33,11 @@ export function createUserDataService(deps: {
   audit: AuditLogService;
   now: () => Date;
   log: Logger;
+  /** Bumped once the email is pseudonymised: the media list shows it as the uploader. Absent: no cache. */
+  cache?: CacheInvalidation;
 }) {
   const { users, userData, audit } = deps;
+  const cache = deps.cache ?? noCacheInvalidation;
 
   async function findUser(orgId: string, userId: string) {
     const user = await users.findById(orgId, userId);
@@ -203,6 +207,7 @@ export function createUserDataService(deps: {
         );
         return removed;
       });
+      await cache.invalidate(user.org_id);
       deps.log.info(
         { userId: user.id, shredded: shredded.length, heldBack: heldBack.length },
         'user data erased on request',

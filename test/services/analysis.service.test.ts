@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { CacheInvalidation } from '../../src/cache/read-cache.js';
 import type { Analysis, Media } from '../../src/db/schema.js';
 import type { AnalysisProgressEvent, EventBus } from '../../src/events/event-bus.js';
 import type { AnalysisPipeline, AnalysisRunRequest } from '../../src/pipeline/analysis-pipeline.js';
@@ -842,5 +843,70 @@ describe('AnalysisService.reconcile', () => {
     const requeued = await service({ analyses: table.repository }).reconcile(staleAfterMs);
     expect(requeued).toBe(0);
     expect(log.names()).toEqual(['analyses.findStale']);
+  });
+});
+
+describe('AnalysisService read-cache invalidation', () => {
+  const cache = () => log.fake<CacheInvalidation>('cache', { invalidate: async () => undefined });
+  // Each status write, then the bump of its organisation, then (for an end) the event a client reacts to.
+  const order = () =>
+    log
+      .names()
+      .filter((name) =>
+        /^(analyses\.(markRunning|complete|fail|requeue)|cache\.invalidate|events\.publish)$/.test(name),
+      );
+
+  it('bumps the organisation after running and after the report is written, before analysis.done', async () => {
+    const analysis = analysisRow();
+    const table = analysesTable([analysis]);
+    const events = eventBus();
+    await service({
+      analyses: table.repository,
+      media: mediaLookup(mediaRow(analysis)),
+      blobGateway: gateway().fake,
+      pipeline: pipelineReturning(async () => doneReport),
+      events: events.fake,
+      cache: cache(),
+    }).run({ analysisId: analysis.id, orgId }, jobContext(1));
+    expect(order()).toEqual([
+      'analyses.markRunning',
+      'cache.invalidate',
+      'events.publish',
+      'analyses.complete',
+      'cache.invalidate',
+      'events.publish',
+    ]);
+    expect(log.callsTo('cache.invalidate').map((call) => call.args)).toEqual([[orgId], [orgId]]);
+  });
+
+  it('bumps on a failure the queue decides and on a re-queue, not when nothing was written', async () => {
+    const running = analysisRow({ status: 'running', attempts: maxAttempts });
+    const done = analysisRow({ status: 'done' });
+    const lost = analysisRow({ status: 'queued', org_id: otherOrgId, updated_at: new Date(0) });
+    const table = analysesTable([running, done, lost]);
+    const queue = log.fake<JobQueue>('queue', {
+      kind: 'embedded',
+      isPending: async () => false,
+      enqueue: async () => undefined,
+    });
+    const analysisService = service({
+      analyses: table.repository,
+      events: eventBus().fake,
+      queue,
+      cache: cache(),
+    });
+    const exhaustion = { jobId: 'x', attempts: 3, cause: 'worker-lost' as const, error: 'gone' };
+    await analysisService.onJobExhausted({ analysisId: running.id, orgId }, exhaustion);
+    await analysisService.onJobExhausted({ analysisId: done.id, orgId }, exhaustion);
+    await analysisService.reconcile(60_000);
+    expect(order()).toEqual([
+      'analyses.fail',
+      'cache.invalidate',
+      'events.publish',
+      'analyses.fail',
+      'analyses.requeue',
+      'cache.invalidate',
+    ]);
+    expect(log.callsTo('cache.invalidate').map((call) => call.args)).toEqual([[orgId], [otherOrgId]]);
   });
 });

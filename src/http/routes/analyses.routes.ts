@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { createUncachedReads, type ReadCache } from '../../cache/read-cache.js';
 import type { AnalysisArtifactsService, ArtifactEntry } from '../../services/analysis-artifacts.service.js';
 import type { AnalysisService } from '../../services/analysis.service.js';
 import type { LegalHoldService } from '../../services/legal-hold.service.js';
 import { readers, requirePrincipal } from '../access-control.js';
 import { sendArtifact } from '../artifact-reply.js';
+import { sendCachedJson } from '../cached-reply.js';
 import { analysisArtifactsSchema, analysisSchema, errorResponses, idParams } from '../schemas.js';
 import { analysisView } from '../views.js';
 
@@ -13,7 +15,12 @@ export interface AnalysesRoutesDeps {
   artifacts: AnalysisArtifactsService;
   /** The analysed media's legal hold, shown with the report; absent (test apps): not shown. */
   legalHolds?: Pick<LegalHoldService, 'forMedia'>;
+  /** Finished reports, per organisation; absent: every read goes to the database. */
+  readCache?: ReadCache;
 }
+
+// Their reply changes only on a write that invalidates the cache; a live analysis's progress changes often.
+const finishedStatuses: ReadonlySet<string> = new Set(['done', 'failed']);
 
 export const artifactParams = z.strictObject({
   id: z.uuid(),
@@ -24,6 +31,18 @@ export const artifactParams = z.strictObject({
 const artifactBytes = z.string().meta({ format: 'binary' });
 
 export const analysesRoutes: FastifyPluginAsyncZod<AnalysesRoutesDeps> = async (app, deps) => {
+  const readCache = deps.readCache ?? createUncachedReads();
+
+  async function reportView(orgId: string, id: string) {
+    const analysis = await deps.analysisService.get(orgId, id);
+    if (!deps.legalHolds) return analysisView(analysis);
+    const hold = await deps.legalHolds.forMedia(orgId, analysis.media_id);
+    return {
+      ...analysisView(analysis),
+      mediaLegalHold: hold ? { reason: hold.reason, since: hold.at.toISOString(), by: hold.by } : null,
+    };
+  }
+
   app.get(
     '/api/v1/analyses/:id',
     {
@@ -35,15 +54,14 @@ export const analysesRoutes: FastifyPluginAsyncZod<AnalysesRoutesDeps> = async (
         response: { 200: analysisSchema, ...errorResponses },
       },
     },
-    async (request) => {
-      const principal = requirePrincipal(request);
-      const analysis = await deps.analysisService.get(principal.orgId, request.params.id);
-      if (!deps.legalHolds) return analysisView(analysis);
-      const hold = await deps.legalHolds.forMedia(principal.orgId, analysis.media_id);
-      return {
-        ...analysisView(analysis),
-        mediaLegalHold: hold ? { reason: hold.reason, since: hold.at.toISOString(), by: hold.by } : null,
-      };
+    async (request, reply) => {
+      const { orgId } = requirePrincipal(request);
+      const { id } = request.params;
+      // The reply is the same for every role that may read it: the organisation and the id are the key.
+      return sendCachedJson(reply, readCache, { orgId, key: `analysis:${id}` }, async () => {
+        const view = await reportView(orgId, id);
+        return { view, cacheable: finishedStatuses.has(view.status) };
+      });
     },
   );
 

@@ -1,9 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
+import { createUncachedReads, type ReadCache } from '../../cache/read-cache.js';
 import { cleanFilename } from '../../media/filename.js';
 import type { AnalysisHistoryRow, MediaHistoryRow } from '../../repositories/history.repository.js';
 import type { HistoryFilters, HistoryService } from '../../services/history.service.js';
 import { readers, requirePrincipal } from '../access-control.js';
+import { sendCachedJson } from '../cached-reply.js';
 import {
   analysisPageSchema,
   historyQuerySchema,
@@ -16,7 +18,15 @@ import { errorResponses } from '../schemas.js';
 const filtersDescription =
   'Newest first (created time, then id), in the caller’s organisation. Filters combine with AND; an unknown or foreign cursor answers 400 `invalid-cursor`, `from` not before `to` answers 400 `invalid-date-range`.';
 
-export const historyRoutes: FastifyPluginAsyncZod<{ history: HistoryService }> = async (app, deps) => {
+export interface HistoryRoutesDeps {
+  history: HistoryService;
+  /** The first page of the media list, per organisation; absent: every read goes to the database. */
+  readCache?: ReadCache;
+}
+
+export const historyRoutes: FastifyPluginAsyncZod<HistoryRoutesDeps> = async (app, deps) => {
+  const readCache = deps.readCache ?? createUncachedReads();
+
   app.get(
     '/api/v1/media',
     {
@@ -29,15 +39,30 @@ export const historyRoutes: FastifyPluginAsyncZod<{ history: HistoryService }> =
         response: { 200: mediaPageSchema, ...errorResponses },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const principal = requirePrincipal(request);
       const { cursor, limit, ...query } = request.query;
-      const page = await deps.history.listMedia(principal.orgId, {
-        ...filtersOf(query),
-        limit,
-        ...(cursor !== undefined ? { cursor } : {}),
-      });
-      return { items: page.items.map(mediaItemView), nextCursor: page.nextCursor };
+      const listMedia = async () => {
+        const page = await deps.history.listMedia(principal.orgId, {
+          ...filtersOf(query),
+          limit,
+          ...(cursor !== undefined ? { cursor } : {}),
+        });
+        return { items: page.items.map(mediaItemView), nextCursor: page.nextCursor };
+      };
+      // Only the first page without filters is hot (what the history view opens on); its reply depends on
+      // nothing but the organisation and the page size (the same for every role that may read it).
+      if (cursor !== undefined || Object.values(query).some((value) => value !== undefined))
+        return listMedia();
+      return sendCachedJson(
+        reply,
+        readCache,
+        { orgId: principal.orgId, key: `media:first-page:${limit}` },
+        async () => ({
+          view: await listMedia(),
+          cacheable: true,
+        }),
+      );
     },
   );
 
