@@ -38,6 +38,8 @@ import { createTransparencyLogService } from '../services/transparency-log.servi
 import { startTreeHeadTimer } from '../services/tree-head-timer.js';
 import { createAnalysisArtifactsService } from '../services/analysis-artifacts.service.js';
 import { createAnalysisService } from '../services/analysis.service.js';
+import { createFeatureFlagService } from '../services/feature-flag.service.js';
+import { openFeatureFlags } from '../flags/feature-flags-setup.js';
 import { createApiKeyService } from '../services/api-key.service.js';
 import { createAuditLogService } from '../services/audit-log.service.js';
 import { createLoginThrottle } from '../services/login-throttle.service.js';
@@ -164,6 +166,20 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       reportShares: createReportShareRepository({ db: database.db }),
     };
     const auditLog = createAuditLogService({ audit: createAuditRepository({ db: database.db }) });
+    const featureFlags = await openFeatureFlags({
+      db: database.db,
+      cacheMs: config.FEATURE_FLAG_CACHE_MS,
+      log,
+    });
+    closers.push(() => featureFlags.close());
+    const featureFlagService = createFeatureFlagService({
+      db: database.db,
+      flags: featureFlags.repository,
+      organisations: repositories.organisations,
+      audit: auditLog,
+      source: featureFlags.source,
+      now,
+    });
     const transparencyLogRepository = createTransparencyLogRepository({ db: database.db });
     // Refuses a retired MASTER_KEY and warns about a retired one still in MASTER_KEY_PREVIOUS, at start-up.
     const keyRotation = await openKeyRotation({
@@ -407,6 +423,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       events,
       audit: auditLog,
       statements: transparencyLogService,
+      detectorFlags: featureFlags.detectorFlags,
       now,
       log,
     });
@@ -464,6 +481,7 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
       events,
       repositories,
       auditLog,
+      featureFlags,
       services: {
         organisationService,
         apiKeyService,
@@ -489,12 +507,14 @@ export async function openPlatform(config: Config, log: Logger, options: { now?:
         userDataService,
         signedLinksService,
         reportShareService,
+        featureFlagService,
       },
       managementCommands: createManagementCommands({
         organisations: organisationService,
         apiKeys: apiKeyService,
         users: userService,
         auditLog,
+        flags: featureFlagService,
         outbox: repositories.outbox,
         transparencyLog: transparencyLogRepository,
         rotateLogKey: () => logKeyring.rotate(),

@@ -54,6 +54,7 @@ export async function buildPlatformApp(platform: Platform) {
     },
     signedLinks: platform.services.signedLinksService,
     reportShares: platform.services.reportShareService,
+    featureFlags: { flags: platform.services.featureFlagService, adminOrgs: config.FEATURE_FLAG_ADMIN_ORGS },
     events: platform.events,
     healthChecks: platform.healthChecks,
     uploads: platform.uploads,

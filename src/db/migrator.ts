@@ -14,6 +14,7 @@ import * as shredLedger from './migrations/0012_shred_ledger.js';
 import * as retentionLegalHold from './migrations/0013_retention_legal_hold.js';
 import * as keyRotations from './migrations/0014_key_rotations.js';
 import * as reportShares from './migrations/0015_report_shares.js';
+import * as featureFlags from './migrations/0016_feature_flags.js';
 import type { Database } from './schema.js';
 
 // A static list, not a folder scan: it works the same from src/ under tsx and from dist/.
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   '0013_retention_legal_hold': retentionLegalHold,
   '0014_key_rotations': keyRotations,
   '0015_report_shares': reportShares,
+  '0016_feature_flags': featureFlags,
 };
 
 /** Every migration this code knows, oldest first (a backup from a newer version is refused by name). */

@@ -273,6 +273,35 @@ export interface ReportShareTable {
   use_count: ColumnType<number, number | undefined, number>;
 }
 
+export type FeatureFlagType = 'boolean' | 'string' | 'number' | 'object';
+/** A variant's share of a percentage rollout; shares are weight / sum of weights. */
+export interface RolloutWeight {
+  variant: string;
+  weight: number;
+}
+
+/** A deployment-wide feature flag (see 0016_feature_flags). */
+export interface FeatureFlagTable {
+  key: string;
+  type: FeatureFlagType;
+  description: ColumnType<string, string | undefined, string>;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Variant name -> value of the flag's type. */
+  variants: Json<Record<string, unknown>>;
+  default_variant: string;
+  rollout: NullableJson<RolloutWeight[]>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** One organisation pinned to one variant of a flag. */
+export interface FeatureFlagOverrideTable {
+  flag_key: string;
+  organisation_id: string;
+  variant: string;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   organisations: OrganisationTable;
   api_keys: ApiKeyTable;
@@ -290,6 +319,8 @@ export interface Database {
   key_rotations: KeyRotationTable;
   retired_master_keys: RetiredMasterKeyTable;
   report_shares: ReportShareTable;
+  feature_flags: FeatureFlagTable;
+  feature_flag_overrides: FeatureFlagOverrideTable;
 }
 
 export type Organisation = Selectable<OrganisationTable>;

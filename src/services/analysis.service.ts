@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Analysis } from '../db/schema.js';
 import type { AnalysisProgressEvent, EventBus } from '../events/event-bus.js';
+import type { DetectorFlags } from '../flags/detector-flags.js';
 import type { AnalysisPipeline } from '../pipeline/analysis-pipeline.js';
 import type { AnalysisReport } from '../pipeline/report.js';
 import {
@@ -31,6 +32,8 @@ export interface AnalysisServiceDeps {
   audit: AuditLog;
   /** Signs and logs each finished analysis's statement; absent, nothing is logged (analysis-only tests). */
   statements?: { record(analysisId: string): Promise<unknown> };
+  /** Per-organisation feature flags choosing flag-gated detectors; absent, every detector runs. */
+  detectorFlags?: DetectorFlags;
   now: () => Date;
   log: Logger;
 }
@@ -149,6 +152,8 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
       const artifacts = new Map<string, Buffer>();
       try {
         handle = await deps.blobGateway.open(mediaRow.blob_key);
+        // Evaluated per analysis (not per process): a flag change reaches the next analysis without a restart.
+        const detectorFlags = await deps.detectorFlags?.decide(analysis.org_id);
         const report: AnalysisReport = await deps.pipeline.run({
           input: handle.url,
           sha256: mediaRow.sha256,
@@ -178,6 +183,7 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
               pending: preliminary.pending,
             }),
           onArtifact: (fullName, artifact) => void artifacts.set(fullName, artifact.data),
+          ...(detectorFlags ? { detectorFlags } : {}),
         });
         // ffmpeg may take a cut connection for end of file and report on the bytes before it: never written.
         const tampered = handle.integrityFailure();
