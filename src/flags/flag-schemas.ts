@@ -1,3 +1,4 @@
+import type { JsonValue } from '@openfeature/server-sdk';
 import { z } from 'zod';
 import { featureFlagTypes, maxRolloutWeight, maxVariants } from './feature-flag.js';
 
@@ -17,9 +18,11 @@ export const flagTypeSchema = z.enum(featureFlagTypes);
 
 // Values are checked against the flag's type by the service (`invalid-flag`); here only their size.
 export const variantsSchema = z
-  .record(variantNameSchema, z.json())
+  // z.unknown(), not z.json(): its recursive schema breaks the OpenAPI type generators. A body is JSON anyway.
+  .record(variantNameSchema, z.unknown().describe('a value of the flag type (any JSON for object flags)'))
   .refine((variants) => Object.keys(variants).length <= maxVariants, `at most ${maxVariants} variants`)
   .refine((variants) => JSON.stringify(variants).length <= 16_384, 'variants take at most 16 KiB of JSON')
+  .transform((variants) => variants as Record<string, JsonValue>)
   .describe('variant name -> value of the flag type');
 
 export const rolloutSchema = z

@@ -31,7 +31,7 @@ const flagSchema = z.object({
   type: flagTypeSchema,
   description: z.string(),
   enabled: z.boolean().describe('false: every evaluation gets the code default (reason DISABLED)'),
-  variants: z.record(z.string(), z.json()),
+  variants: z.record(z.string(), z.unknown()),
   defaultVariant: z.string(),
   rollout: z.array(z.object({ variant: z.string(), weight: z.number().int() })).nullable(),
   overrides: z
