@@ -87,14 +87,17 @@ describeEachImplementation('feature flags on a running platform', embedded, (imp
     const analyst = await api(keys.operatorAnalyst, 'GET', '/api/v1/feature-flags');
     expect(analyst.statusCode).toBe(403);
     expect(analyst.headers['content-type']).toMatch(/application\/problem\+json/);
+    // Another organisation's admin: the flags are the operator's, so 404 as for another organisation's resource.
     const tenantAdmin = await api(keys.tenantAdmin, 'POST', '/api/v1/feature-flags', {
       key: 'sneaky',
       type: 'boolean',
-      variants: { on: true },
+      variants: [{ name: 'on', value: true }],
       defaultVariant: 'on',
     });
-    expect(tenantAdmin.statusCode).toBe(403);
+    expect(tenantAdmin.statusCode).toBe(404);
     expect(tenantAdmin.json()).toMatchObject({ code: 'flag-admin-not-allowed' });
+    expect((await api(keys.tenantAdmin, 'GET', '/api/v1/feature-flags')).statusCode).toBe(404);
+    expect(await account.platform.services.featureFlagService.list()).toEqual([]);
     expect((await api(keys.operatorAdmin, 'GET', '/api/v1/feature-flags')).json()).toEqual({ flags: [] });
   });
 
@@ -105,7 +108,10 @@ describeEachImplementation('feature flags on a running platform', embedded, (imp
       key: gateKey,
       type: 'boolean',
       description: 'C2PA provenance check',
-      variants: { on: true, off: false },
+      variants: [
+        { name: 'on', value: true },
+        { name: 'off', value: false },
+      ],
       defaultVariant: 'on',
     });
     expect(created.statusCode, created.body).toBe(201);
@@ -167,11 +173,25 @@ describeEachImplementation('feature flags on a running platform', embedded, (imp
     const base = {
       key: 'checks',
       type: 'boolean',
-      variants: { on: true, off: false },
+      variants: [
+        { name: 'on', value: true },
+        { name: 'off', value: false },
+      ],
       defaultVariant: 'off',
     };
     const cases: [object, number, string][] = [
-      [{ ...base, variants: { on: 'yes' } }, 400, 'invalid-flag'],
+      [{ ...base, variants: [{ name: 'on', value: 'yes' }] }, 400, 'invalid-flag'],
+      [
+        {
+          ...base,
+          variants: [
+            { name: 'on', value: true },
+            { name: 'on', value: false },
+          ],
+        },
+        400,
+        'validation-failed',
+      ],
       [{ ...base, defaultVariant: 'maybe' }, 400, 'invalid-flag'],
       [{ ...base, rollout: [{ variant: 'nope', weight: 5 }] }, 400, 'invalid-flag-rollout'],
       [{ ...base, rollout: [{ variant: 'on', weight: 0 }] }, 400, 'invalid-flag-rollout'],
@@ -197,7 +217,7 @@ describeEachImplementation('feature flags on a running platform', embedded, (imp
     );
     expect(pinned.statusCode).toBe(200);
     const orphaning = await api(keys.operatorAdmin, 'PATCH', '/api/v1/feature-flags/checks', {
-      variants: { off: false },
+      variants: [{ name: 'off', value: false }],
     });
     expect(orphaning.json()).toMatchObject({ code: 'flag-variant-in-use', status: 409 });
     const unknownOrg = await api(

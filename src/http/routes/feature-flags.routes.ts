@@ -1,13 +1,13 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { flagView } from '../../flags/feature-flag.js';
+import { flagView as flagModelView, type FeatureFlag } from '../../flags/feature-flag.js';
 import {
   flagCreateSchema,
-  flagKeySchema,
   flagPatchSchema,
   flagTypeSchema,
   rolloutSchema,
+  variantMap,
   variantNameSchema,
 } from '../../flags/flag-schemas.js';
 import { AppError } from '../../services/errors.js';
@@ -23,15 +23,17 @@ export interface FeatureFlagRoutesDeps {
 }
 
 const tags = ['feature-flags'];
-const keyParams = z.strictObject({ key: flagKeySchema });
-const overrideParams = z.strictObject({ key: flagKeySchema, orgId: z.uuid() });
+// Any key in a path is looked up (a malformed one is simply not found: 404 flag-not-found, not 400).
+const pathKey = z.string().min(1).max(200).describe('flag key');
+const keyParams = z.strictObject({ key: pathKey });
+const overrideParams = z.strictObject({ key: pathKey, orgId: z.uuid() });
 
 const flagSchema = z.object({
   key: z.string(),
   type: flagTypeSchema,
   description: z.string(),
   enabled: z.boolean().describe('false: every evaluation gets the code default (reason DISABLED)'),
-  variants: z.record(z.string(), z.unknown()),
+  variants: z.array(z.object({ name: z.string(), value: z.unknown() })),
   defaultVariant: z.string(),
   rollout: z.array(z.object({ variant: z.string(), weight: z.number().int() })).nullable(),
   overrides: z
@@ -42,20 +44,27 @@ const flagSchema = z.object({
 });
 const flagResponses = { 200: flagSchema, 409: problemSchema, ...errorResponses };
 
+// 404, as for another organisation's resource: the flags belong to the operator's organisations.
 const notFlagAdmin = () =>
   new AppError(
-    403,
+    404,
     'flag-admin-not-allowed',
-    'Forbidden',
+    'Not found',
     'feature flags apply to the whole deployment: only admins of an organisation listed in FEATURE_FLAG_ADMIN_ORGS manage them (or `guardian flags` on the host)',
   );
+
+function flagView(flag: FeatureFlag): z.infer<typeof flagSchema> {
+  const view = flagModelView(flag);
+  return { ...view, variants: Object.entries(view.variants).map(([name, value]) => ({ name, value })) };
+}
 
 /** Deployment-wide feature flags: admins of the operator organisations only; every change audited. */
 export const featureFlagsRoutes: FastifyPluginAsyncZod<FeatureFlagRoutesDeps> = async (app, deps) => {
   const adminOrgs = new Set(deps.adminOrgs);
   const flagAdmin = { access: admins };
 
-  function changeContext(request: FastifyRequest): FlagChangeContext {
+  /** The caller as a flag admin (404 for other organisations), for the audit entry of a change. */
+  function flagAdminContext(request: FastifyRequest): FlagChangeContext {
     const principal = requirePrincipal(request);
     if (!adminOrgs.has(principal.orgId)) throw notFlagAdmin();
     const client = clientOf(request);
@@ -78,7 +87,7 @@ export const featureFlagsRoutes: FastifyPluginAsyncZod<FeatureFlagRoutesDeps> = 
       },
     },
     async (request) => {
-      changeContext(request);
+      flagAdminContext(request);
       return { flags: (await deps.flags.list()).map(flagView) };
     },
   );
@@ -97,7 +106,11 @@ export const featureFlagsRoutes: FastifyPluginAsyncZod<FeatureFlagRoutesDeps> = 
       },
     },
     async (request, reply) => {
-      const created = await deps.flags.create(request.body, changeContext(request));
+      const body = request.body;
+      const created = await deps.flags.create(
+        { ...body, variants: variantMap(body.variants) },
+        flagAdminContext(request),
+      );
       return reply.status(201).send(flagView(created));
     },
   );
@@ -109,7 +122,7 @@ export const featureFlagsRoutes: FastifyPluginAsyncZod<FeatureFlagRoutesDeps> = 
       schema: { summary: 'One feature flag', tags, params: keyParams, response: flagResponses },
     },
     async (request) => {
-      changeContext(request);
+      flagAdminContext(request);
       return flagView(await deps.flags.get(request.params.key));
     },
   );
@@ -130,10 +143,14 @@ export const featureFlagsRoutes: FastifyPluginAsyncZod<FeatureFlagRoutesDeps> = 
       },
     },
     async (request) => {
-      const changes = Object.fromEntries(
-        Object.entries(request.body).filter(([, value]) => value !== undefined),
-      ) as typeof request.body;
-      return flagView(await deps.flags.update(request.params.key, changes, changeContext(request)));
+      const { variants, ...rest } = request.body;
+      const changes = {
+        ...(Object.fromEntries(
+          Object.entries(rest).filter(([, value]) => value !== undefined),
+        ) as typeof rest),
+        ...(variants ? { variants: variantMap(variants) } : {}),
+      };
+      return flagView(await deps.flags.update(request.params.key, changes, flagAdminContext(request)));
     },
   );
 
@@ -155,7 +172,7 @@ export const featureFlagsRoutes: FastifyPluginAsyncZod<FeatureFlagRoutesDeps> = 
         await deps.flags.update(
           request.params.key,
           { rollout: request.body.rollout },
-          changeContext(request),
+          flagAdminContext(request),
         ),
       ),
   );
@@ -173,7 +190,7 @@ export const featureFlagsRoutes: FastifyPluginAsyncZod<FeatureFlagRoutesDeps> = 
       },
     },
     async (request, reply) => {
-      await deps.flags.remove(request.params.key, changeContext(request));
+      await deps.flags.remove(request.params.key, flagAdminContext(request));
       return reply.status(204).send(null);
     },
   );
@@ -196,7 +213,7 @@ export const featureFlagsRoutes: FastifyPluginAsyncZod<FeatureFlagRoutesDeps> = 
           request.params.key,
           request.params.orgId,
           request.body.variant,
-          changeContext(request),
+          flagAdminContext(request),
         ),
       ),
   );
@@ -214,7 +231,7 @@ export const featureFlagsRoutes: FastifyPluginAsyncZod<FeatureFlagRoutesDeps> = 
     },
     async (request) =>
       flagView(
-        await deps.flags.clearOverride(request.params.key, request.params.orgId, changeContext(request)),
+        await deps.flags.clearOverride(request.params.key, request.params.orgId, flagAdminContext(request)),
       ),
   );
 };

@@ -9804,8 +9804,9 @@ export interface operations {
                             /** @description false: every evaluation gets the code default (reason DISABLED) */
                             enabled: boolean;
                             variants: {
-                                [key: string]: unknown;
-                            };
+                                name: string;
+                                value: unknown;
+                            }[];
                             defaultVariant: string;
                             rollout: {
                                 variant: string;
@@ -9935,10 +9936,12 @@ export interface operations {
                     description?: string;
                     /** @default true */
                     enabled?: boolean;
-                    /** @description variant name -> value of the flag type */
+                    /** @description the variants: each a name and a value of the flag type */
                     variants: {
-                        [key: string]: unknown;
-                    };
+                        name: string;
+                        /** @description a value of the flag type (any JSON for object flags) */
+                        value: unknown;
+                    }[];
                     defaultVariant: string;
                     /** @default null */
                     rollout?: {
@@ -9963,8 +9966,9 @@ export interface operations {
                         /** @description false: every evaluation gets the code default (reason DISABLED) */
                         enabled: boolean;
                         variants: {
-                            [key: string]: unknown;
-                        };
+                            name: string;
+                            value: unknown;
+                        }[];
                         defaultVariant: string;
                         rollout: {
                             variant: string;
@@ -10089,7 +10093,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description flag key, e.g. `detector.c2pa-provenance` */
+                /** @description flag key */
                 key: string;
             };
             cookie?: never;
@@ -10110,8 +10114,9 @@ export interface operations {
                         /** @description false: every evaluation gets the code default (reason DISABLED) */
                         enabled: boolean;
                         variants: {
-                            [key: string]: unknown;
-                        };
+                            name: string;
+                            value: unknown;
+                        }[];
                         defaultVariant: string;
                         rollout: {
                             variant: string;
@@ -10236,7 +10241,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description flag key, e.g. `detector.c2pa-provenance` */
+                /** @description flag key */
                 key: string;
             };
             cookie?: never;
@@ -10347,7 +10352,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description flag key, e.g. `detector.c2pa-provenance` */
+                /** @description flag key */
                 key: string;
             };
             cookie?: never;
@@ -10357,10 +10362,12 @@ export interface operations {
                 "application/json": {
                     description?: string;
                     enabled?: boolean;
-                    /** @description variant name -> value of the flag type */
+                    /** @description the variants: each a name and a value of the flag type */
                     variants?: {
-                        [key: string]: unknown;
-                    };
+                        name: string;
+                        /** @description a value of the flag type (any JSON for object flags) */
+                        value: unknown;
+                    }[];
                     defaultVariant?: string;
                     /** @description null removes the rollout */
                     rollout?: {
@@ -10385,8 +10392,9 @@ export interface operations {
                         /** @description false: every evaluation gets the code default (reason DISABLED) */
                         enabled: boolean;
                         variants: {
-                            [key: string]: unknown;
-                        };
+                            name: string;
+                            value: unknown;
+                        }[];
                         defaultVariant: string;
                         rollout: {
                             variant: string;
@@ -10511,7 +10519,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description flag key, e.g. `detector.c2pa-provenance` */
+                /** @description flag key */
                 key: string;
             };
             cookie?: never;
@@ -10541,8 +10549,9 @@ export interface operations {
                         /** @description false: every evaluation gets the code default (reason DISABLED) */
                         enabled: boolean;
                         variants: {
-                            [key: string]: unknown;
-                        };
+                            name: string;
+                            value: unknown;
+                        }[];
                         defaultVariant: string;
                         rollout: {
                             variant: string;
@@ -10667,7 +10676,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description flag key, e.g. `detector.c2pa-provenance` */
+                /** @description flag key */
                 key: string;
                 orgId: string;
             };
@@ -10695,8 +10704,9 @@ export interface operations {
                         /** @description false: every evaluation gets the code default (reason DISABLED) */
                         enabled: boolean;
                         variants: {
-                            [key: string]: unknown;
-                        };
+                            name: string;
+                            value: unknown;
+                        }[];
                         defaultVariant: string;
                         rollout: {
                             variant: string;
@@ -10821,7 +10831,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description flag key, e.g. `detector.c2pa-provenance` */
+                /** @description flag key */
                 key: string;
                 orgId: string;
             };
@@ -10843,8 +10853,9 @@ export interface operations {
                         /** @description false: every evaluation gets the code default (reason DISABLED) */
                         enabled: boolean;
                         variants: {
-                            [key: string]: unknown;
-                        };
+                            name: string;
+                            value: unknown;
+                        }[];
                         defaultVariant: string;
                         rollout: {
                             variant: string;
