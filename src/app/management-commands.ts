@@ -10,6 +10,8 @@ import type { AuditLogService } from '../services/audit-log.service.js';
 import type { OrganisationService } from '../services/organisation.service.js';
 import type { UserService } from '../services/user.service.js';
 import { badRequest, notFound } from '../services/errors.js';
+import type { FeatureFlagService } from '../services/feature-flag.service.js';
+import { flagCommands } from './flag-commands.js';
 
 const orgCreateArgs = z.strictObject({ name: z.string() });
 const outboxListArgs = z.strictObject({
@@ -50,6 +52,7 @@ export function createManagementCommands(deps: {
   apiKeys: ApiKeyService;
   users: UserService;
   auditLog: AuditLogService;
+  flags: FeatureFlagService;
   outbox: OutboxRepository;
   transparencyLog: TransparencyLogRepository;
   rotateLogKey(): Promise<{ previousKeyId: string; keyId: string }>;
@@ -90,6 +93,7 @@ export function createManagementCommands(deps: {
       });
       return { ...created, expiresAt: created.expiresAt?.toISOString() ?? null };
     },
+    ...flagCommands({ flags: deps.flags, organisations: deps.organisations, parse }),
     'audit.verify': async () => deps.auditLog.verify(),
     'log.check': async (args: unknown) =>
       checkTransparencyLog({ log: deps.transparencyLog }, parse(logCheckArgs, args)),

@@ -10,6 +10,8 @@ import { createTransparencyLogRepository } from '../repositories/transparency-lo
 import { loadOrCreateLogSigningKey, replaceGeneratedLogSigningKey } from '../evidence/log-signing-key.js';
 import { createLogKeyring } from '../services/log-keyring.js';
 import { createApiKeyService } from '../services/api-key.service.js';
+import { createFeatureFlagRepository } from '../repositories/feature-flag.repository.js';
+import { createFeatureFlagService } from '../services/feature-flag.service.js';
 import { createAuditLogService } from '../services/audit-log.service.js';
 import { createOrganisationService } from '../services/organisation.service.js';
 import { createPasswordHasher } from '../services/password-hasher.js';
@@ -54,6 +56,14 @@ export async function openManagement(
     }),
     users,
     auditLog,
+    // No evaluation here, so no cache: servers and workers see the change within FEATURE_FLAG_CACHE_MS.
+    flags: createFeatureFlagService({
+      db: database.db,
+      flags: createFeatureFlagRepository({ db: database.db }),
+      organisations,
+      audit: auditLog,
+      now,
+    }),
     outbox: createOutboxRepository({ db: database.db }),
     transparencyLog,
     async rotateLogKey() {

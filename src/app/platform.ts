@@ -40,6 +40,8 @@ import { createTransparencyLogService } from '../services/transparency-log.servi
 import { startTreeHeadTimer } from '../services/tree-head-timer.js';
 import { createAnalysisArtifactsService } from '../services/analysis-artifacts.service.js';
 import { createAnalysisService } from '../services/analysis.service.js';
+import { createFeatureFlagService } from '../services/feature-flag.service.js';
+import { openFeatureFlags } from '../flags/feature-flags-setup.js';
 import { createApiKeyService } from '../services/api-key.service.js';
 import { createAuditLogService } from '../services/audit-log.service.js';
 import { createLoginThrottle } from '../services/login-throttle.service.js';
@@ -190,6 +192,20 @@ export async function openPlatform(
       reportShares: createReportShareRepository({ db: database.db }),
     };
     const auditLog = createAuditLogService({ audit: createAuditRepository({ db: database.db }) });
+    const featureFlags = await openFeatureFlags({
+      db: database.db,
+      cacheMs: config.FEATURE_FLAG_CACHE_MS,
+      log,
+    });
+    closers.push(() => featureFlags.close());
+    const featureFlagService = createFeatureFlagService({
+      db: database.db,
+      flags: featureFlags.repository,
+      organisations: repositories.organisations,
+      audit: auditLog,
+      source: featureFlags.source,
+      now,
+    });
     const transparencyLogRepository = createTransparencyLogRepository({ db: database.db });
     // Refuses a retired MASTER_KEY and warns about a retired one still in MASTER_KEY_PREVIOUS, at start-up.
     const keyRotation = await openKeyRotation({
@@ -454,6 +470,7 @@ export async function openPlatform(
       audit: auditLog,
       statements: transparencyLogService,
       webhooks: webhooks.analysisEvents,
+      detectorFlags: featureFlags.detectorFlags,
       now,
       log,
       cache: readCache,
@@ -514,6 +531,7 @@ export async function openPlatform(
       events,
       repositories,
       auditLog,
+      featureFlags,
       services: {
         organisationService,
         apiKeyService,
@@ -541,12 +559,14 @@ export async function openPlatform(
         reportShareService,
         webhookService: webhooks.service,
         webhookDelivery: webhooks.delivery,
+        featureFlagService,
       },
       managementCommands: createManagementCommands({
         organisations: organisationService,
         apiKeys: apiKeyService,
         users: userService,
         auditLog,
+        flags: featureFlagService,
         outbox: repositories.outbox,
         transparencyLog: transparencyLogRepository,
         rotateLogKey: () => logKeyring.rotate(),

@@ -57,6 +57,7 @@ export async function buildPlatformApp(platform: Platform) {
     signedLinks: platform.services.signedLinksService,
     reportShares: platform.services.reportShareService,
     webhooks: platform.services.webhookService,
+    featureFlags: { flags: platform.services.featureFlagService, adminOrgs: config.FEATURE_FLAG_ADMIN_ORGS },
     events: platform.events,
     metrics: platform.metrics,
     readCache: platform.readCache,

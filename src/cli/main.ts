@@ -17,6 +17,7 @@ const commands: Record<string, () => Promise<CliCommand>> = {
   outbox: async () => (await import('./commands/outbox.command.js')).outboxCommand,
   log: async () => (await import('./commands/log.command.js')).logCommand,
   keys: async () => (await import('./commands/keys.command.js')).keysCommand,
+  flags: async () => (await import('./commands/flags.command.js')).flagsCommand,
   verify: async () => (await import('./commands/verify.command.js')).verifyCommand,
   config: async () => (await import('./commands/config.command.js')).configCheckCommand,
   backup: async () => (await import('./commands/backup.command.js')).backupCommand,
@@ -54,6 +55,14 @@ const usage = `usage: guardian <command>
                                           check an evidence bundle offline (exit 0 only if no check fails;
                                           with --strict, also none left unchecked, e.g. a TSA chain without
                                           --tsa-root or a Solana anchor without --solana-rpc)
+  flags list|get KEY [--json]             feature flags (docs/feature-flags.md); every change is audited
+  flags set KEY [--type T] [--variants JSON] [--default V] [--description TEXT]
+                                          create a flag (boolean on/off by default) or change its variants
+  flags enable|disable|delete KEY         switch a flag on or off (off: every caller gets its code default)
+  flags rollout KEY V=W[,V=W...] | --clear
+                                          percentage rollout by organisation or user id (weights W)
+  flags override KEY --org NAME (--variant V | --clear)
+                                          pin one organisation to a variant
   outbox list [--org NAME] [--limit N]    mail held in the outbox (no SMTP_URL) or sent from it, newest first
   backup create --to DIR                  back up the database and every blob into a new directory, sealed under
                                           the master key (through the running server in embedded mode)

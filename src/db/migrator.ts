@@ -15,6 +15,7 @@ import * as retentionLegalHold from './migrations/0013_retention_legal_hold.js';
 import * as keyRotations from './migrations/0014_key_rotations.js';
 import * as reportShares from './migrations/0015_report_shares.js';
 import * as webhooks from './migrations/0016_webhooks.js';
+import * as featureFlags from './migrations/0017_feature_flags.js';
 import type { Database } from './schema.js';
 
 // A static list, not a folder scan: it works the same from src/ under tsx and from dist/.
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   '0014_key_rotations': keyRotations,
   '0015_report_shares': reportShares,
   '0016_webhooks': webhooks,
+  '0017_feature_flags': featureFlags,
 };
 
 /** Every migration this code knows, oldest first (a backup from a newer version is refused by name). */

@@ -295,6 +295,27 @@ export interface WebhookEndpointTable {
   updated_at: Timestamp;
 }
 
+export type FeatureFlagType = 'boolean' | 'string' | 'number' | 'object';
+/** A variant's share of a percentage rollout; shares are weight / sum of weights. */
+export interface RolloutWeight {
+  variant: string;
+  weight: number;
+}
+
+/** A deployment-wide feature flag (see 0017_feature_flags). */
+export interface FeatureFlagTable {
+  key: string;
+  type: FeatureFlagType;
+  description: ColumnType<string, string | undefined, string>;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Variant name -> value of the flag's type. */
+  variants: Json<Record<string, unknown>>;
+  default_variant: string;
+  rollout: NullableJson<RolloutWeight[]>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 /** One event for one endpoint, with its attempts counted (see 0016_webhooks). */
 export interface WebhookDeliveryTable {
   id: string;
@@ -325,6 +346,14 @@ export interface WebhookDeliveryAttemptTable {
   error: string | null;
 }
 
+/** One organisation pinned to one variant of a flag. */
+export interface FeatureFlagOverrideTable {
+  flag_key: string;
+  organisation_id: string;
+  variant: string;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   organisations: OrganisationTable;
   api_keys: ApiKeyTable;
@@ -345,6 +374,8 @@ export interface Database {
   webhook_endpoints: WebhookEndpointTable;
   webhook_deliveries: WebhookDeliveryTable;
   webhook_delivery_attempts: WebhookDeliveryAttemptTable;
+  feature_flags: FeatureFlagTable;
+  feature_flag_overrides: FeatureFlagOverrideTable;
 }
 
 export type Organisation = Selectable<OrganisationTable>;

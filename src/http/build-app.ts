@@ -49,6 +49,7 @@ import type { AnchorService } from '../services/anchor.service.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { apiKeysRoutes } from './routes/api-keys.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
+import { featureFlagsRoutes, type FeatureFlagRoutesDeps } from './routes/feature-flags.routes.js';
 import { eventsRoutes } from './routes/events.routes.js';
 import { healthRoutes, type HealthCheck } from './routes/health.routes.js';
 import { webAppRoutes, type WebAppOptions } from './routes/web-app.routes.js';
@@ -131,6 +132,15 @@ const historyNotWired = new Proxy(
   },
 ) as never;
 
+const flagsNotWired = new Proxy(
+  {},
+  {
+    get: () => () => {
+      throw new Error('feature flags are not wired into this app');
+    },
+  },
+) as never;
+
 /** TOTP, password reset, invitations and the outbox. */
 export interface AccountSecurityDeps {
   twoFactor: TwoFactorService;
@@ -182,6 +192,8 @@ export interface AppDeps {
   reportShares?: ReportShareService;
   /** Webhook endpoints and their delivery log; absent, those routes answer 500. */
   webhooks?: WebhookService;
+  /** Feature flag administration; absent, those routes answer 500 (test apps without flags). */
+  featureFlags?: FeatureFlagRoutesDeps;
   events: EventBus;
   healthChecks: HealthCheck[];
   uploads: UploadsRoutesDeps;
@@ -325,6 +337,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(apiKeysRoutes, { apiKeys: deps.apiKeys, audit: deps.audit });
   await app.register(eventsRoutes, { events: deps.events, analyses: deps.analysisService });
   await app.register(auditRoutes, { audit: deps.audit });
+  await app.register(featureFlagsRoutes, deps.featureFlags ?? { flags: flagsNotWired, adminOrgs: [] });
   await app.register(uploadsRoutes, deps.uploads);
   await app.register(apiDocsRoutes);
   await app.register(userGuidesRoutes);

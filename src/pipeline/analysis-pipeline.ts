@@ -15,6 +15,7 @@ import type { AnalysisReport, Band, DetectorReport, FaceTrackReport } from './re
 import { withoutNulCharacters } from './report-text.js';
 import { createRunInputs, type FaceFinder, type FrameSampler } from './run-inputs.js';
 import { withSharedPackets } from './shared-media-tools.js';
+import type { DetectorFlagDecision } from '../flags/detector-flags.js';
 
 export const reportDisclaimer =
   'Bands are indications from specific, explainable checks, not proof. "No indicators found" means these checks found nothing; it does not prove that the media is unaltered. Scores are not probabilities.';
@@ -58,6 +59,11 @@ export interface AnalysisRunRequest {
    * itself carries only their listing. Without it the bytes are discarded.
    */
   onArtifact?: ArtifactSink;
+  /**
+   * Feature flag decisions for this analysis's organisation: a detector whose decision is off does not run
+   * (reported not applicable, saying so); every decision is recorded in `versions.featureFlags`.
+   */
+  detectorFlags?: readonly DetectorFlagDecision[];
 }
 
 export type StagePhase = 'started' | 'finished';
@@ -90,7 +96,11 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
 
   async function run(request: AnalysisRunRequest): Promise<AnalysisReport> {
     const { signal } = request;
-    const progress = createProgress(request, deps.detectors.length + 2);
+    const switchedOff = new Map(
+      (request.detectorFlags ?? []).filter((decision) => !decision.enabled).map((d) => [d.detectorId, d]),
+    );
+    const running = deps.detectors.filter((detector) => !switchedOff.has(detector.id));
+    const progress = createProgress(request, running.length + 2);
     await progress.start('probe');
     const mediaTools = withSharedPackets(deps.mediaTools);
     const intake = await checkIntake(deps.intake, mediaTools, request);
@@ -118,7 +128,7 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
         signal,
         ...inputs,
       };
-      const outcomes = await runDetectors(deps.detectors, context, progress, tracer, async (early) => {
+      const outcomes = await runDetectors(running, context, progress, tracer, async (early) => {
         const fused = fuseDetectorReports({ intakeFailure: null, detectors: early.done }, policy);
         await progress.start('preliminary');
         await request.onPreliminary?.({
@@ -132,11 +142,14 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
       });
       // In report order whatever the finishing order: the run's artifact limits then keep the same ones.
       const collector = createArtifactCollector({ sink: request.onArtifact });
-      detectors = [];
+      const reports = new Map<string, DetectorReport>();
       for (const { report, computed } of outcomes) {
         if (computed.length > 0) report.artifacts = await collector.accept(report.id, computed);
-        detectors.push(report);
+        reports.set(report.id, report);
       }
+      detectors = deps.detectors.map(
+        (detector) => reports.get(detector.id) ?? switchedOffReport(detector, switchedOff.get(detector.id)!),
+      );
     } else {
       const failure = intake.refusal?.reason ?? 'not checked';
       detectors = deps.detectors.map((detector) => notAnalysed(detector, failure));
@@ -181,6 +194,14 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
               builtFrom: deps.calibration.builtFrom,
             }
           : null,
+        ...(request.detectorFlags
+          ? {
+              featureFlags: request.detectorFlags.map((decision) => ({
+                ...decision,
+                ran: !switchedOff.has(decision.detectorId),
+              })),
+            }
+          : {}),
       },
       disclaimer: reportDisclaimer,
     });
@@ -358,6 +379,23 @@ function notAnalysed(detector: Detector, failure: string): DetectorReport {
     score: null,
     coverage: null,
     explanation: `Not applicable: ${reason}.`,
+    evidence: [],
+    measurements: {},
+    durationMs: 0,
+  };
+}
+
+function switchedOffReport(detector: Detector, decision: DetectorFlagDecision): DetectorReport {
+  const reason = `switched off for this organisation by feature flag "${decision.flagKey}"`;
+  return {
+    id: detector.id,
+    version: detector.version,
+    strength: detector.strength,
+    applicable: false,
+    reason,
+    score: null,
+    coverage: null,
+    explanation: `Not run: ${reason}.`,
     evidence: [],
     measurements: {},
     durationMs: 0,

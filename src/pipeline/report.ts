@@ -1,3 +1,4 @@
+import type { DetectorFlagDecision } from '../flags/detector-flags.js';
 import type { ArtifactListing } from './artifact-collector.js';
 import type { CalibrationBuiltFrom } from './calibration.js';
 import type { CompressionProfile } from './compression-profile.js';
@@ -98,6 +99,11 @@ export interface AnalysisReport {
       projectDefault: boolean;
       builtFrom: CalibrationBuiltFrom | null;
     } | null;
+    /**
+     * The feature flags that chose which flag-gated detectors ran for this organisation (see
+     * docs/feature-flags.md); absent when the run had no flag decisions (`guardian analyze`).
+     */
+    featureFlags?: (DetectorFlagDecision & { ran: boolean })[];
   };
   disclaimer: string;
 }

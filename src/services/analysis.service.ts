@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { noCacheInvalidation, type CacheInvalidation } from '../cache/read-cache.js';
 import type { Analysis } from '../db/schema.js';
 import type { AnalysisProgressEvent, EventBus } from '../events/event-bus.js';
+import type { DetectorFlags } from '../flags/detector-flags.js';
 import type { AnalysisPipeline } from '../pipeline/analysis-pipeline.js';
 import type { AnalysisReport } from '../pipeline/report.js';
 import {
@@ -38,6 +39,8 @@ export interface AnalysisServiceDeps {
    * webhooks. `write` answers whether this call ended the analysis; only then are events recorded.
    */
   webhooks?: AnalysisEndWebhooks;
+  /** Per-organisation feature flags choosing flag-gated detectors; absent, every detector runs. */
+  detectorFlags?: DetectorFlags;
   now: () => Date;
   log: Logger;
   /**
@@ -181,6 +184,8 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
       const artifacts = new Map<string, Buffer>();
       try {
         handle = await deps.blobGateway.open(mediaRow.blob_key);
+        // Evaluated per analysis (not per process): a flag change reaches the next analysis without a restart.
+        const detectorFlags = await deps.detectorFlags?.decide(analysis.org_id);
         const report: AnalysisReport = await deps.pipeline.run({
           input: handle.url,
           sha256: mediaRow.sha256,
@@ -210,6 +215,7 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
               pending: preliminary.pending,
             }),
           onArtifact: (fullName, artifact) => void artifacts.set(fullName, artifact.data),
+          ...(detectorFlags ? { detectorFlags } : {}),
         });
         // ffmpeg may take a cut connection for end of file and report on the bytes before it: never written.
         const tampered = handle.integrityFailure();

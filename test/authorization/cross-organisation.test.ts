@@ -153,6 +153,29 @@ const fixtures: Record<string, ResourceFixture> = {
       expect(response.json()).toMatchObject({ redeliveryOf: null });
     },
   },
+  // Flags are the deployment's, managed by the operator's organisations (none here): org B's admin is 404.
+  '/api/v1/feature-flags': {
+    async create(context) {
+      const flag = await context.platform.services.featureFlagService.create(
+        {
+          key: 'cross-org.fixture',
+          type: 'boolean',
+          description: 'fixture',
+          enabled: true,
+          variants: { on: true, off: false },
+          defaultVariant: 'on',
+          rollout: null,
+        },
+        { actor: { type: 'cli', id: null }, auditOrgId: null },
+      );
+      return flag.key;
+    },
+    body: { enabled: false },
+    async intact(context, key) {
+      const flag = await context.platform.services.featureFlagService.get(key);
+      expect(flag).toMatchObject({ enabled: true, rollout: null, overrides: [] });
+    },
+  },
   '/api/v1/users': {
     async create(context) {
       // No route creates people yet (invitations do); the repository is the only way in.
@@ -193,6 +216,8 @@ async function webhookFixture(context: FixtureContext): Promise<{ id: string }> 
 const routeBodies: Record<string, object> = {
   'PUT /api/v1/media/:id/legal-hold': { reason: 'case 1' },
   'POST /api/v1/users/:id/erasure': { confirmEmail: 'someone@example.com' },
+  'PUT /api/v1/feature-flags/:key/rollout': { rollout: [{ variant: 'off', weight: 1 }] },
+  'PUT /api/v1/feature-flags/:key/overrides/:orgId': { variant: 'off' },
 };
 
 /** A signed-in person with a live session. */
