@@ -72,7 +72,7 @@ describe('compose.yaml', () => {
     expect(validate.errors?.some((error) => error.params.additionalProperty === 'read_onyl')).toBe(true);
   });
 
-  it('runs every container read-only, and every long-running one with a health check (worker: none to run)', async () => {
+  it('runs every container read-only, and every long-running one with a health check (worker: its metrics port)', async () => {
     const { file } = await loadCompose();
     expect(Object.keys(file.services).sort()).toEqual(
       ['api', 'minio', 'minio-init', 'nginx', 'postgres', 'redis', 'worker'].sort(),
@@ -80,14 +80,18 @@ describe('compose.yaml', () => {
     for (const [name, service] of Object.entries(file.services)) {
       expect(service.read_only, name).toBe(true);
       if (name === 'minio-init') continue;
-      if (name === 'worker') expect(service.healthcheck?.disable).toBe(true);
-      else expect(service.healthcheck?.test?.length, name).toBeGreaterThan(0);
+      expect(service.healthcheck?.test?.length, name).toBeGreaterThan(0);
     }
     expect(file.services.api?.healthcheck?.test).toEqual([
       'CMD',
       'node',
       '/app/deploy/container/healthcheck.mjs',
     ]);
+    expect(file.services.worker?.healthcheck?.test?.join(' ')).toContain('http://127.0.0.1:9464/metrics');
+    expect(file.services.worker?.environment).toMatchObject({
+      METRICS_HOST: '0.0.0.0',
+      METRICS_PORT: '9464',
+    });
     expect(file.services.nginx?.volumes).toContain(
       './deploy/nginx/guardian.conf:/etc/nginx/conf.d/default.conf:ro',
     );

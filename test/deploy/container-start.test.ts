@@ -50,6 +50,8 @@ describe('container start step (deploy/container/start.sh) on the host', () => {
         MASTER_KEY_FILE: join(sandbox.secretsDir, 'master_key'),
         LOG_SIGNING_KEY_FILE: join(sandbox.secretsDir, 'log_signing_key.pem'),
         LIFECYCLE_INTERVAL_SECONDS: '0',
+        // A free port, so a server already on the default 9464 (npm start, another test) cannot collide.
+        METRICS_PORT: '0',
       },
     });
     startMs = await waitFor200(`http://127.0.0.1:${port}/livez`, app, 60_000);

@@ -60,6 +60,10 @@ seccompProfile:
   value: production
 - name: DATA_DIR
   value: /data
+- name: METRICS_HOST
+  value: 0.0.0.0
+- name: METRICS_PORT
+  value: {{ .Values.metrics.port | quote }}
 {{- range $name, $value := .Values.config }}
 {{- if ne (toString $value) "" }}
 - name: {{ $name }}
