@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -35,6 +35,7 @@ describe('deploy/nginx/guardian.conf in front of the platform (Debian nginx, HTT
   let keys: RoleKeys;
   let ca: Buffer;
   let clip: Buffer;
+  let clipPath: string;
 
   const send = (
     method: string,
@@ -85,11 +86,12 @@ describe('deploy/nginx/guardian.conf in front of the platform (Debian nginx, HTT
   };
 
   beforeAll(async () => {
-    const [opened, clipPath] = await Promise.all([
+    const [opened, generated] = await Promise.all([
       openPlatformApp({ TRUSTED_PROXIES: 'loopback', MAX_UPLOAD_BYTES: String(maxUploadBytes) }),
-      generateClip(dir, { name: 'proxied', seconds: 1, size: '160x120', fps: 10 }),
+      generateClip(dir, { name: 'proxied', seconds: 2, size: '320x240', fps: 25, noise: 20 }),
     ]);
     platformApp = opened;
+    clipPath = generated;
     clip = readFileSync(clipPath);
     await platformApp.app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = platformApp.app.server.address() as AddressInfo;
@@ -151,11 +153,12 @@ describe('deploy/nginx/guardian.conf in front of the platform (Debian nginx, HTT
     expect(options.headers['tus-max-size']).toBe(String(maxUploadBytes));
 
     const finished = await new Promise<{ url: string; mediaId: string | undefined }>((resolve, reject) => {
-      const upload: Upload = new Upload(clip, {
+      const upload: Upload = new Upload(createReadStream(clipPath), {
         endpoint: `https://127.0.0.1:${nginx.httpsPort}/api/v1/uploads`,
         httpStack: new DefaultHttpStack({ ca, localAddress: clientAddress }),
         uploadSize: clip.length,
-        chunkSize: Math.ceil(clip.length / 3),
+        // Whole 64 KiB segments: the encrypted staging store acknowledges no partial segment mid-upload.
+        chunkSize: 128 * 1024,
         retryDelays: [],
         headers: bearer(keys.analyst),
         metadata: { filename: 'tus-clip.mp4' },
@@ -165,6 +168,7 @@ describe('deploy/nginx/guardian.conf in front of the platform (Debian nginx, HTT
       });
       upload.start();
     });
+    expect(clip.length).toBeGreaterThan(2 * 128 * 1024);
     expect(finished.mediaId).toMatch(/^[0-9a-f-]{36}$/);
 
     const head = await send('HEAD', new URL(finished.url).pathname, {
