@@ -118,7 +118,7 @@ export async function startNginx(options: {
     await waitForPort(httpsPort, child, 10_000);
   } catch (error) {
     child.kill('SIGKILL');
-    throw new Error(`${(error as Error).message}\n${errorLog()}`);
+    throw new Error(`${(error as Error).message}\n${errorLog()}`, { cause: error });
   }
   return {
     httpsPort,
