@@ -215,7 +215,11 @@ describe('deploy/nginx/guardian.conf in front of the platform (Debian nginx, HTT
       const refused = await send(method, path, {
         headers: { ...bearer(keys.analyst), ...headers },
         body: oversized,
-      XX
+      }).catch((error: NodeJS.ErrnoException) => ({
+        status: -1,
+        headers: {} as IncomingHttpHeaders,
+        body: error.code ?? '',
+      }));
       expect(refused.status, `${method} ${path}: ${refused.body}`).toBe(413);
       expect(refused.headers['content-type']).toBe('application/problem+json');
       // The app's own refusal says upload-too-large; this one is nginx's.
