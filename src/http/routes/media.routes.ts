@@ -11,7 +11,7 @@ import { mediaView } from '../views.js';
 import { clientOf } from './auth.routes.js';
 
 // Multipart framing (boundaries, part headers) on top of the file itself.
-const multipartOverheadBytes = 64 * 1024;
+export const multipartOverheadBytes = 64 * 1024;
 // Form fields sent beside the file (a name, a note) are read and ignored; these bound what they may cost.
 const multipartFieldLimits = { fields: 8, fieldSize: 1024, fieldNameSize: 100, parts: 9 };
 
