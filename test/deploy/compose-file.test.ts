@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 // compose.yaml against the Compose Specification's JSON schema (the published text vendored in
 // test/fixtures/schemas, see its README), plus what this project asks of it: read-only containers, secrets only
 // as files, each NAME_FILE naming a secret setting of src/config and a secret the service mounts, and secret
 // files that deploy/compose/make-secrets.sh makes. No container engine runs here: `docker compose config` was not run.
+import { renderNginxConf } from '../../src/deploy/nginx-conf.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -93,8 +95,17 @@ describe('compose.yaml', () => {
       METRICS_PORT: '9464',
     });
     expect(file.services.nginx?.volumes).toContain(
-      './deploy/nginx/guardian.conf:/etc/nginx/conf.d/default.conf:ro',
+      './deploy/compose/nginx.conf:/etc/nginx/conf.d/default.conf:ro',
     );
+  });
+
+  it("mounts the shipped nginx configuration rendered for compose's network and secrets", () => {
+    const rendered = renderNginxConf({
+      upstream: 'api:8080',
+      certFile: '/etc/nginx/tls/fullchain.pem',
+      keyFile: '/etc/nginx/tls/privkey.pem',
+    });
+    expect(readFileSync(new URL('../../deploy/compose/nginx.conf', import.meta.url), 'utf8')).toBe(rendered);
   });
 
   it('passes guardian secrets only as NAME_FILE of secret settings, each naming a secret the service mounts', async () => {
