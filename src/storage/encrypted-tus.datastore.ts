@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { DataStore, ERRORS, Upload } from '@tus/utils';
-import { conflict, notFound } from '../services/errors.js';
+import { AppError, conflict, notFound } from '../services/errors.js';
 import { openPlaintextFile, shredHeader } from './blob-file.js';
 import type { EncryptedFsBlobStore } from './encrypted-fs.blob-store.js';
 import type { Keyring } from './master-key.js';
+import { DEFAULT_SEGMENT_BYTES } from './segmented-aead.js';
 import { appendSegments, createStagedFile, stagedOffset } from './staged-upload-file.js';
 import { readSidecar, readSidecarRecord, writeSidecar } from './upload-sidecar.js';
 
@@ -78,13 +79,26 @@ export class EncryptedTusDataStore extends DataStore {
 
   override async write(source: Readable, id: string, offset: number): Promise<number> {
     const { size } = await this.info(id);
-    return appendSegments(this.stagingPath(id), {
+    let received = 0;
+    const counted = Readable.from(
+      (async function* () {
+        for await (const chunk of source as AsyncIterable<Buffer>) {
+          received += chunk.length;
+          yield chunk;
+        }
+      })(),
+    );
+    const next = await appendSegments(this.stagingPath(id), {
       uploadId: id,
       keyring: this.deps.keyring,
       sizeBytes: size,
       offset,
-      source,
+      source: counted,
     });
+    // Only whole segments are kept: a PATCH too short to finish one would be dropped and re-sent forever.
+    if (next === offset && received > 0 && offset + received < size)
+      throw chunkTooSmall(this.deps.segmentBytes ?? DEFAULT_SEGMENT_BYTES);
+    return next;
   }
 
   override async getUpload(id: string): Promise<Upload> {
@@ -217,3 +231,12 @@ async function digestWithHead(
   }
   return { sha256: hash.digest('hex'), head: Buffer.concat(head) };
 }
+
+const chunkTooSmall = (segmentBytes: number) =>
+  new AppError(
+    400,
+    'upload-chunk-too-small',
+    'Upload chunk too small',
+    `each PATCH but the last must carry at least ${segmentBytes} bytes from its offset (uploads are stored in whole encrypted segments); nothing of this one was kept: send it again in a larger chunk`,
+    { minChunkBytes: segmentBytes },
+  );

@@ -172,6 +172,31 @@ describe('EncryptedTusDataStore segment-wise writes', () => {
     expect(await readdir(join(dataDir, 'uploads'))).toEqual([]);
   });
 
+  it('refuses a PATCH too short to finish a segment with 400 upload-chunk-too-small, so a client cannot loop', async () => {
+    const store = newDataStore({ segmentBytes });
+    const source = randomBytes(3 * segmentBytes);
+    await store.create(new Upload({ id: 'upload-small1', size: source.length, offset: 0 }));
+    await expect(
+      store.write(Readable.from([source.subarray(0, 500)]), 'upload-small1', 0),
+    ).rejects.toMatchObject({
+      status: 400,
+      code: 'upload-chunk-too-small',
+      extra: { minChunkBytes: segmentBytes },
+    });
+    expect((await store.getUpload('upload-small1')).offset).toBe(0);
+    // A whole segment moves on; the last, shorter piece completes the upload.
+    expect(await store.write(Readable.from([source.subarray(0, 2 * segmentBytes)]), 'upload-small1', 0)).toBe(
+      2 * segmentBytes,
+    );
+    expect(
+      await store.write(
+        Readable.from([source.subarray(2 * segmentBytes)]),
+        'upload-small1',
+        2 * segmentBytes,
+      ),
+    ).toBe(source.length);
+  });
+
   it('treats an empty upload as complete at creation', async () => {
     const store = newDataStore({ segmentBytes });
     await store.create(new Upload({ id: 'upload-empty1', size: 0, offset: 0 }));
