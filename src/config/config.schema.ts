@@ -8,6 +8,13 @@ const optionalString = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
+/** `true` or `false` (nothing else), default false. */
+const booleanFlag = () =>
+  z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true');
+
 const integer = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
@@ -132,10 +139,7 @@ export const configFields = {
     doc: 'Secret access key for S3_BUCKET. Required with S3_BUCKET.',
   },
   S3_FORCE_PATH_STYLE: {
-    schema: z
-      .enum(['true', 'false'], { error: 'must be true or false' })
-      .default('false')
-      .transform((value) => value === 'true'),
+    schema: booleanFlag(),
     doc: 'Path-style requests (`https://endpoint/bucket/key`) instead of virtual-hosted ones (`https://bucket.endpoint/key`): `true` for most self-hosted S3-compatible servers.',
   },
   S3_PREFIX: {
@@ -296,10 +300,7 @@ export const configFields = {
     doc: 'Comma-separated CIDRs (or single addresses) that webhook endpoints may resolve to although they are not public, e.g. `10.20.0.0/16,fd12:3456::/48` for an internal receiver, or `127.0.0.1/32` on a test host. Checked after DNS resolution, at creation and before every delivery; an IPv4-mapped IPv6 address counts as its IPv4 address. Unset: only public unicast addresses; loopback, private (RFC 1918, fc00::/7), link-local (incl. cloud metadata 169.254.169.254), CGNAT, multicast, documentation and reserved ranges are refused (docs/webhooks.md). Unspecified, multicast and broadcast addresses are refused whatever this says.',
   },
   WEBHOOK_ALLOW_HTTP: {
-    schema: z
-      .enum(['true', 'false'], { error: 'must be true or false' })
-      .default('false')
-      .transform((value) => value === 'true'),
+    schema: booleanFlag(),
     doc: 'Allow plain `http://` webhook endpoints (air-gapped networks, tests). Default false: `https://` only, with the certificate verified.',
   },
   WEBHOOK_MAX_ATTEMPTS: {

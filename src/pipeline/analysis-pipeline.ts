@@ -370,23 +370,16 @@ function compressionOf(
 
 function notAnalysed(detector: Detector, failure: string): DetectorReport {
   const reason = `the media failed the intake check (${failure})`;
-  return {
-    id: detector.id,
-    version: detector.version,
-    strength: detector.strength,
-    applicable: false,
-    reason,
-    score: null,
-    coverage: null,
-    explanation: `Not applicable: ${reason}.`,
-    evidence: [],
-    measurements: {},
-    durationMs: 0,
-  };
+  return notRunReport(detector, reason, `Not applicable: ${reason}.`);
 }
 
 function switchedOffReport(detector: Detector, decision: DetectorFlagDecision): DetectorReport {
   const reason = `switched off for this organisation by feature flag "${decision.flagKey}"`;
+  return notRunReport(detector, reason, `Not run: ${reason}.`);
+}
+
+/** The report of a detector that did not run: no score, no evidence, the reason said twice (short and long). */
+function notRunReport(detector: Detector, reason: string, explanation: string): DetectorReport {
   return {
     id: detector.id,
     version: detector.version,
@@ -395,7 +388,7 @@ function switchedOffReport(detector: Detector, decision: DetectorFlagDecision): 
     reason,
     score: null,
     coverage: null,
-    explanation: `Not run: ${reason}.`,
+    explanation,
     evidence: [],
     measurements: {},
     durationMs: 0,

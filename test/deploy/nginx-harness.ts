@@ -1,3 +1,4 @@
+import { createLocalhostCertificate } from '../helpers/tls-certificate.js';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
@@ -28,36 +29,6 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A self-signed P-256 certificate for 127.0.0.1 valid 90 days (a short one would be a finding of its own). */
-export function createTestCertificate(dir: string): { certFile: string; keyFile: string } {
-  const certFile = join(dir, 'tls.crt');
-  const keyFile = join(dir, 'tls.key');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '90',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { certFile, keyFile };
-}
-
 /**
  * Debian's nginx as a non-daemon child running deploy/nginx/guardian.conf (rendered for loopback ports, a test
  * certificate and `upstream`) inside a minimal main configuration whose every path is under `dir`.
@@ -69,7 +40,7 @@ export async function startNginx(options: {
 }): Promise<RunningNginx> {
   const { dir } = options;
   mkdirSync(join(dir, 'temp'), { recursive: true });
-  const { certFile, keyFile } = createTestCertificate(dir);
+  const { certFile, keyFile } = createLocalhostCertificate(dir, 90);
   const [httpsPort, httpPort] = [await freePort(), await freePort()];
   const conf = renderNginxConf({
     upstream: options.upstream,
