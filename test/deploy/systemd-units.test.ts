@@ -36,7 +36,9 @@ describe('systemd units for serve and worker', () => {
       new RegExp(`^ExecStart=/usr/bin/node /opt/guardian/bin/guardian\\.js ${verb}$`, 'm'),
     );
     expect(text).toMatch(/^ReadWritePaths=\/var\/lib\/guardian$/m);
-    expect(text).toMatch(/^Environment=NODE_ENV=production .*DATA_DIR=\/var\/lib\/guardian METRICS_PORT=946[45]$/m);
+    expect(text).toMatch(
+      /^Environment=NODE_ENV=production .*DATA_DIR=\/var\/lib\/guardian METRICS_PORT=946[45]$/m,
+    );
     expect(text).toMatch(/^ProtectSystem=strict$/m);
     expect(text).not.toMatch(/^MemoryDenyWriteExecute=/m);
     // Every credential handed over is read through its NAME_FILE.

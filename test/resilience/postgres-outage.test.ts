@@ -1,0 +1,152 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGuardian, type RunningGuardian } from '../helpers/guardian-process.js';
+import { generateClip } from '../helpers/media-fixtures.js';
+import { deleteRedisKeys, redisImplementation, uniqueRedisPrefix } from '../helpers/redis.js';
+import { createOrgsAndKeys, uploadMultipart, waitForAnalysis } from '../e2e/upload-flow.js';
+import { localPostgresUnavailable, startLocalPostgres, type LocalPostgres } from './local-postgres.js';
+
+// Short form in `npm test`; `npm run test:resilience` sets RESILIENCE=full: more cycles, more uploads.
+const full = process.env.RESILIENCE === 'full';
+const cycles = full ? 3 : 1;
+const uploadsPerPhase = full ? 6 : 2;
+// An outage answer must come back, not hang: far below the client's own patience.
+const answerLimitMs = 10_000;
+
+const redis = redisImplementation();
+const skipReason = localPostgresUnavailable ?? redis.skipReason;
+if (skipReason && process.env.CI === 'true') throw new Error(`CI needs this suite: ${skipReason}`);
+
+interface Figures {
+  cycle: number;
+  outageUpload: { status: number; ms: number };
+  outageReadiness: { status: number; ms: number };
+  recoveryMs: number;
+}
+
+describe.skipIf(skipReason !== undefined && skipReason !== null)(
+  'PostgreSQL stopped with -m immediate under scaled mode, then restarted',
+  () => {
+    let database: LocalPostgres;
+    let server: RunningGuardian;
+    let dir: string;
+    let clip: string;
+    let key: string;
+    let baseUrl: string;
+    const prefix = uniqueRedisPrefix('pg-outage');
+    const accepted: string[] = [];
+    const figures: Figures[] = [];
+
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'guardian-pg-outage-'));
+      database = await startLocalPostgres();
+      clip = await generateClip(dir, { seconds: 1, size: '160x120', fps: 10, name: 'outage-clip' });
+      const env = {
+        DATA_DIR: join(dir, 'data'),
+        PORT: '0',
+        DATABASE_URL: database.url,
+        REDIS_URL: redis.url,
+        REDIS_KEY_PREFIX: prefix,
+        WORKER_CONCURRENCY: '1',
+        RECONCILE_INTERVAL_SECONDS: '2',
+        LIFECYCLE_INTERVAL_SECONDS: '0',
+      };
+      server = await startGuardian('serve', env);
+      baseUrl = server.url!;
+      key = (await createOrgsAndKeys(env)).analyst;
+    }, 180_000);
+
+    afterAll(async () => {
+      await server?.stop();
+      database?.destroy();
+      await deleteRedisKeys(redis.url, prefix);
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      if (figures.length > 0) console.log(`postgres outage figures:\n${JSON.stringify(figures, null, 2)}`);
+    });
+
+    const timed = async (request: () => Promise<Response>) => {
+      const started = performance.now();
+      const response = await request();
+      return { response, ms: Math.round(performance.now() - started) };
+    };
+    const uploadAccepted = async () => {
+      const response = await uploadMultipart(baseUrl, key, clip);
+      expect(response.status, await response.clone().text()).toBe(201);
+      accepted.push(((await response.json()) as { analysisId: string }).analysisId);
+    };
+
+    it(
+      'answers 503 problem+json while it is down, reports it in /readyz, and serves again once it is back',
+      async () => {
+        for (let cycle = 1; cycle <= cycles; cycle += 1) {
+          for (let i = 0; i < uploadsPerPhase; i += 1) await uploadAccepted();
+          database.stopImmediate();
+
+          const upload = await timed(() => uploadMultipart(baseUrl, key, clip));
+          expect(upload.response.status).toBe(503);
+          expect(upload.response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+          expect(upload.response.headers.get('retry-after')).toBe('5');
+          const problem = (await upload.response.json()) as Record<string, unknown>;
+          expect(problem).toMatchObject({ status: 503, code: 'service-unavailable' });
+          expect(JSON.stringify(problem)).not.toMatch(/ECONNREFUSED|at .+\.js|postgres:\/\//);
+          expect(upload.ms).toBeLessThan(answerLimitMs);
+
+          const readiness = await timed(() => fetch(`${baseUrl}/readyz`));
+          expect(readiness.response.status).toBe(503);
+          expect(await readiness.response.json()).toMatchObject({ checks: { database: 'failing' } });
+          expect(readiness.ms).toBeLessThan(answerLimitMs);
+          const list = await fetch(`${baseUrl}/api/v1/analyses`, {
+            headers: { authorization: `Bearer ${key}` },
+          });
+          expect(list.status).toBe(503);
+
+          const restarted = performance.now();
+          database.start();
+          for (;;) {
+            if ((await fetch(`${baseUrl}/readyz`)).status === 200) break;
+            expect(performance.now() - restarted, 'readiness back within 30 s').toBeLessThan(30_000);
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+          figures.push({
+            cycle,
+            outageUpload: { status: upload.response.status, ms: upload.ms },
+            outageReadiness: { status: readiness.response.status, ms: readiness.ms },
+            recoveryMs: Math.round(performance.now() - restarted),
+          });
+          for (let i = 0; i < uploadsPerPhase; i += 1) await uploadAccepted();
+        }
+      },
+      full ? 600_000 : 120_000,
+    );
+
+    it(
+      'ends every upload that got a 201 with exactly one finished analysis, and keeps nothing of the refused ones',
+      async () => {
+        for (const analysisId of accepted) {
+          const analysis = await waitForAnalysis(baseUrl, key, analysisId, 120_000);
+          expect(analysis.status).toBe('done');
+        }
+        const sql = new pg.Client({ connectionString: database.url });
+        await sql.connect();
+        try {
+          const { rows } = await sql.query<{ media: number; analyses: number; done: number }>(
+            `select count(distinct m.id)::int as media, count(a.id)::int as analyses,
+                    count(a.id) filter (where a.status = 'done')::int as done
+               from media m left join analyses a on a.media_id = m.id`,
+          );
+          expect(rows[0]).toEqual({
+            media: accepted.length,
+            analyses: accepted.length,
+            done: accepted.length,
+          });
+        } finally {
+          await sql.end();
+        }
+      },
+      full ? 600_000 : 180_000,
+    );
+  },
+);
