@@ -3,8 +3,9 @@ import { runFuzz } from './fuzz-run.js';
 import { formatSummary, violationGroups } from './fuzz-summary.js';
 import { fuzzSettings } from './fuzz-settings.js';
 
-// A fixed seed keeps `npm test` repeatable; `npm run test:fuzz` draws a fresh one each run.
-const settings = fuzzSettings({ cases: 160, seed: 20261204, maxMinutes: 8 });
+// A fixed seed keeps `npm test` repeatable; `npm run test:fuzz` draws a fresh one each run, with far more
+// cases. 100 here: CI's whole run must stay under 25 minutes on 2 cores.
+const settings = fuzzSettings({ cases: 100, seed: 20261204, maxMinutes: 8 });
 
 describe('fuzz corpus through POST /api/v1/media (guardian serve, embedded defaults)', () => {
   it(
@@ -15,7 +16,7 @@ describe('fuzz corpus through POST /api/v1/media (guardian serve, embedded defau
       );
       const run = await runFuzz({ ...settings, log: (line) => console.log(line) });
       console.log(formatSummary(run));
-      expect(run.results.length).toBeGreaterThanOrEqual(Math.min(150, settings.cases));
+      expect(run.results.length).toBeGreaterThanOrEqual(settings.cases);
       expect(violationGroups(run.results), formatSummary(run)).toEqual([]);
       expect(run.leftovers.map((file) => file.path)).toEqual([]);
       expect(run.serverExitCode).toBe(0);
