@@ -8,6 +8,15 @@ const optionalString = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
+/** An http(s) URL without its trailing slashes; empty or unset: undefined. */
+const httpUrl = () =>
+  z
+    .string()
+    .trim()
+    .transform((value) => (value === '' ? undefined : value.replace(/\/+$/, '')))
+    .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional())
+    .optional();
+
 /** `true` or `false` (nothing else), default false. */
 const booleanFlag = () =>
   z
@@ -325,30 +334,15 @@ export const configFields = {
     doc: 'Sender of outgoing mail, e.g. `SecureAI Guardian <guardian@example.org>`. Unset: `guardian@` the PUBLIC_URL host; production with SMTP_URL requires it.',
   },
   PUBLIC_URL: {
-    schema: z
-      .string()
-      .trim()
-      .transform((value) => (value === '' ? undefined : value.replace(/\/+$/, '')))
-      .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional())
-      .optional(),
+    schema: httpUrl(),
     doc: 'Base URL of this deployment as users reach it, used in links sent by mail and in the verify link and QR code of PDF reports (`PUBLIC_URL/verify?leaf=…&statement=…`). Unset: mail links use http://HOST:PORT, and PDF reports carry no verify link (they say so). Production with SMTP_URL requires an https URL.',
   },
   ASSET_BASE_URL: {
-    schema: z
-      .string()
-      .trim()
-      .transform((value) => (value === '' ? undefined : value.replace(/\/+$/, '')))
-      .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional())
-      .optional(),
+    schema: httpUrl(),
     doc: "Where browsers fetch the web app's hashed assets (`/assets/...`), e.g. a CDN that mirrors `dist/web/assets`. The HTML still comes from this server, and the CSP admits that origin for scripts, styles, images and fonts. Unset: this server.",
   },
   OTEL_EXPORTER_OTLP_ENDPOINT: {
-    schema: z
-      .string()
-      .trim()
-      .transform((value) => (value === '' ? undefined : value.replace(/\/+$/, '')))
-      .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional())
-      .optional(),
+    schema: httpUrl(),
     doc: 'OpenTelemetry: base URL of an OTLP/HTTP receiver (a collector), e.g. `http://otel-collector:4318`; spans go to `/v1/traces` under it as OTLP/HTTP JSON. Set: each process traces HTTP requests, job enqueues, job runs and detector runs (docs/observability-tracing.md). Unset: no tracing SDK starts.',
   },
   OTEL_EXPORTER_OTLP_HEADERS: {

@@ -21,6 +21,7 @@ import {
   makeSandbox,
   repoRoot,
   runHealthcheck,
+  productionServeEnv,
   startApp,
   waitFor200,
   writeMarker,
@@ -89,14 +90,7 @@ async function checkServe(appDir: string, isolate: boolean, root: string): Promi
     dataDir: sandbox.dataDir,
     isolate,
     args: ['serve'],
-    env: {
-      NODE_ENV: 'production',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      MASTER_KEY_FILE: join(sandbox.secretsDir, 'master_key'),
-      LOG_SIGNING_KEY_FILE: join(sandbox.secretsDir, 'log_signing_key.pem'),
-    },
+    env: productionServeEnv(sandbox.secretsDir, port),
   });
   try {
     const ms = await waitFor200(`http://127.0.0.1:${port}/livez`, app, 120_000);

@@ -56,6 +56,20 @@ export interface RunningApp {
 }
 
 /** Starts `start.sh ...args` from appDir with DATA_DIR as the only writable path (or plainly, when isolate is false). */
+/** The environment both container tests start `serve` with: production rules, secrets as files, a free metrics port. */
+export function productionServeEnv(secretsDir: string, port: number): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    MASTER_KEY_FILE: join(secretsDir, 'master_key'),
+    LOG_SIGNING_KEY_FILE: join(secretsDir, 'log_signing_key.pem'),
+    // A free port, so a server already on the default 9464 (npm start, another test) cannot collide.
+    METRICS_PORT: '0',
+  };
+}
+
 export function startApp(options: {
   appDir: string;
   dataDir: string;

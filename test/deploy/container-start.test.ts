@@ -13,6 +13,7 @@ import {
   makeSandbox,
   repoRoot,
   runHealthcheck,
+  productionServeEnv,
   startApp,
   waitFor200,
   writeMarker,
@@ -42,17 +43,7 @@ describe('container start step (deploy/container/start.sh) on the host', () => {
       dataDir: sandbox.dataDir,
       isolate,
       args: ['serve'],
-      env: {
-        NODE_ENV: 'production',
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        LOG_LEVEL: 'warn',
-        MASTER_KEY_FILE: join(sandbox.secretsDir, 'master_key'),
-        LOG_SIGNING_KEY_FILE: join(sandbox.secretsDir, 'log_signing_key.pem'),
-        LIFECYCLE_INTERVAL_SECONDS: '0',
-        // A free port, so a server already on the default 9464 (npm start, another test) cannot collide.
-        METRICS_PORT: '0',
-      },
+      env: { ...productionServeEnv(sandbox.secretsDir, port), LIFECYCLE_INTERVAL_SECONDS: '0' },
     });
     startMs = await waitFor200(`http://127.0.0.1:${port}/livez`, app, 60_000);
   }, 90_000);
