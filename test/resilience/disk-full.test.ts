@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGuardian, type RunningGuardian } from '../helpers/guardian-process.js';
 import { generateClip } from '../helpers/media-fixtures.js';
 import { createOrgsAndKeys, uploadMultipart, waitForAnalysis } from '../e2e/upload-flow.js';
+import { reportFigure } from './figures.js';
 
 // DATA_DIR on a small tmpfs of its own (mounting needs root, as CI runs): filled, then freed.
 const skipReason = process.getuid?.() === 0 ? null : 'needs root to mount a small tmpfs for DATA_DIR';
@@ -61,13 +62,24 @@ describe.skipIf(skipReason !== null)('DATA_DIR filling up during an upload (embe
 
     const tooBig = join(dir, 'too-big.mp4');
     writeFileSync(tooBig, randomBytes(8 * 2 ** 20));
+    const started = performance.now();
     const refused = await uploadMultipart(server.url!, key, tooBig);
+    const refusedMs = Math.round(performance.now() - started);
     expect(refused.status).toBe(507);
     expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     const problem = (await refused.json()) as Record<string, unknown>;
     expect(problem).toMatchObject({ status: 507, code: 'insufficient-storage' });
     expect(JSON.stringify(problem)).not.toMatch(/ENOSPC|\/tmp\//);
     expect(storedFiles(dataDir)).toEqual(before);
+    const suite = 'disk-full';
+    reportFigure({
+      suite,
+      measure: '8 MiB upload with 2 MiB free',
+      value: `${refused.status} in ${refusedMs} ms`,
+      target: '507 problem+json',
+      met: true,
+    });
+    reportFigure({ suite, measure: 'files left of the refused upload', value: '0', target: '0', met: true });
 
     rmSync(ballast);
     const clip = await generateClip(dir, { seconds: 1, size: '160x120', fps: 10, name: 'after-freeing' });
@@ -76,5 +88,12 @@ describe.skipIf(skipReason !== null)('DATA_DIR filling up during an upload (embe
     const { analysisId } = (await accepted.json()) as { analysisId: string };
     expect((await waitForAnalysis(server.url!, key, analysisId)).status).toBe('done');
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    reportFigure({
+      suite,
+      measure: 'upload after freeing space',
+      value: '201, analysis done',
+      target: '201',
+      met: true,
+    });
   }, 120_000);
 });

@@ -7,6 +7,7 @@ import { startGuardian, type RunningGuardian } from '../helpers/guardian-process
 import { generateClip } from '../helpers/media-fixtures.js';
 import { deleteRedisKeys, redisImplementation, uniqueRedisPrefix } from '../helpers/redis.js';
 import { createOrgsAndKeys, uploadMultipart, waitForAnalysis } from '../e2e/upload-flow.js';
+import { reportFigure } from './figures.js';
 import { localPostgresUnavailable, startLocalPostgres, type LocalPostgres } from './local-postgres.js';
 
 // Short form in `npm test`; `npm run test:resilience` sets RESILIENCE=full: more cycles, more uploads.
@@ -20,13 +21,6 @@ const redis = redisImplementation();
 const skipReason = localPostgresUnavailable ?? redis.skipReason;
 if (skipReason && process.env.CI === 'true') throw new Error(`CI needs this suite: ${skipReason}`);
 
-interface Figures {
-  cycle: number;
-  outageUpload: { status: number; ms: number };
-  outageReadiness: { status: number; ms: number };
-  recoveryMs: number;
-}
-
 describe.skipIf(skipReason !== undefined && skipReason !== null)(
   'PostgreSQL stopped with -m immediate under scaled mode, then restarted',
   () => {
@@ -38,7 +32,6 @@ describe.skipIf(skipReason !== undefined && skipReason !== null)(
     let baseUrl: string;
     const prefix = uniqueRedisPrefix('pg-outage');
     const accepted: string[] = [];
-    const figures: Figures[] = [];
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'guardian-pg-outage-'));
@@ -64,7 +57,6 @@ describe.skipIf(skipReason !== undefined && skipReason !== null)(
       database?.destroy();
       await deleteRedisKeys(redis.url, prefix);
       if (dir) rmSync(dir, { recursive: true, force: true });
-      if (figures.length > 0) console.log(`postgres outage figures:\n${JSON.stringify(figures, null, 2)}`);
     });
 
     const timed = async (request: () => Promise<Response>) => {
@@ -110,11 +102,28 @@ describe.skipIf(skipReason !== undefined && skipReason !== null)(
             expect(performance.now() - restarted, 'readiness back within 30 s').toBeLessThan(30_000);
             await new Promise((resolve) => setTimeout(resolve, 100));
           }
-          figures.push({
-            cycle,
-            outageUpload: { status: upload.response.status, ms: upload.ms },
-            outageReadiness: { status: readiness.response.status, ms: readiness.ms },
-            recoveryMs: Math.round(performance.now() - restarted),
+          const recoveryMs = Math.round(performance.now() - restarted);
+          const suite = 'postgres-outage';
+          reportFigure({
+            suite,
+            measure: `cycle ${cycle}: upload during outage`,
+            value: `${upload.response.status} in ${upload.ms} ms`,
+            target: `503 within ${answerLimitMs / 1000} s`,
+            met: true,
+          });
+          reportFigure({
+            suite,
+            measure: `cycle ${cycle}: /readyz during outage`,
+            value: `${readiness.response.status} in ${readiness.ms} ms`,
+            target: `503 within ${answerLimitMs / 1000} s`,
+            met: true,
+          });
+          reportFigure({
+            suite,
+            measure: `cycle ${cycle}: readiness back after restart`,
+            value: `${recoveryMs} ms`,
+            target: '≤ 30 s',
+            met: recoveryMs <= 30_000,
           });
           for (let i = 0; i < uploadsPerPhase; i += 1) await uploadAccepted();
         }
