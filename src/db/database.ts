@@ -80,6 +80,11 @@ async function createPool(connectionString: string, max: number, log: Logger): P
   });
   // An idle client losing its connection emits here; without a listener it would crash the process.
   pool.on('error', (error) => log.error({ err: error }, 'idle PostgreSQL connection failed'));
+  // pg-pool drops its listener while a client is checked out; a connection lost mid-query (server crash,
+  // failover) then emits 'error' with no listener and kills the process. The query itself still rejects.
+  pool.on('connect', (client) =>
+    client.on('error', (error) => log.warn({ err: error }, 'PostgreSQL connection lost while in use')),
+  );
   return pool;
 }
 

@@ -14,6 +14,8 @@ import { localPostgresUnavailable, startLocalPostgres, type LocalPostgres } from
 const full = process.env.RESILIENCE === 'full';
 const cycles = full ? 3 : 1;
 const uploadsPerPhase = full ? 6 : 2;
+// Uploads still in flight when PostgreSQL dies: each must end 201 (and be analysed) or 503, never hang or 500.
+const inFlightAtCrash = full ? 8 : 3;
 // An outage answer must come back, not hang: far below the client's own patience.
 const answerLimitMs = 10_000;
 
@@ -53,6 +55,8 @@ describe.skipIf(skipReason !== undefined && skipReason !== null)(
     }, 180_000);
 
     afterAll(async () => {
+      if (server && server.process.exitCode !== null)
+        console.log(`server exited:\n${server.logs().slice(-6000)}`);
       await server?.stop();
       database?.destroy();
       await deleteRedisKeys(redis.url, prefix);
@@ -75,7 +79,20 @@ describe.skipIf(skipReason !== undefined && skipReason !== null)(
       async () => {
         for (let cycle = 1; cycle <= cycles; cycle += 1) {
           for (let i = 0; i < uploadsPerPhase; i += 1) await uploadAccepted();
+          const racing = Array.from({ length: inFlightAtCrash }, () =>
+            timed(() => uploadMultipart(baseUrl, key, clip)),
+          );
+          await new Promise((resolve) => setTimeout(resolve, 30));
           database.stopImmediate();
+          const raced = await Promise.all(racing);
+          for (const { response, ms } of raced) {
+            expect([201, 503], await response.clone().text()).toContain(response.status);
+            expect(ms).toBeLessThan(answerLimitMs);
+            if (response.status === 201)
+              accepted.push(((await response.json()) as { analysisId: string }).analysisId);
+            else expect(await response.json()).toMatchObject({ code: 'service-unavailable' });
+          }
+          const racedAccepted = raced.filter(({ response }) => response.status === 201).length;
 
           const upload = await timed(() => uploadMultipart(baseUrl, key, clip));
           expect(upload.response.status).toBe(503);
@@ -104,6 +121,13 @@ describe.skipIf(skipReason !== undefined && skipReason !== null)(
           }
           const recoveryMs = Math.round(performance.now() - restarted);
           const suite = 'postgres-outage';
+          reportFigure({
+            suite,
+            measure: `cycle ${cycle}: uploads in flight at the crash`,
+            value: `${racedAccepted} × 201, ${inFlightAtCrash - racedAccepted} × 503, slowest ${Math.max(...raced.map(({ ms }) => ms))} ms`,
+            target: `each 201 or 503 within ${answerLimitMs / 1000} s`,
+            met: true,
+          });
           reportFigure({
             suite,
             measure: `cycle ${cycle}: upload during outage`,
