@@ -1,8 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 /**
  * A throwaway PostgreSQL server of the machine's own version, in a temp dir, on a free loopback port: a suite
@@ -11,7 +12,8 @@ import { join } from 'node:path';
  */
 export interface LocalPostgres {
   url: string;
-  stopImmediate(): void;
+  /** `pg_ctl stop -m immediate`, asynchronous: requests of the test process stay in flight meanwhile. */
+  stopImmediate(): Promise<void>;
   start(): void;
   destroy(): void;
 }
@@ -65,7 +67,13 @@ export async function startLocalPostgres(): Promise<LocalPostgres> {
   asPostgres('createdb', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', 'guardian']);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/guardian`,
-    stopImmediate: () => asPostgres('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']),
+    stopImmediate: async () => {
+      await promisify(execFile)(
+        'runuser',
+        ['-u', 'postgres', '--', join(binDir, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop'],
+        { timeout: 60_000 },
+      );
+    },
     start,
     destroy() {
       try {

@@ -82,8 +82,9 @@ describe.skipIf(skipReason !== undefined && skipReason !== null)(
           const racing = Array.from({ length: inFlightAtCrash }, () =>
             timed(() => uploadMultipart(baseUrl, key, clip)),
           );
-          await new Promise((resolve) => setTimeout(resolve, 30));
-          database.stopImmediate();
+          // Mid-request: the clip's bytes are sent in a few ms, the upload's work takes longer.
+          await new Promise((resolve) => setTimeout(resolve, 40));
+          await database.stopImmediate();
           const raced = await Promise.all(racing);
           for (const { response, ms } of raced) {
             expect([201, 503], await response.clone().text()).toContain(response.status);
