@@ -1,0 +1,32 @@
+import { expect } from 'vitest';
+import { runGuardian } from '../helpers/guardian-process.js';
+
+/** One organisation and one analyst key through the CLI: two CLI runs instead of createOrgsAndKeys's five. */
+export async function createAnalystKey(env: NodeJS.ProcessEnv): Promise<string> {
+  const created = await runGuardian(['org', 'create', 'Crash Desk'], env);
+  expect(created.code, created.stderr).toBe(0);
+  const key = await runGuardian(
+    ['apikey', 'create', '--org', 'Crash Desk', '--name', 'crash suite', '--role', 'analyst'],
+    env,
+  );
+  expect(key.code, key.stderr).toBe(0);
+  const lastLine = key.stdout.trim().split('\n').at(-1) ?? '';
+  expect(lastLine).toMatch(/^sag_[A-Za-z0-9_-]{43}$/);
+  return lastLine;
+}
+
+/** Polls `probe` every 50 ms until it returns a value; throws naming `what` past the deadline. */
+export async function until<T>(
+  what: string,
+  deadline: number,
+  probe: () => Promise<T | undefined>,
+): Promise<T> {
+  for (;;) {
+    const found = await probe();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
