@@ -4,7 +4,13 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { figuresFileVariable, type ResilienceFigure } from '../test/resilience/figures.js';
 
-const suites = ['test/resilience', 'test/e2e/worker-recovery.e2e.test.ts', ...process.argv.slice(2)];
+const suites = [
+  'test/resilience',
+  // Their scaled kill -9 cases left `npm test` for CI time; worker-crashes covers them there in short form.
+  'test/e2e/worker-recovery.e2e.test.ts',
+  'test/e2e/kill-worker.e2e.test.ts',
+  ...process.argv.slice(2),
+];
 const figuresFile = join('test-results', 'resilience-figures.jsonl');
 mkdirSync('test-results', { recursive: true });
 rmSync(figuresFile, { force: true });
