@@ -20,6 +20,8 @@ export interface BlobStorage {
   blobStore: BlobStore;
   /** Where resumable uploads are staged; `redis` (scaled mode) locks each upload across API servers. */
   resumableStaging(redis: Redis | null): ResumableStaging;
+  /** Deletes temp files of interrupted writes older than this (housekeeping); returns how many. */
+  sweepTempFiles(olderThanSeconds: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -48,9 +50,12 @@ export async function openBlobStorage(config: Config, keyring: Keyring, log: Log
   const settings = s3SettingsOf(config);
   if (!settings) {
     const blobStore = new EncryptedFsBlobStore({ dataDir: config.DATA_DIR, keyring, log });
-    const swept = await sweepStaleTempFiles({ dataDir: config.DATA_DIR, olderThanSeconds: 3600 });
+    const sweepTempFiles = (olderThanSeconds: number) =>
+      sweepStaleTempFiles({ dataDir: config.DATA_DIR, olderThanSeconds });
+    const swept = await sweepTempFiles(3600);
     if (swept > 0) log.warn({ sweptTempFiles: swept }, 'removed temp files left by an interrupted write');
     return {
+      sweepTempFiles,
       blobStore,
       resumableStaging: () => ({
         datastore: new EncryptedTusDataStore({ ...common, dataDir: config.DATA_DIR, blobStore }),

@@ -73,6 +73,7 @@ export async function openLifecycleContext(
           jobFailedRetentionDays: config.JOB_FAILED_RETENTION_DAYS,
         },
         now,
+        blobs: { store: blobStore, sweepTempFiles: (seconds) => storage.sweepTempFiles(seconds), log },
       }),
       close: async () => {
         await closeStorage();

@@ -432,6 +432,7 @@ export async function openPlatform(
         jobFailedRetentionDays: config.JOB_FAILED_RETENTION_DAYS,
       },
       now,
+      blobs: { store: blobStore, sweepTempFiles: (seconds) => blobStorage.sweepTempFiles(seconds), log },
     });
     const userDataService = createUserDataService({
       db: database.db,

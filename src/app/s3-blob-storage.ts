@@ -33,6 +33,9 @@ export function openS3BlobStorage(
         ? { locker: new RedisUploadLocker({ redis, keyPrefix: `${config.REDIS_KEY_PREFIX}:upload-lock:` }) }
         : {}),
     }),
+    // Nothing is staged on local disk in S3 mode; an interrupted multipart upload is aborted, and the
+    // bucket's AbortIncompleteMultipartUpload rule (docs/storage.md) removes parts an abort missed.
+    sweepTempFiles: async () => 0,
     close: async () => client.destroy(),
   };
 }

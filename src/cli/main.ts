@@ -75,7 +75,8 @@ const usage = `usage: guardian <command>
   retention run                           crypto-shred media past its organisation's retention period now
                                           (the server also queues this every LIFECYCLE_INTERVAL_SECONDS)
   housekeeping run                        purge expired sessions, used or expired one-time tokens, delivered
-                                          mail and old finished or failed jobs now
+                                          mail and old finished or failed jobs, and blobs no record refers
+                                          to or temp files of interrupted writes older than an hour, now
 
 Configuration comes from environment variables: see docs/configuration.md.
 Exit codes: 0 done, 1 failed, 2 usage or configuration error.`;

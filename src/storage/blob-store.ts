@@ -23,6 +23,8 @@ export interface BlobStore {
   rewrap(key: string): Promise<void>;
   /** The KEK named in the object's header (read, not authenticated), or null when it does not exist. */
   kekOf(key: string): Promise<KekRef | null>;
+  /** When the object was last written (its key object in S3), or null when it does not exist: orphan sweeps spare young ones. */
+  modifiedAt(key: string): Promise<Date | null>;
   /** Every stored object key, in no particular order (backups, rotation and orphan sweeps walk this). */
   keys(): AsyncIterable<string>;
   /** Throws when the store cannot be written. */

@@ -68,6 +68,15 @@ export class EncryptedFsBlobStore implements BlobStore {
     return { sizeBytes: encrypt.plaintextBytes };
   }
 
+  async modifiedAt(key: string): Promise<Date | null> {
+    assertBlobKey(key);
+    const info = await stat(this.pathOf(key)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return null;
+      throw error;
+    });
+    return info?.mtime ?? null;
+  }
+
   /** From the file size and the segment size in the header; `read` is what authenticates. */
   async size(key: string): Promise<number | null> {
     assertBlobKey(key);

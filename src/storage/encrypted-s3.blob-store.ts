@@ -67,6 +67,12 @@ export class EncryptedS3BlobStore implements BlobStore {
     return { sizeBytes: encrypt.plaintextBytes };
   }
 
+  /** The key object's time: it is written after the payload, so an object is complete from then on. */
+  async modifiedAt(key: string): Promise<Date | null> {
+    assertBlobKey(key);
+    return this.deps.objects.lastModified(this.keyObject(key));
+  }
+
   /** From the payload size and the segment size in the header; `read` is what authenticates. */
   async size(key: string): Promise<number | null> {
     assertBlobKey(key);

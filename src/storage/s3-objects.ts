@@ -77,6 +77,17 @@ export class S3Objects {
     }
   }
 
+  /** When the object was last written, or null when it does not exist. */
+  async lastModified(key: string): Promise<Date | null> {
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return head.LastModified ?? null;
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
+  }
+
   async put(key: string, body: Buffer): Promise<void> {
     await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body }));
   }

@@ -1,12 +1,20 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createOrganisationRepository } from '../../src/repositories/organisation.repository.js';
-import { createHousekeepingService } from '../../src/services/housekeeping.service.js';
+import {
+  createHousekeepingService,
+  type HousekeepingBlobs,
+} from '../../src/services/housekeeping.service.js';
+import { EncryptedFsBlobStore, sweepStaleTempFiles } from '../../src/storage/encrypted-fs.blob-store.js';
 import {
   databaseImplementations,
   describeEachImplementation,
   type TestDatabase,
 } from '../helpers/databases.js';
+import { capturingLogger, makeTempDir, newKeyring } from '../storage/storage-fixtures.js';
 
 const now = new Date('2030-01-10T12:00:00.000Z');
 const minutes = (n: number) => new Date(now.getTime() - n * 60_000);
@@ -21,12 +29,22 @@ const settings = {
 
 describeEachImplementation('housekeeping', databaseImplementations(), (impl) => {
   let database: TestDatabase;
+  let dataDir: string;
+  let blobs: HousekeepingBlobs & { store: EncryptedFsBlobStore };
 
   beforeAll(async () => {
     database = await impl.open();
+    dataDir = await makeTempDir();
+    const { log } = capturingLogger();
+    blobs = {
+      store: new EncryptedFsBlobStore({ dataDir, keyring: newKeyring(), log }),
+      sweepTempFiles: (olderThanSeconds) => sweepStaleTempFiles({ dataDir, olderThanSeconds }),
+      log,
+    };
   });
   afterAll(async () => {
     await database.destroy();
+    await rm(dataDir, { recursive: true, force: true });
   });
 
   it('deletes exactly the expired rows and nothing live, and a second run deletes nothing', async () => {
@@ -137,13 +155,15 @@ describeEachImplementation('housekeeping', databaseImplementations(), (impl) => 
       ])
       .execute();
 
-    const housekeeping = createHousekeepingService({ db, settings, now: () => now });
+    const housekeeping = createHousekeepingService({ db, settings, now: () => now, blobs });
     expect(await housekeeping.run()).toEqual({
       sessions: 3,
       oneTimeTokens: 2,
       outboxMessages: 1,
       jobs: 2,
       loginThrottle: 1,
+      orphanBlobs: 0,
+      tempFiles: 0,
     });
 
     const ids = async (table: 'sessions' | 'one_time_tokens' | 'outbox_messages' | 'jobs') =>
@@ -163,6 +183,84 @@ describeEachImplementation('housekeeping', databaseImplementations(), (impl) => 
       outboxMessages: 0,
       jobs: 0,
       loginThrottle: 0,
+      orphanBlobs: 0,
+      tempFiles: 0,
     });
+  });
+
+  it('deletes blobs no row refers to and stale temp files, older than an hour only, and keys it does not know never', async () => {
+    const db = database.db;
+    const org = await createOrganisationRepository({ db }).create(`orphans ${randomUUID()}`);
+    const mediaId = randomUUID();
+    const analysisId = randomUUID();
+    await db
+      .insertInto('media')
+      .values({
+        id: mediaId,
+        org_id: org.id,
+        sha256: '0'.repeat(64),
+        size_bytes: 3,
+        mime_type: 'video/mp4',
+        original_filename: null,
+        blob_key: `media-${mediaId}`,
+        status: 'stored',
+        probe: '{}',
+        uploader_type: null,
+        uploader_id: null,
+      })
+      .execute();
+    await db
+      .insertInto('analyses')
+      .values({
+        id: analysisId,
+        org_id: org.id,
+        media_id: mediaId,
+        pipeline_version: 'test',
+        status: 'queued',
+        progress: 0,
+        stage: null,
+        band: null,
+        report: null,
+        error_code: null,
+        error_detail: null,
+        attempts: 1,
+        created_at: new Date(),
+        started_at: null,
+        finished_at: null,
+        updated_at: new Date(),
+      })
+      .execute();
+
+    const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+    const put = async (key: string, old: boolean) => {
+      await blobs.store.put(key, Readable.from([randomBytes(3)]));
+      if (old) await utimes(join(dataDir, 'blobs', key.slice(0, 2), `${key}.sagb`), twoHoursAgo, twoHoursAgo);
+    };
+    const kept = [
+      `media-${mediaId}`, // its media row exists
+      `analysis-artifacts-${analysisId}`, // its analysis exists
+      `media-${randomUUID()}`, // no row, but written a moment ago: an upload still registering
+      'backup-unknown-shape', // a key this sweep does not understand
+    ];
+    const orphans = [
+      `media-${randomUUID()}`, // a crash between the blob landing and its row committing
+      `analysis-artifacts-${randomUUID()}`,
+      `health-probe-${randomBytes(12).toString('hex')}`,
+    ];
+    for (const [index, key] of kept.entries()) await put(key, index !== 2);
+    for (const key of orphans) await put(key, true);
+    const tempDir = join(dataDir, 'blobs', '.tmp');
+    await mkdir(tempDir, { recursive: true });
+    await writeFile(join(tempDir, 'stale.part'), 'x');
+    await utimes(join(tempDir, 'stale.part'), twoHoursAgo, twoHoursAgo);
+    await writeFile(join(tempDir, 'writing.part'), 'x');
+
+    const housekeeping = createHousekeepingService({ db, settings, now: () => new Date(), blobs });
+    expect(await housekeeping.run()).toMatchObject({ orphanBlobs: 3, tempFiles: 1 });
+    const listed: string[] = [];
+    for await (const key of blobs.store.keys()) listed.push(key);
+    expect(listed.sort()).toEqual([...kept].sort());
+    expect(await readdir(tempDir)).toEqual(['writing.part']);
+    expect(await housekeeping.run()).toMatchObject({ orphanBlobs: 0, tempFiles: 0 });
   });
 });

@@ -138,6 +138,17 @@ describe.each([
     expect(listed.sort()).toEqual(['artifact-cccccc03', 'media-aaaaaa01']);
   });
 
+  it('dates each object by its last write, and a missing one as null', async () => {
+    const before = Date.now();
+    await store.put('media-dated001', Readable.from([randomBytes(10)]));
+    const written = await store.modifiedAt('media-dated001');
+    // File systems and S3 keep whole seconds at worst.
+    expect(written!.getTime()).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+    expect(written!.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
+    await store.delete('media-dated001');
+    expect(await store.modifiedAt('media-dated001')).toBeNull();
+  });
+
   it('answers a missing object as not found', async () => {
     expect(await store.size('media-missing')).toBeNull();
     await expect(store.read('media-missing')).rejects.toMatchObject({ status: 404 });

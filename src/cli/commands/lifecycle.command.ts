@@ -34,5 +34,5 @@ const command = (name: 'retention' | 'housekeeping', verb: Verb, what: string): 
 
 /** `guardian retention run`: crypto-shreds media past its organisation's retention period, now. */
 export const retentionCommand = command('retention', 'retention.run', 'retention run');
-/** `guardian housekeeping run`: purges expired sessions, tokens, delivered mail and old finished jobs, now. */
+/** `guardian housekeeping run`: purges expired sessions, tokens, delivered mail, old finished jobs, orphan blobs and stale temp files, now. */
 export const housekeepingCommand = command('housekeeping', 'housekeeping.run', 'housekeeping purged');
