@@ -208,7 +208,7 @@ function scanMode(mode: 'embedded' | 'scaled') {
       ...scanLimits,
       ...(database ? { DATABASE_URL: database.url, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix } : {}),
     };
-    server = await startGuardian('serve', { ...env, LOG_LEVEL: 'warn' }, 120_000);
+    server = await startGuardian('serve', env, 120_000);
     for (const args of [
       ['org', 'create', 'Newsroom'],
       ['user', 'create', '--email', 'scan@example.com', '--org', 'Newsroom', '--role', 'admin'],
@@ -279,7 +279,16 @@ function scanMode(mode: 'embedded' | 'scaled') {
       else admitted.push(target);
     }
     const started = performance.now();
-    const results = await runAll(admitted, (target) => settingsFor(target), 3);
+    // One line a run, so a long scan shows its progress and a failure names its run.
+    const results = await runAll(
+      admitted,
+      (target) => settingsFor(target),
+      3,
+      (result, done) =>
+        console.log(
+          `[injection] ${mode} ${done}/${admitted.length} ${result.target.credential} ${result.target.operation} ${result.target.points.join(', ')}: ${result.injectable.length} injectable, ${result.requests} requests, ${Math.round(result.durationMs / 1000)} s${result.fault ? `, FAULT ${result.fault}` : ''}`,
+        ),
+    );
     const durationMs = Math.round(performance.now() - started);
 
     const injectable = results.filter((r) => r.injectable.length > 0);

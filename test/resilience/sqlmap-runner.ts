@@ -126,13 +126,17 @@ export async function runAll(
   targets: InjectionTarget[],
   settings: (target: InjectionTarget) => SqlmapSettings,
   parallel: number,
+  onResult?: (result: SqlmapResult, done: number) => void,
 ): Promise<SqlmapResult[]> {
   const results: SqlmapResult[] = new Array(targets.length);
   let next = 0;
+  let finished = 0;
   const lane = async () => {
     while (next < targets.length) {
       const index = next++;
       results[index] = await runSqlmap(targets[index]!, settings(targets[index]!));
+      finished += 1;
+      onResult?.(results[index]!, finished);
     }
   };
   await Promise.all(Array.from({ length: Math.min(parallel, targets.length) }, lane));
