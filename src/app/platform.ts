@@ -178,6 +178,7 @@ export async function openPlatform(
         ? createRedisThrottleStore({ redis, keyPrefix: `${config.REDIS_KEY_PREFIX}:login-throttle:` })
         : createDatabaseThrottleStore({ db: database.db }),
       now,
+      policy: { ipMaxAttempts: config.LOGIN_ATTEMPTS_PER_IP },
     });
 
     const repositories = {

@@ -72,6 +72,11 @@ export async function buildPlatformApp(platform: Platform) {
     ...(platform.redis
       ? { rateLimitStore: { client: platform.redis, keyPrefix: config.REDIS_KEY_PREFIX } }
       : {}),
+    rateLimitsPerMinute: {
+      global: config.RATE_LIMIT_PER_MINUTE,
+      auth: config.AUTH_RATE_LIMIT_PER_MINUTE,
+      refusedCredentials: config.REFUSED_CREDENTIALS_PER_MINUTE,
+    },
     ...(https ? { https } : {}),
     webApp: { webAppDir: await locateWebAppDir(), assetBaseUrl: config.ASSET_BASE_URL },
     observability: {

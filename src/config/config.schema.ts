@@ -304,6 +304,22 @@ export const configFields = {
     schema: optionalString,
     doc: 'Comma-separated proxy addresses/CIDRs whose X-Forwarded-* headers are trusted. Unset: none.',
   },
+  RATE_LIMIT_PER_MINUTE: {
+    schema: integer(600, 1, 1_000_000),
+    doc: 'Requests a minute per API key or signed-in person (per client address before authentication), on every route. Raise it only for a trusted load or security test on loopback (test/resilience/sqlmap-injection.test.ts); see docs/reliability.md.',
+  },
+  AUTH_RATE_LIMIT_PER_MINUTE: {
+    schema: integer(20, 1, 1_000_000),
+    doc: 'Requests a minute per client address to each route under `/api/v1/auth/`. The per-account sign-in throttle (backoff, lock, hourly limit) is not configurable.',
+  },
+  REFUSED_CREDENTIALS_PER_MINUTE: {
+    schema: integer(60, 1, 1_000_000),
+    doc: 'Requests a minute per client address that presented credentials and got 401; past it, every request presenting credentials from that address gets 429.',
+  },
+  LOGIN_ATTEMPTS_PER_IP: {
+    schema: integer(20, 1, 1_000_000),
+    doc: 'Password and second-factor attempts per client address (IPv6: per /64) in 5 minutes, across accounts.',
+  },
   WEBHOOK_ALLOWED_NETWORKS: {
     schema: optionalString,
     doc: 'Comma-separated CIDRs (or single addresses) that webhook endpoints may resolve to although they are not public, e.g. `10.20.0.0/16,fd12:3456::/48` for an internal receiver, or `127.0.0.1/32` on a test host. Checked after DNS resolution, at creation and before every delivery; an IPv4-mapped IPv6 address counts as its IPv4 address. Unset: only public unicast addresses; loopback, private (RFC 1918, fc00::/7), link-local (incl. cloud metadata 169.254.169.254), CGNAT, multicast, documentation and reserved ranges are refused (docs/webhooks.md). Unspecified, multicast and broadcast addresses are refused whatever this says.',

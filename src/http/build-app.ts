@@ -204,6 +204,8 @@ export interface AppDeps {
   readCache?: ReadCache;
   /** Rate-limit counters in Redis, shared by every process (REDIS_URL); absent: in memory. */
   rateLimitStore?: RateLimitOptions['redis'];
+  /** Requests a minute of each HTTP rate limit (configuration); absent: the defaults of `rateLimits`. */
+  rateLimitsPerMinute?: RateLimitOptions['perMinute'];
   https?: { cert: Buffer; key: Buffer };
   /** Request counts and latencies by route for `/metrics`; absent (test apps): nothing is recorded. */
   metrics?: HttpMetrics;
@@ -267,7 +269,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameguard: { action: 'deny' },
     hsts: deps.https ? { maxAge: 63_072_000, includeSubDomains: true } : false,
   });
-  await registerRateLimits(app, deps.rateLimitStore ? { redis: deps.rateLimitStore } : {});
+  await registerRateLimits(app, {
+    ...(deps.rateLimitStore ? { redis: deps.rateLimitStore } : {}),
+    ...(deps.rateLimitsPerMinute ? { perMinute: deps.rateLimitsPerMinute } : {}),
+  });
   await app.register(websocket, { options: { maxPayload: 4096 } });
   await app.register(multipart);
   await app.register(swagger, {

@@ -6,8 +6,11 @@ import { AppError } from '../services/errors.js';
 export interface RateLimitOptions {
   /** Counters shared by every process of the deployment; absent: counted in this process's memory. */
   redis?: { client: Redis; keyPrefix: string };
+  /** Requests a minute of each limit (RATE_LIMIT_PER_MINUTE and friends); absent ones keep `rateLimits`. */
+  perMinute?: Partial<Record<keyof typeof rateLimits, number>>;
 }
 
+/** The defaults; each window is one minute. */
 export const rateLimits = {
   /** Every route: per principal (API key or person) once authenticated, otherwise per client address. */
   global: { max: 600, timeWindow: 60_000 },
@@ -38,13 +41,17 @@ const presentsCredentials = (request: FastifyRequest) =>
  * by the refused-credentials counter instead.
  */
 export async function registerRateLimits(app: FastifyInstance, options: RateLimitOptions): Promise<void> {
+  const limit = (name: keyof typeof rateLimits) => ({
+    ...rateLimits[name],
+    max: options.perMinute?.[name] ?? rateLimits[name].max,
+  });
   app.addHook('onRoute', (route) => {
     if (!route.url.startsWith('/api/v1/auth/') || route.config?.rateLimit !== undefined) return;
-    route.config = { ...route.config, rateLimit: { ...rateLimits.auth } };
+    route.config = { ...route.config, rateLimit: limit('auth') };
   });
   await app.register(rateLimit, {
     global: true,
-    ...rateLimits.global,
+    ...limit('global'),
     keyGenerator: rateLimitKey,
     ...(options.redis
       ? { redis: options.redis.client, nameSpace: `${options.redis.keyPrefix}:rate-limit:` }
@@ -52,7 +59,7 @@ export async function registerRateLimits(app: FastifyInstance, options: RateLimi
   });
 
   const refusedCredentials = app.createRateLimit({
-    ...rateLimits.refusedCredentials,
+    ...limit('refusedCredentials'),
     keyGenerator: (request) => `refused-credentials:${clientAddress(request)}`,
   });
   app.addHook('onRequest', async (request, reply) => {

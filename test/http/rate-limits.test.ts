@@ -144,6 +144,47 @@ describe('HTTP rate limits (in memory)', () => {
   });
 });
 
+describe('HTTP rate limits from configuration', () => {
+  let opened: PlatformApp;
+  let key: string;
+
+  beforeAll(async () => {
+    opened = await openPlatformApp({
+      RATE_LIMIT_PER_MINUTE: '5000',
+      AUTH_RATE_LIMIT_PER_MINUTE: '3',
+      REFUSED_CREDENTIALS_PER_MINUTE: '2',
+      LOGIN_ATTEMPTS_PER_IP: '2',
+    });
+    key = (await createOrganisationWithKeys(opened.platform, 'Configured limits')).keys.admin;
+  });
+
+  afterAll(() => opened?.close());
+
+  it('uses RATE_LIMIT_PER_MINUTE, AUTH_RATE_LIMIT_PER_MINUTE, REFUSED_CREDENTIALS_PER_MINUTE, LOGIN_ATTEMPTS_PER_IP', async () => {
+    const valid = await get(opened.app, mediaUrl, '203.0.113.80', bearer(key));
+    expect(valid.statusCode).toBe(404);
+    expect(Number(valid.headers['x-ratelimit-limit'])).toBe(5000);
+    const login = (email: string) =>
+      opened.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        remoteAddress: '203.0.113.81',
+        payload: { email, password: 'not the password' },
+      });
+    const first = await login('nobody-1@example.com');
+    expect(first.statusCode).toBe(401);
+    expect(Number(first.headers['x-ratelimit-limit'])).toBe(3);
+    expect((await login('nobody-2@example.com')).statusCode).toBe(401);
+    expectProblem(await login('nobody-3@example.com'), 429, 'too-many-attempts');
+    expectProblem(await login('nobody-4@example.com'), 429, 'rate-limited');
+    const unknownKey = bearer(`sag_${randomBytes(32).toString('base64url')}`);
+    for (let request = 1; request <= 2; request += 1) {
+      expect((await get(opened.app, mediaUrl, '203.0.113.82', unknownKey)).statusCode).toBe(401);
+    }
+    expectProblem(await get(opened.app, mediaUrl, '203.0.113.82', unknownKey), 429, 'rate-limited');
+  });
+});
+
 const redis = redisImplementation();
 
 describeEachImplementation('HTTP rate limits shared through Redis', [redis], () => {
