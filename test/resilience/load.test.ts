@@ -44,13 +44,15 @@ const readTarget = `p99 < ${p99TargetMs} ms, zero errors`;
 const uploadTarget = readTarget;
 
 type Step = { readConnections: number; pdfConnections: number; uploadClients: number };
-// Full form: each step 8 s; reads step up while uploads and PDFs run beside them.
+// Full form, 10 s each: uploads alone, then reads beside them, then the PDF route too (its render is CPU work
+// on the API process's event loop), then more of everything.
 const steps: Step[] = [
-  { readConnections: 2, pdfConnections: 1, uploadClients: 1 },
+  { readConnections: 0, pdfConnections: 0, uploadClients: 1 },
+  { readConnections: 8, pdfConnections: 0, uploadClients: 1 },
   { readConnections: 8, pdfConnections: 1, uploadClients: 1 },
   { readConnections: 32, pdfConnections: 2, uploadClients: 2 },
 ];
-const stepSeconds = 8;
+const stepSeconds = 10;
 // Soak: fixed, modest rates a shared 2-CPU machine keeps up with (each upload starts ffprobe and ffmpeg
 // several times, and its analysis takes 1–2 s of CPU there).
 const soak = { readRate: 20, readConnections: 4, pdfRate: 1, pdfConnections: 1, uploadIntervalMs: 5000 };
@@ -105,9 +107,9 @@ for (const { mode, skip } of modes) {
 
     if (!full) {
       it('answers reads and uploads for 5 s at low concurrency with zero errors and read p99 < 500 ms', async () => {
-        const result = await load({ seconds: 5, readConnections: 4, uploadIntervalMs: 2000 });
+        const result = await load({ seconds: 5, readConnections: 4, uploadIntervalMs: 2500 });
         figure('JSON reads, 4 connections, 5 s', result.reads, readTarget, meets(result.reads));
-        figure('uploads, one every 2 s, 5 s', result.uploads, 'zero errors', clean(result.uploads));
+        figure('uploads, one every 2.5 s, 5 s', result.uploads, 'zero errors', clean(result.uploads));
         expectClean(result.reads);
         expectClean(result.uploads);
         expect(result.reads.requests).toBeGreaterThan(0);
@@ -122,21 +124,30 @@ for (const { mode, skip } of modes) {
         for (const step of steps) {
           const result = await load({ seconds: stepSeconds, ...step });
           results.push({ step, result });
-          const label = `step ${step.readConnections}+${step.pdfConnections}+${step.uploadClients} clients`;
-          figure(`${label}: JSON reads`, result.reads, readTarget, meets(result.reads));
-          figure(`${label}: report PDF`, result.pdf, readTarget, meets(result.pdf));
+          const label = `step ${step.readConnections} read + ${step.pdfConnections} PDF + ${step.uploadClients} upload clients`;
+          if (step.readConnections > 0)
+            figure(`${label}: JSON reads`, result.reads, readTarget, meets(result.reads));
+          if (step.pdfConnections > 0)
+            figure(`${label}: report PDF`, result.pdf, readTarget, meets(result.pdf));
           figure(`${label}: uploads`, result.uploads, uploadTarget, meets(result.uploads));
         }
-        const sustained = results.filter(({ result }) => meets(result.reads) && meets(result.uploads)).at(-1);
-        reportFigure({
-          suite,
-          measure: `${mode}: sustainable (highest step with reads and uploads at p99 < ${p99TargetMs} ms)`,
-          value: sustained
-            ? `${sustained.result.reads.perSecond.toFixed(1)} reads/s + ${sustained.result.uploads.perSecond.toFixed(1)} uploads/s`
-            : 'no step',
-          target: 'reads and uploads at p99 < 500 ms',
-          met: sustained !== undefined,
-        });
+        // The sustainable rates: the most reads/s and uploads/s any step served at p99 < 500 ms, zero errors.
+        const best = (pick: (result: LoadResult) => RunFigures) =>
+          results
+            .map(({ result }) => pick(result))
+            .filter(meets)
+            .sort((a, b) => b.perSecond - a.perSecond)[0];
+        for (const [what, run] of [
+          ['JSON reads', best((result) => result.reads)],
+          ['uploads', best((result) => result.uploads)],
+        ] as const)
+          reportFigure({
+            suite,
+            measure: `${mode}: sustainable ${what} (best step at p99 < ${p99TargetMs} ms, zero errors)`,
+            value: run ? `${run.perSecond.toFixed(1)}/s (p99 ${run.p99Ms} ms)` : 'no step',
+            target: `p99 < ${p99TargetMs} ms`,
+            met: run !== undefined,
+          });
         for (const { result } of results)
           for (const run of [result.reads, result.pdf, result.uploads]) expectClean(run);
       }, 300_000);
