@@ -1,10 +1,12 @@
-// The part of autocannon 9's API the bench uses (the package ships no types).
+// The part of autocannon 9's API the bench and the load suite (test/resilience) use (the package ships no types).
 declare module 'autocannon' {
   export interface AutocannonRequest {
     method?: string;
     path?: string;
     headers?: Record<string, string>;
+    body?: string | Buffer;
     setupRequest?: (request: AutocannonRequest, context: object) => AutocannonRequest;
+    onResponse?: (status: number, body: string, context: object, headers: Record<string, string>) => void;
   }
 
   export interface AutocannonOptions {
@@ -12,6 +14,8 @@ declare module 'autocannon' {
     connections?: number;
     duration?: number;
     overallRate?: number;
+    /** Seconds to wait for an answer before counting a timeout (default 10). */
+    timeout?: number;
     headers?: Record<string, string>;
     requests?: AutocannonRequest[];
   }
