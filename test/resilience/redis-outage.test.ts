@@ -162,6 +162,18 @@ describe.skipIf(skipReason !== null)('Redis killed (kill -9) under scaled mode, 
         expect(list.response.status).toBe(200);
         expect(list.ms).toBeLessThan(answerLimitMs);
 
+        // The sign-in throttle keeps its counters in Redis and fails closed: no unthrottled password guessing.
+        const login = await timed(() =>
+          fetch(`${baseUrl}/api/v1/auth/login`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ email: 'nobody@example.org', password: 'not-the-password-1' }),
+          }),
+        );
+        expect(login.response.status).toBe(503);
+        expect(await login.response.json()).toMatchObject({ code: 'service-unavailable' });
+        expect(login.ms).toBeLessThan(answerLimitMs);
+
         await redis.start();
         const recoveryMs = await readinessBecomes(200, 30_000);
         const figures = [
@@ -178,6 +190,11 @@ describe.skipIf(skipReason !== null)('Redis killed (kill -9) under scaled mode, 
             '503 naming redis, ≤ 10 s',
           ],
           ['media list during outage', `${list.response.status} in ${list.ms} ms`, 'answered, ≤ 10 s'],
+          [
+            'sign-in during outage',
+            `${login.response.status} in ${login.ms} ms`,
+            '503 (fails closed), ≤ 10 s',
+          ],
           ['readiness back after restart', `${recoveryMs} ms`, '≤ 30 s'],
         ] as const;
         for (const [measure, value, target] of figures)
