@@ -14,6 +14,7 @@ import { loadOrCreateMasterKey } from '../storage/master-key.js';
 import { openMigratedDatabase } from './database-context.js';
 import { createReadCache } from '../cache/create-read-cache.js';
 import { openRedisClient } from './redis-client.js';
+import { closeRedis as closeRedisConnection } from '../redis/close-redis.js';
 
 /**
  * Just enough of the platform for `guardian retention run` / `guardian housekeeping run` without a server:
@@ -28,7 +29,7 @@ export async function openLifecycleContext(
   let closeStorage = async (): Promise<void> => undefined;
   // Embedded mode: no server runs while this holds the database, so there is no cache to tell.
   const redis = config.REDIS_URL ? openRedisClient(config.REDIS_URL, log) : null;
-  const closeRedis = async () => void (await redis?.quit());
+  const closeRedis = async () => (redis ? closeRedisConnection(redis) : undefined);
   try {
     const db = database.db;
     const now = () => new Date();

@@ -80,7 +80,8 @@ import { openMigratedDatabase } from './database-context.js';
 import { createManagementCommands } from './management-commands.js';
 import { createBackup } from '../backup/backup-create.js';
 import { backupSource } from '../backup/backup-context.js';
-import { openRedisClient } from './redis-client.js';
+import { openRedisClient, pingRedis } from './redis-client.js';
+import { closeRedis } from '../redis/close-redis.js';
 import { createReadCache } from '../cache/create-read-cache.js';
 import { createResumableUploads } from './resumable-uploads.js';
 import { Registry } from 'prom-client';
@@ -169,7 +170,7 @@ export async function openPlatform(
     closers.push(() => events.close());
     // One client for the login throttle and the HTTP rate limit; BullMQ and pub/sub keep their own connections.
     const redis = config.REDIS_URL ? openRedisClient(config.REDIS_URL, log) : null;
-    if (redis) closers.push(async () => void (await redis.quit()));
+    if (redis) closers.push(() => closeRedis(redis));
     // Hot replies: in Redis when there is one (shared by every process), else in this process (embedded).
     const readCache = createReadCache(config, redis, log);
     closers.push(() => readCache.close());
@@ -519,6 +520,8 @@ export async function openPlatform(
       { name: 'database', check: () => database.checkHealth() },
       { name: 'queue', check: () => queue.checkHealth() },
       { name: 'storage', check: () => blobStore.checkHealth() },
+      // The shared client: rate limits, the sign-in throttle and the read cache (BullMQ is `queue`).
+      ...(redis ? [{ name: 'redis', check: () => pingRedis(redis) }] : []),
     ];
     return {
       config,

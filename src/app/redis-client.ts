@@ -7,3 +7,9 @@ export function openRedisClient(url: string, log: Logger): Redis {
   client.on('error', (error) => log.warn({ err: error }, 'Redis connection error'));
   return client;
 }
+
+/** Fails at once while the connection is down (readiness must not wait for a reconnect attempt), else PING. */
+export async function pingRedis(client: Redis): Promise<void> {
+  if (client.status !== 'ready') throw new Error(`Redis connection is ${client.status}`);
+  await client.ping();
+}

@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
+import { closeRedis } from '../redis/close-redis.js';
 import type { Logger } from 'pino';
 import type { AnalysisProgressEvent, EventBus } from './event-bus.js';
 
@@ -25,16 +26,22 @@ export class RedisEventBus implements EventBus {
   // A connection in subscriber mode can run nothing else, hence its own.
   readonly #subscriber: Redis;
   readonly #subscriptions = new Map<string, OrgSubscription>();
+  #publisherWasReady = false;
 
   constructor(options: RedisEventBusOptions) {
     this.#log = options.log;
     this.#prefix = `${options.channelPrefix ?? 'guardian:'}events:org:`;
-    this.#publisher = this.#connect(options.redisUrl);
-    this.#subscriber = this.#connect(options.redisUrl);
+    // Progress events are best effort: a publish gives up after one reconnect attempt instead of holding a job.
+    this.#publisher = this.#connect(options.redisUrl, { maxRetriesPerRequest: 1 });
+    this.#publisher.once('ready', () => (this.#publisherWasReady = true));
+    this.#subscriber = this.#connect(options.redisUrl, {});
     this.#subscriber.on('message', (channel: string, message: string) => this.#deliver(channel, message));
   }
 
   async publish(event: AnalysisProgressEvent): Promise<void> {
+    // Lost after being up (an outage, not start-up): drop the event now rather than hold the job that sent it.
+    if (this.#publisherWasReady && this.#publisher.status !== 'ready')
+      throw new Error(`Redis connection is ${this.#publisher.status}`);
     await this.#publisher.publish(this.#prefix + event.orgId, JSON.stringify(event));
   }
 
@@ -62,7 +69,7 @@ export class RedisEventBus implements EventBus {
 
   async close(): Promise<void> {
     this.#subscriptions.clear();
-    await Promise.all([this.#subscriber.quit(), this.#publisher.quit()]);
+    await Promise.all([closeRedis(this.#subscriber), closeRedis(this.#publisher)]);
   }
 
   #deliver(channel: string, message: string): void {
@@ -85,8 +92,8 @@ export class RedisEventBus implements EventBus {
     }
   }
 
-  #connect(url: string): Redis {
-    const connection = new Redis(url);
+  #connect(url: string, options: RedisOptions): Redis {
+    const connection = new Redis(url, options);
     connection.on('error', (error) => this.#log.warn({ err: error }, 'Redis event bus connection error'));
     return connection;
   }

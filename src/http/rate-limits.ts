@@ -2,9 +2,13 @@ import rateLimit, { normalizeIP } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { AppError } from '../services/errors.js';
+import { redisRateLimitStore } from './rate-limit-store.js';
 
 export interface RateLimitOptions {
-  /** Counters shared by every process of the deployment; absent: counted in this process's memory. */
+  /**
+   * Counters shared by every process of the deployment; absent: counted in this process's memory. While Redis
+   * is down they are counted in this process's memory too: limits stay on (per process), requests keep going.
+   */
   redis?: { client: Redis; keyPrefix: string };
   /** Requests a minute of each limit (RATE_LIMIT_PER_MINUTE and friends); absent ones keep `rateLimits`. */
   perMinute?: Partial<Record<keyof typeof rateLimits, number>>;
@@ -54,7 +58,9 @@ export async function registerRateLimits(app: FastifyInstance, options: RateLimi
     ...limit('global'),
     keyGenerator: rateLimitKey,
     ...(options.redis
-      ? { redis: options.redis.client, nameSpace: `${options.redis.keyPrefix}:rate-limit:` }
+      ? {
+          store: redisRateLimitStore(options.redis.client, `${options.redis.keyPrefix}:rate-limit:`, app.log),
+        }
       : {}),
   });
 

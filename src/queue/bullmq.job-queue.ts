@@ -1,5 +1,6 @@
 import { Queue, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
+import { closeRedis } from '../redis/close-redis.js';
 import type { Logger } from 'pino';
 import { describeJobError, JobTimeoutError, PermanentJobError, WorkerStoppingError } from './job-errors.js';
 import type { EnqueueOptions, JobBacklog, JobQueue } from './job-queue.js';
@@ -51,6 +52,12 @@ const handBackGraceMs = 2_000;
 const maxStalledCount = 2;
 // BullMQ's reason for a job failed by the stalled checker (moveStalledJobsToWait): its workers kept dying.
 const stalledLimitReason = 'job stalled more than allowable limit';
+// A progress update Redis has not taken within this long is left to land later (or not at all).
+const progressWaitMs = 1_000;
+// A graceful worker close needs Redis (it finishes moving jobs); past this it is forced.
+const workerCloseGraceMs = 5_000;
+// A producer command that hangs (Redis up but not answering) fails after this instead of holding a request.
+const producerCommandTimeoutMs = 5_000;
 
 /** BullMQ on Redis: one queue per job name, at-least-once, stalled jobs of dead workers re-run. */
 export class BullmqJobQueue implements JobQueue {
@@ -61,6 +68,7 @@ export class BullmqJobQueue implements JobQueue {
   readonly #prefix: string;
   readonly #keepFinished: FinishedJobRetention;
   readonly #producer: Redis;
+  #producerLost = false;
   readonly #queues = new Map<JobName, Queue>();
   readonly #running = new Set<RunningJob>();
   #workers: { workers: Worker[]; connection: Redis } | undefined;
@@ -71,10 +79,25 @@ export class BullmqJobQueue implements JobQueue {
     this.#definitions = options.definitions ?? jobDefinitions;
     this.#prefix = options.prefix ?? 'guardian';
     this.#keepFinished = options.keepFinished ?? defaultFinishedJobRetention;
-    this.#producer = this.#connect({ maxRetriesPerRequest: 3 });
+    // Fails fast while Redis is down (BullMQ's "failing fast" pattern) instead of queueing commands in memory.
+    this.#producer = this.#connect({
+      maxRetriesPerRequest: 3,
+      enableOfflineQueue: false,
+      commandTimeout: producerCommandTimeoutMs,
+    });
+    // Until the first attempt fails, commands wait for the first connection (BullMQ's own start-up wait).
+    this.#producer.on('close', () => (this.#producerLost = true));
+    this.#producer.on('ready', () => (this.#producerLost = false));
     for (const name of Object.keys(this.#definitions) as JobName[]) {
-      this.#queues.set(name, new Queue(name, { connection: this.#producer, prefix: this.#prefix }));
+      const queue = new Queue(name, { connection: this.#producer, prefix: this.#prefix });
+      // The connection's own listener logs outages; unheard, BullMQ would print each one to stderr.
+      queue.on('error', (error) => this.#log.debug({ err: error, job: name }, 'BullMQ queue error'));
+      this.#queues.set(name, queue);
     }
+  }
+
+  reachable(): boolean {
+    return this.#producer.status === 'ready' || !this.#producerLost;
   }
 
   async enqueue<N extends JobName>(name: N, payload: JobPayloads[N], options: EnqueueOptions): Promise<void> {
@@ -149,8 +172,8 @@ export class BullmqJobQueue implements JobQueue {
       if (!settled)
         this.#log.warn({ running: this.#running.size }, 'handlers ignored abort; force-closing workers');
     }
-    await Promise.all(workers.map((worker) => worker.close(!settled)));
-    await connection.quit();
+    await this.#closeWorkers(workers, !settled);
+    await closeRedis(connection);
   }
 
   async backlog(): Promise<JobBacklog[]> {
@@ -172,13 +195,28 @@ export class BullmqJobQueue implements JobQueue {
   }
 
   async checkHealth(): Promise<void> {
+    if (!this.reachable()) throw new Error(`Redis connection is ${this.#producer.status}`);
+    // Still on its first connection: wait for it as every other command does (readiness caps the wait).
+    await this.#queues.values().next().value?.waitUntilReady();
     await this.#producer.ping();
   }
 
   async close(): Promise<void> {
     await this.stopWorkers(0);
     await Promise.all([...this.#queues.values()].map((queue) => queue.close()));
-    await this.#producer.quit();
+    await closeRedis(this.#producer);
+  }
+
+  /**
+   * A graceful close waits on Redis (BullMQ quits its blocking connection, finishes moving jobs) and never ends
+   * while Redis is down: forced then, and after a grace period otherwise. Our handlers have settled by now.
+   */
+  async #closeWorkers(workers: Worker[], force: boolean): Promise<void> {
+    const forced = force || !this.reachable();
+    const closed = Promise.all(workers.map((worker) => worker.close(forced)));
+    if (await settleWithin(closed, workerCloseGraceMs)) return;
+    this.#log.warn({ graceMs: workerCloseGraceMs }, 'BullMQ workers did not close; disconnecting them');
+    await Promise.all(workers.map((worker) => worker.disconnect().catch(() => undefined)));
   }
 
   async #process(name: JobName, handler: AnyHandler, job: Job, token: string | undefined): Promise<void> {
@@ -200,7 +238,9 @@ export class BullmqJobQueue implements JobQueue {
         jobId: job.id ?? '',
         attempt: job.attemptsMade + 1,
         signal: controller.signal,
-        reportProgress: (progress) => job.updateProgress(progress),
+        // Progress in BullMQ is cosmetic (the database holds the real one): never hold a job waiting on Redis.
+        reportProgress: async (progress) =>
+          void (await settleWithin(job.updateProgress(progress), progressWaitMs)),
       });
     } catch (error) {
       if (!run.handedBack) {
@@ -242,7 +282,7 @@ export class BullmqJobQueue implements JobQueue {
     return queue;
   }
 
-  #connect(options: { maxRetriesPerRequest: number | null }): Redis {
+  #connect(options: RedisOptions): Redis {
     const connection = new Redis(this.#options.redisUrl, options);
     connection.on('error', (error) => this.#log.warn({ err: error }, 'Redis connection error'));
     return connection;

@@ -155,6 +155,11 @@ export class EmbeddedJobQueue implements JobQueue {
     });
   }
 
+  /** Its jobs are rows of the caller's database: an outage there fails the caller's own transaction. */
+  reachable(): boolean {
+    return true;
+  }
+
   checkHealth(): Promise<void> {
     return this.#store.ping();
   }

@@ -41,6 +41,11 @@ export interface JobQueue {
   stopWorkers(timeoutMs: number): Promise<void>;
   /** One entry per job name in the table, zeros included (metrics: queue depth and oldest job age). */
   backlog(): Promise<JobBacklog[]>;
+  /**
+   * False while the queue's store is known to be unreachable (Redis disconnected): callers refuse work that
+   * needs a job at once instead of committing it and waiting. The embedded queue shares the database: true.
+   */
+  reachable(): boolean;
   checkHealth(): Promise<void>;
   close(): Promise<void>;
 }

@@ -135,6 +135,7 @@ export function observeJobQueue(queue: JobQueue, deps: ObservedJobQueueDeps): Jo
     },
     stopWorkers: (timeoutMs) => queue.stopWorkers(timeoutMs),
     backlog: () => queue.backlog(),
+    reachable: () => queue.reachable(),
     checkHealth: () => queue.checkHealth(),
     close: () => queue.close(),
   };

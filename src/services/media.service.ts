@@ -1,4 +1,4 @@
-import { infrastructureProblem } from './infrastructure-errors.js';
+import { dependencyUnavailable, infrastructureProblem } from './infrastructure-errors.js';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
@@ -156,6 +156,8 @@ export function createMediaService(deps: MediaServiceDeps) {
       const inspector = new UploadInspector(deps.maxUploadBytes);
       input.source.on('error', (error) => inspector.destroy(error));
       try {
+        // Redis known down: answer now, before storing and probing bytes that no job could analyse yet.
+        if (!queue.reachable()) throw dependencyUnavailable();
         await blobStore.put(blobKey, input.source.pipe(inspector));
       } catch (error) {
         input.source.resume();

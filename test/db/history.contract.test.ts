@@ -309,6 +309,7 @@ describeEachImplementation('history lists and re-runs', databaseImplementations(
     function reanalysis(enqueued: string[]) {
       const queue = {
         kind: 'bullmq',
+        reachable: () => true,
         enqueue: async (_name: string, payload: { analysisId: string }) => {
           enqueued.push(payload.analysisId);
         },

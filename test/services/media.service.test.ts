@@ -168,7 +168,7 @@ function service(deps: Partial<MediaServiceDeps>) {
     intake: log.fake<MediaIntakeCheck>('intake', {}),
     media: log.fake<MediaRepository>('media', {}),
     analyses: log.fake<AnalysisRepository>('analyses', {}),
-    queue: log.fake<JobQueue>('queue', { kind: 'embedded' }),
+    queue: log.fake<JobQueue>('queue', { kind: 'embedded', reachable: () => true }),
     pipelineVersion: 'test-pipeline',
     maxUploadBytes: limitBytes,
     log: testLogger(),
@@ -201,7 +201,7 @@ describe('MediaService.upload refusals', () => {
     expect(error.extra).toEqual({ limitBytes });
     expect(store.aborted).toHaveLength(1);
     expect(store.objects.size).toBe(0);
-    expect(log.names()).toEqual(['blobStore.put']);
+    expect(log.names()).toEqual(['queue.reachable', 'blobStore.put']);
   });
 
   it('takes a stream of exactly the limit', async () => {
@@ -213,7 +213,11 @@ describe('MediaService.upload refusals', () => {
       blobGateway: gateway().fake,
       intake: intakeGiving(async () => videoProbe),
       ...repositories(),
-      queue: log.fake<JobQueue>('queue', { kind: 'embedded', enqueue: async () => {} }),
+      queue: log.fake<JobQueue>('queue', {
+        kind: 'embedded',
+        reachable: () => true,
+        enqueue: async () => {},
+      }),
     }).upload({ orgId, source: source(mp4Bytes(limitBytes)), filename: null });
     expect(registered.sizeBytes).toBe(limitBytes);
   });
@@ -241,7 +245,7 @@ describe('MediaService.upload refusals', () => {
 
     expect(error).toMatchObject({ status: 415, code: 'unsupported-media-type' });
     expect(error.detail).toContain('HTML');
-    expect(log.names()).toEqual(['blobStore.put', 'blobStore.delete']);
+    expect(log.names()).toEqual(['queue.reachable', 'blobStore.put', 'blobStore.delete']);
     expect(store.objects.size).toBe(0);
   });
 
@@ -296,7 +300,7 @@ describe('MediaService.upload refusals', () => {
       service({ blobStore: store }).upload({ orgId, source: source(mp4Bytes(1000)), filename: 'clip.mp4' }),
     );
     expect(error).toMatchObject({ status: 507, code: 'insufficient-storage' });
-    expect(log.names()).toEqual(['blobStore.put']);
+    expect(log.names()).toEqual(['queue.reachable', 'blobStore.put']);
   });
 });
 
@@ -306,7 +310,11 @@ describe('MediaService.upload success', () => {
     const blobs = gateway();
     const { db, trx } = transactionalDb();
     const repos = repositories();
-    const queue = log.fake<JobQueue>('queue', { kind: 'embedded', enqueue: async () => {} });
+    const queue = log.fake<JobQueue>('queue', {
+      kind: 'embedded',
+      reachable: () => true,
+      enqueue: async () => {},
+    });
     const bytes = mp4Bytes();
 
     const registered = await service({
@@ -319,10 +327,12 @@ describe('MediaService.upload success', () => {
     }).upload({ orgId, source: source(bytes.subarray(0, 7), bytes.subarray(7)), filename: 'clip.mp4' });
 
     expect(log.names()).toEqual([
+      'queue.reachable',
       'blobStore.put',
       'blobGateway.open',
       'intake.check',
       'handle.close',
+      'queue.reachable',
       'db.transaction',
       'tx.begin',
       'media.insert',
@@ -384,7 +394,11 @@ describe('MediaService.upload success', () => {
   it('bullmq queue: enqueues after the commit, outside the transaction', async () => {
     const store = memoryBlobStore();
     const { db } = transactionalDb();
-    const queue = log.fake<JobQueue>('queue', { kind: 'bullmq', enqueue: async () => {} });
+    const queue = log.fake<JobQueue>('queue', {
+      kind: 'bullmq',
+      reachable: () => true,
+      enqueue: async () => {},
+    });
 
     const registered = await service({
       db,
@@ -415,6 +429,7 @@ describe('MediaService.upload success', () => {
     const { db } = transactionalDb();
     const queue = log.fake<JobQueue>('queue', {
       kind: 'bullmq',
+      reachable: () => true,
       enqueue: async () => {
         throw new Error('Redis connection lost');
       },
@@ -434,6 +449,59 @@ describe('MediaService.upload success', () => {
     expect(log.names()).not.toContain('blobStore.delete');
     expect(store.objects.size).toBe(1);
   });
+
+  it('bullmq queue known unreachable (Redis down): the upload gets 503 service-unavailable before anything is stored', async () => {
+    const store = memoryBlobStore();
+    const queue = log.fake<JobQueue>('queue', { kind: 'bullmq', reachable: () => false });
+
+    const error = await rejection(
+      service({ blobStore: store.fake, queue }).upload({
+        orgId,
+        source: source(mp4Bytes()),
+        filename: 'clip.mp4',
+      }),
+    );
+
+    expect(error).toMatchObject({
+      status: 503,
+      code: 'service-unavailable',
+      extra: { retryAfterSeconds: 5 },
+    });
+    expect(log.names()).toEqual(['queue.reachable']);
+    expect(store.objects.size).toBe(0);
+  });
+
+  it('bullmq queue unreachable once bytes are stored: 503, no rows written, the blob deleted', async () => {
+    const store = memoryBlobStore();
+    const { db } = transactionalDb();
+    const queue = log.fake<JobQueue>('queue', { kind: 'bullmq', reachable: () => false });
+    const bytes = mp4Bytes();
+    await store.fake.put('media-adopted2', source(bytes));
+
+    const error = await rejection(
+      service({
+        db,
+        blobStore: store.fake,
+        blobGateway: gateway().fake,
+        intake: intakeGiving(async () => videoProbe),
+        ...repositories(),
+        queue,
+      }).adoptStored({
+        orgId,
+        mediaId: randomUUID(),
+        blobKey: 'media-adopted2',
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        sizeBytes: bytes.length,
+        head: bytes.subarray(0, 4096),
+        filename: 'clip.mp4',
+      }),
+    );
+
+    expect(error).toMatchObject({ status: 503, code: 'service-unavailable' });
+    expect(log.names()).not.toContain('tx.begin');
+    expect(log.names().at(-1)).toBe('blobStore.delete');
+    expect(store.objects.size).toBe(0);
+  });
 });
 
 describe('MediaService filenames', () => {
@@ -446,7 +514,11 @@ describe('MediaService filenames', () => {
       mediaTools: log.fake<MediaTools>('mediaTools', {}),
       intake: intakeGiving(async () => videoProbe),
       ...repositories(),
-      queue: log.fake<JobQueue>('queue', { kind: 'embedded', enqueue: async () => {} }),
+      queue: log.fake<JobQueue>('queue', {
+        kind: 'embedded',
+        reachable: () => true,
+        enqueue: async () => {},
+      }),
     });
     const registered =
       via === 'upload'
