@@ -90,8 +90,6 @@ describe.skipIf(skipReason !== undefined)(
 
     beforeAll(async () => {
       assertBuiltCli();
-      const t0 = Date.now();
-      const lap = (what: string) => console.log(`[timing] ${what} ${Date.now() - t0} ms`);
       dir = mkdtempSync(join(tmpdir(), 'guardian-tamper-'));
       database = await postgres.open();
       await database.close();
@@ -106,25 +104,14 @@ describe.skipIf(skipReason !== undefined)(
         MODEL_CARDS: model.cardPath,
         LIFECYCLE_INTERVAL_SECONDS: '0',
       };
-      // Three segments and a short last one: a flip in the middle of a full segment, and in the last one.
+      // A noisy PNG (~134 KiB, quick to analyse) is two full 64 KiB segments and a short last one.
       const still = join(dir, 'noisy-still.png');
+      const stillArgs = ['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=1', '-vf', 'noise=alls=10:allf=t'];
       const [, started] = await Promise.all([
-        runFfmpeg([
-          '-f',
-          'lavfi',
-          '-i',
-          'testsrc2=size=320x240:rate=1',
-          '-vf',
-          'noise=alls=10:allf=t',
-          '-frames:v',
-          '1',
-          still,
-        ]),
+        runFfmpeg([...stillArgs, '-frames:v', '1', still]),
         startGuardian('serve', env),
       ]);
-      const clip = still;
       server = started;
-      baseUrl = server.url!;
       baseUrl = server.url!;
       // Organisation and keys in this process (the same management commands the CLI runs): no CLI start-ups.
       const management = await openManagement(loadConfig({ ...process.env, ...env }));
@@ -141,7 +128,7 @@ describe.skipIf(skipReason !== undefined)(
       } finally {
         await management.close();
       }
-      first = await upload(clip);
+      first = await upload(still);
       expect(statSync(blobPath(env.DATA_DIR!, first.blobKey)).size).toBeGreaterThan(
         HEADER_BYTES + 2 * segmentBytes,
       );
