@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -431,6 +431,61 @@ describe.skipIf(skipReason !== undefined)(
         } finally {
           await setStatement(genuine);
         }
+      });
+
+      it('a resumable upload altered on disk: its sidecar record and its staged bytes answer blob-integrity', async () => {
+        const headers = { authorization: `Bearer ${analyst}`, 'tus-resumable': '1.0.0' };
+        const octets = { ...headers, 'content-type': 'application/offset+octet-stream' };
+        const file = first.content;
+        const halfDone = async () => {
+          const created = await fetch(`${baseUrl}/api/v1/uploads`, {
+            method: 'POST',
+            headers: {
+              ...headers,
+              'upload-length': String(file.length),
+              'upload-metadata': 'filename eC5wbmc=',
+            },
+          });
+          const url = new URL(created.headers.get('location')!, baseUrl).toString();
+          await fetch(url, {
+            method: 'PATCH',
+            headers: { ...octets, 'upload-offset': '0' },
+            body: file.subarray(0, segmentBytes),
+          });
+          const id = url.split('/').at(-1)!;
+          return {
+            url,
+            sidecar: join(env.DATA_DIR!, 'uploads', `${id}.json`),
+            staged: join(env.DATA_DIR!, 'uploads', id),
+          };
+        };
+        const finish = (url: string) =>
+          fetchAnswer(url, {
+            method: 'PATCH',
+            headers: { ...octets, 'upload-offset': String(segmentBytes) },
+            body: file.subarray(segmentBytes),
+          });
+        const sidecarCase = await halfDone();
+        const sidecar = readFileSync(sidecarCase.sidecar, 'utf8');
+        const at = sidecar.indexOf('"sealedMetadata":"') + 200;
+        writeFileSync(
+          sidecarCase.sidecar,
+          `${sidecar.slice(0, at)}${sidecar[at] === 'A' ? 'B' : 'A'}${sidecar.slice(at + 1)}`,
+        );
+        const afterSidecar = await finish(sidecarCase.url);
+        record(
+          'upload sidecar (sealed metadata), resuming PATCH',
+          afterSidecar,
+          afterSidecar.code === 'blob-integrity',
+        );
+        expect(howRefused(afterSidecar)).toBe('500 blob-integrity');
+        const stagedCase = await halfDone();
+        writeFileSync(stagedCase.staged, flipped(readFileSync(stagedCase.staged), HEADER_BYTES + 1000));
+        const afterStaged = await finish(stagedCase.url);
+        record('staged upload segment, finishing PATCH', afterStaged, afterStaged.code === 'blob-integrity');
+        expect(howRefused(afterStaged)).toBe('500 blob-integrity');
+        const mediaRows = await sql.query('select count(*)::int as n from media');
+        expect(mediaRows.rows[0]).toEqual({ n: 2 });
       });
 
       it('an analysis of a tampered blob fails blob-integrity and is audited', async () => {
