@@ -154,16 +154,13 @@ export async function rewriteAuditChainFrom(client: pg.Client, fromSeq: number):
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Throws unless dist/ was built after the newest change under src/ (`bin/guardian.js` runs dist/). */
-export function assertBuiltCli(): void {
+/** True when dist/ was built after the newest change under src/ (`bin/guardian.js` runs dist/). */
+export function builtCliIsFresh(): boolean {
   const built = statSync(join(repoRoot, 'dist/cli/main.js'), { throwIfNoEntry: false });
   const newest = readdirSync(join(repoRoot, 'src'), { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
     .reduce((latest, entry) => Math.max(latest, statSync(join(entry.parentPath, entry.name)).mtimeMs), 0);
-  if (!built || built.mtimeMs < newest)
-    throw new Error(
-      'dist/ is missing or older than src/: run `npm run build` first (bin/guardian.js runs dist/)',
-    );
+  return built !== undefined && built.mtimeMs >= newest;
 }
 
 /** `node bin/guardian.js ARGS`, as an operator runs it after `npm run build`. */
