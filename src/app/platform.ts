@@ -34,6 +34,7 @@ import { createSignedLinksService } from '../services/signed-links.service.js';
 import { anchorersFromConfig, anchorSecrets } from './anchor-setup.js';
 import { loadOrCreateLogSigningKey, replaceGeneratedLogSigningKey } from '../evidence/log-signing-key.js';
 import { createEvidenceService } from '../services/evidence.service.js';
+import { createReportIntegrity } from '../services/report-integrity.js';
 import { createReportPdfService } from '../services/report-pdf.service.js';
 import { createLogKeyring } from '../services/log-keyring.js';
 import { createTransparencyLogService } from '../services/transparency-log.service.js';
@@ -260,11 +261,13 @@ export async function openPlatform(
       logger: log,
       onTreeHeadSigned: (head) => anchorService.treeHeadSigned(head),
     });
+    const reportIntegrity = createReportIntegrity({ log: transparencyLogRepository, logger: log });
     const evidenceService = createEvidenceService({
       analyses: repositories.analyses,
       transparencyLog: transparencyLogService,
       anchors: anchorRepository,
       keyring: logKeyring,
+      reportIntegrity,
     });
     const reportPdfService = createReportPdfService({
       analyses: repositories.analyses,
@@ -388,6 +391,7 @@ export async function openPlatform(
       analyses: repositories.analyses,
       media: repositories.media,
       log,
+      reportIntegrity,
     });
     const mediaShredder = createMediaShredder({
       db: database.db,
@@ -477,6 +481,7 @@ export async function openPlatform(
       now,
       log,
       cache: readCache,
+      reportIntegrity,
     });
     const reportShares = repositories.reportShares;
     const signedLinksService = createSignedLinksService({
@@ -496,6 +501,7 @@ export async function openPlatform(
       links: signedLinksService,
       audit: auditLog,
       now,
+      reportIntegrity,
     });
     const historyService = createHistoryService({
       history: createHistoryRepository({ db: database.db }),

@@ -10,6 +10,7 @@ import { problemBody } from '../http/problem-details.js';
 import type { ResumableUploadHandler, UploadStatus } from '../http/routes/uploads.routes.js';
 import type { MediaService } from '../services/media.service.js';
 import { AppError, notFound, payloadTooLarge, unauthorized } from '../services/errors.js';
+import { BlobIntegrityError } from '../storage/segmented-aead.js';
 import type { StagedUploadStore } from '../storage/staged-upload-store.js';
 import type { UploadReceipt, UploadReceiptStore } from '../storage/upload-receipts.js';
 import { ownerMetadataKey, TusStoreView } from './tus-store-view.js';
@@ -98,7 +99,13 @@ export function createResumableUploads(deps: {
   });
 
   async function adopt(uploadId: string, principal: Principal) {
-    const completed = await deps.datastore.finalize(uploadId, { headBytes: sniffBytes });
+    const completed = await deps.datastore
+      .finalize(uploadId, { headBytes: sniffBytes })
+      .catch(async (error) => {
+        // Bytes that fail authentication can never make a whole upload: it goes, and the receipt says why.
+        if (error instanceof BlobIntegrityError) await deps.datastore.remove(uploadId);
+        throw error;
+      });
     const mediaId = randomUUID();
     const blobKey = `media-${mediaId}`;
     try {
@@ -129,6 +136,10 @@ export function createResumableUploads(deps: {
 
   function appErrorOf(error: unknown, uploadId: string): AppError {
     if (error instanceof AppError) return error;
+    if (error instanceof BlobIntegrityError) {
+      deps.log.error({ err: error, uploadId }, 'a staged upload failed authentication');
+      return stagedUploadIntegrityError();
+    }
     deps.log.error({ err: error, uploadId }, 'finishing a resumable upload failed');
     const infrastructure = infrastructureProblem(error);
     if (infrastructure) return infrastructure;
@@ -186,6 +197,10 @@ export function createResumableUploads(deps: {
       return payloadTooLarge(deps.maxUploadBytes);
     const known = tusErrorCodes.get(error);
     if (known) return known();
+    if (error instanceof BlobIntegrityError) {
+      log.error({ err: error }, 'a staged upload or its sidecar failed authentication');
+      return stagedUploadIntegrityError();
+    }
     log.error({ err: error }, 'resumable upload request failed');
     const infrastructure = infrastructureProblem(error);
     if (infrastructure) return infrastructure;
@@ -197,6 +212,15 @@ export function createResumableUploads(deps: {
     );
   }
 }
+
+// The same stable code as a stored file that fails authentication: the bytes on disk are not what was sent.
+const stagedUploadIntegrityError = () =>
+  new AppError(
+    500,
+    'blob-integrity',
+    'Staged upload failed its integrity check',
+    'the bytes or record of this upload on the server are damaged or were tampered with; nothing was stored: upload the file again',
+  );
 
 // A deferred length is refused the same way as a missing one.
 const uploadLengthRequired = () =>

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError } from '../services/errors.js';
 import { infrastructureProblem } from '../services/infrastructure-errors.js';
+import { BlobIntegrityError } from '../storage/segmented-aead.js';
 
 export const problemTypeBase = 'https://secureai-guardian.dev/problems/';
 
@@ -40,6 +41,14 @@ export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply 
 /** Maps every error to RFC 9457 problem+json; nothing from a stack trace reaches the client. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  // Wherever stored bytes fail authentication, the answer names it: never a bare internal-error.
+  if (error instanceof BlobIntegrityError)
+    return new AppError(
+      500,
+      'blob-integrity',
+      'Stored data failed its integrity check',
+      'data stored on the server is damaged or was tampered with; it was not served',
+    );
   const fastifyError = error as FastifyError & { validation?: unknown };
   if (hasZodFastifySchemaValidationErrors(error)) {
     const issues = error.validation.map((issue) => ({

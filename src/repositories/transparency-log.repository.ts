@@ -1,6 +1,8 @@
 import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { AuditTables } from '../db/audit-schema.js';
 import type { Database } from '../db/schema.js';
+import { isUuid } from './is-uuid.js';
+import type { StoredReport } from '../evidence/report-binding.js';
 import type { LogLeafTable, LogTreeHeadTable, TransparencyLogTables } from '../db/transparency-log-schema.js';
 
 export type LogLeafRecord = Selectable<LogLeafTable>;
@@ -45,6 +47,10 @@ export interface TransparencyLogRepository {
   listKeys(): Promise<LogKeyRecord[]>;
   /** Finished analyses without a leaf (a crash between the report and the statement, or older reports). */
   findDoneWithoutLeaf(limit: number): Promise<{ id: string }[]>;
+  /** The stored reports of these analyses, as they are (the monitor checks them against their statements). */
+  findReports(analysisIds: string[]): Promise<StoredReport[]>;
+  /** The stored hashes of these audit entries, by seq (the monitor compares them with the tree heads' record). */
+  auditHashes(seqs: number[]): Promise<Map<number, string>>;
 }
 
 // Transaction-scoped advisory lock ("tlog" in ASCII), released by commit or rollback; distinct from the audit key.
@@ -162,6 +168,25 @@ export function createTransparencyLogRepository(deps: { db: Kysely<Database> }):
       });
     },
     listKeys: () => db.selectFrom('log_keys').selectAll().orderBy('created_at').orderBy('key_id').execute(),
+    async findReports(analysisIds) {
+      // A leaf row's id that is not a uuid (edited) must not break the query: it simply has no report.
+      const ids = analysisIds.filter(isUuid);
+      if (ids.length === 0) return [];
+      return db
+        .selectFrom('analyses')
+        .select(['id', 'org_id', 'status', 'band', 'report'])
+        .where('id', 'in', ids)
+        .execute();
+    },
+    async auditHashes(seqs) {
+      if (seqs.length === 0) return new Map();
+      const rows = await db
+        .selectFrom('audit_events')
+        .select(['seq', 'hash'])
+        .where('seq', 'in', seqs)
+        .execute();
+      return new Map(rows.map((row) => [Number(row.seq), row.hash]));
+    },
     findDoneWithoutLeaf: (limit) =>
       db
         .selectFrom('analyses')

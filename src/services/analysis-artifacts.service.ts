@@ -9,6 +9,7 @@ import type { MediaRepository } from '../repositories/media.repository.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { BlobIntegrityError } from '../storage/segmented-aead.js';
 import { AppError, notFound } from './errors.js';
+import type { ReportIntegrity } from './report-integrity.js';
 import { blobIntegrityError } from './stored-media.service.js';
 
 export interface AnalysisArtifactsDeps {
@@ -16,6 +17,8 @@ export interface AnalysisArtifactsDeps {
   analyses: Pick<AnalysisRepository, 'findById' | 'findIdsForMedia'>;
   media: Pick<MediaRepository, 'findById'>;
   log: Logger;
+  /** The listing comes from the report: checked against its signed statement; absent: not checked (unit tests). */
+  reportIntegrity?: Pick<ReportIntegrity, 'check'>;
 }
 
 /** One artifact the report lists, with where its bytes lie in the analysis's artifact blob. */
@@ -69,6 +72,7 @@ export function createAnalysisArtifactsService(deps: AnalysisArtifactsDeps) {
   async function findAnalysis(orgId: string, analysisId: string): Promise<Analysis> {
     const analysis = await deps.analyses.findById(orgId, analysisId);
     if (!analysis) throw notFound('analysis');
+    await deps.reportIntegrity?.check(analysis);
     return analysis;
   }
 

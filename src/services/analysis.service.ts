@@ -21,6 +21,7 @@ import type { AnalysisArtifactsService } from './analysis-artifacts.service.js';
 import type { AuditLog } from './audit-log.js';
 import type { Executor } from '../db/executor.js';
 import { notFound } from './errors.js';
+import type { ReportIntegrity } from './report-integrity.js';
 
 export interface AnalysisServiceDeps {
   analyses: AnalysisRepository;
@@ -48,6 +49,8 @@ export interface AnalysisServiceDeps {
    * and a finished report is cached. Progress writes change neither. Absent: nothing is cached (tests).
    */
   cache?: CacheInvalidation;
+  /** Checks a finished report against its signed statement before it is served; absent: not checked (unit tests). */
+  reportIntegrity?: Pick<ReportIntegrity, 'check'>;
 }
 
 export interface AnalysisEndWebhooks {
@@ -152,6 +155,7 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
     async get(orgId: string, id: string): Promise<Analysis> {
       const found = await analyses.findById(orgId, id);
       if (!found) throw notFound('analysis');
+      await deps.reportIntegrity?.check(found);
       return found;
     },
 

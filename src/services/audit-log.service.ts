@@ -5,7 +5,7 @@ import type { AuditEventRecord, AuditRepository, ChainRecord } from '../reposito
 import { isUuid } from '../repositories/is-uuid.js';
 import { auditEntryHash, genesisHash } from './audit-chain.js';
 import type { AuditActor, AuditEvent, AuditLog } from './audit-log.js';
-import { badRequest } from './errors.js';
+import { AppError, badRequest } from './errors.js';
 
 export type AuditVerification =
   | { ok: true; count: number; head: { seq: number; hash: string } | null }
@@ -88,6 +88,9 @@ export function createAuditLogService(deps: { audit: AuditRepository }): AuditLo
         beforeSeq = found;
       }
       const rows = await audit.listByOrg(orgId, { beforeSeq, limit: limit + 1 });
+      // Each served entry must still match its own hash; the links between entries are `verify`'s work.
+      const altered = rows.slice(0, limit).find((row) => storedEntryHash(row) !== row.hash);
+      if (altered) throw auditIntegrityError(altered.id);
       const events = rows.slice(0, limit).map(toRecord);
       return { events, nextCursor: rows.length > limit ? (events.at(-1)?.id ?? null) : null };
     },
@@ -122,8 +125,22 @@ function checkEntry(
       seq - 1 === expectedSeq ? `entry ${expectedSeq} is` : `entries ${expectedSeq}–${seq - 1} are`;
     return { firstBadSeq: expectedSeq, reason: `${missing} missing (removed); the next entry is ${seq}` };
   }
-  const recomputed = auditEntryHash({
-    seq,
+  if (storedEntryHash(row) !== row.hash || row.at_has_sub_ms) {
+    return { firstBadSeq: seq, reason: `entry ${seq} was altered: its contents do not match its hash` };
+  }
+  if (row.prev_hash !== expectedPrev) {
+    return {
+      firstBadSeq: seq,
+      reason: `entry ${seq} does not follow entry ${seq - 1}: its prev_hash differs (entries inserted, removed or reordered)`,
+    };
+  }
+  return null;
+}
+
+/** The hash of a stored entry's contents as they are now: differs from its `hash` once a field was edited. */
+function storedEntryHash(row: AuditEventRecord): string {
+  return auditEntryHash({
+    seq: Number(row.seq),
     id: row.id,
     at: row.at,
     orgId: row.org_id,
@@ -138,17 +155,15 @@ function checkEntry(
     details: row.details,
     prevHash: row.prev_hash,
   });
-  if (recomputed !== row.hash || row.at_has_sub_ms) {
-    return { firstBadSeq: seq, reason: `entry ${seq} was altered: its contents do not match its hash` };
-  }
-  if (row.prev_hash !== expectedPrev) {
-    return {
-      firstBadSeq: seq,
-      reason: `entry ${seq} does not follow entry ${seq - 1}: its prev_hash differs (entries inserted, removed or reordered)`,
-    };
-  }
-  return null;
 }
+
+export const auditIntegrityError = (entryId: string) =>
+  new AppError(
+    500,
+    'audit-integrity',
+    'Audit log failed its integrity check',
+    `audit entry ${entryId} does not match its hash: the log was altered and is not served; an operator should run 'guardian audit verify'`,
+  );
 
 function toRecord(row: AuditEventRecord): AuditRecord {
   return {

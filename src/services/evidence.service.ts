@@ -12,6 +12,7 @@ import type { AnalysisRepository } from '../repositories/analysis.repository.js'
 import type { AnchorRecord, AnchorRepository } from '../repositories/anchor.repository.js';
 import { AppError, notFound } from './errors.js';
 import type { LogKeyring } from './log-keyring.js';
+import type { ReportIntegrity } from './report-integrity.js';
 import { toSignedTreeHead, type TransparencyLogService } from './transparency-log.service.js';
 
 /** Evidence bundles of an organisation's analyses, and the offline verifier behind the API. */
@@ -21,6 +22,8 @@ export function createEvidenceService(deps: {
   anchors: Pick<AnchorRepository, 'newestCoveringHead' | 'forTreeHead'>;
   /** Signs the bundle's anchors, so no byte of a token can change unseen. */
   keyring: Pick<LogKeyring, 'current'>;
+  /** Checks a finished report against its signed statement before it is served; absent: not checked (unit tests). */
+  reportIntegrity?: Pick<ReportIntegrity, 'check'>;
 }) {
   const { transparencyLog } = deps;
 
@@ -65,6 +68,7 @@ export function createEvidenceService(deps: {
           'Evidence not ready',
           `the analysis is ${analysis.status}`,
         );
+      await deps.reportIntegrity?.check(analysis);
       const { leaf, statement } = await transparencyLog.leafFor(analysis.id);
       const leafIndex = Number(leaf.leaf_index);
       const { head, anchors } = await headFor(leafIndex);

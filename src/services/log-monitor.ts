@@ -1,6 +1,7 @@
 import { canonicalJson } from '../evidence/canonical-json.js';
 import { verifySignature } from '../evidence/ed25519.js';
 import { hashLeaf, prefixRoots } from '../evidence/merkle.js';
+import { reportMismatch } from '../evidence/report-binding.js';
 import { verifyTreeHeadSignature } from '../evidence/tree-head.js';
 import type {
   LogLeafRecord,
@@ -13,6 +14,8 @@ export type LogProblemKind =
   | 'leaf-missing'
   | 'leaf-altered'
   | 'leaf-signature'
+  | 'report-altered'
+  | 'audit-head'
   | 'head-signature'
   | 'head-beyond-log'
   | 'head-root'
@@ -41,8 +44,9 @@ const batchSize = 1000;
 /**
  * `guardian log check`: re-derives the tree from the stored leaves (never from cached hashes), checks each
  * leaf's hash and signature, each tree head's signature, its root against the re-derived one and against the
- * head before it, and looks for forks (two roots for one size). Leaves and heads below `fromSize` are only
- * hashed, not signature-checked.
+ * head before it, and looks for forks (two roots for one size); and each leaf's statement against the report
+ * stored for its analysis (a report edited after it was signed). Leaves and heads below `fromSize` are only
+ * hashed, not signature-checked. A leaf whose analysis has no row is not checked against a report.
  */
 export async function checkTransparencyLog(
   deps: { log: TransparencyLogRepository },
@@ -59,6 +63,9 @@ export async function checkTransparencyLog(
   const hashes: Buffer[] = [];
   for (let after = 0; ;) {
     const batch = await deps.log.readLeaves(after, batchSize);
+    const reports = new Map(
+      (await deps.log.findReports(batch.map((row) => row.analysis_id))).map((stored) => [stored.id, stored]),
+    );
     for (const row of batch) {
       const position = hashes.length;
       const index = Number(row.leaf_index);
@@ -67,6 +74,15 @@ export async function checkTransparencyLog(
       hashes.push(hashLeaf(Buffer.from(row.statement, 'utf8')));
       const problem = leafProblem(row, keys, position >= fromSize);
       if (problem) report(problem.kind, position, `leaf ${index}: ${problem.message}`);
+      // Reports are checked at every size: an edit to an old report is as bad as to a new one.
+      const stored = reports.get(row.analysis_id);
+      const mismatch = problem || !stored ? null : reportMismatch(stored, JSON.parse(row.statement));
+      if (mismatch)
+        report(
+          'report-altered',
+          position,
+          `leaf ${index}: report of analysis ${row.analysis_id}: ${mismatch}`,
+        );
     }
     if (batch.length < batchSize) break;
     after = Number(batch[batch.length - 1]!.leaf_index) + 1;
@@ -126,6 +142,22 @@ export async function checkTransparencyLog(
       );
     }
   }
+  const auditSeqs = [
+    ...new Set(heads.flatMap((head) => (head.audit_seq === null ? [] : [Number(head.audit_seq)]))),
+  ];
+  const auditHashes = await deps.log.auditHashes(auditSeqs);
+  for (const head of heads) {
+    if (head.audit_seq === null || Number(head.tree_size) < fromSize) continue;
+    const seq = Number(head.audit_seq);
+    const stored = auditHashes.get(seq);
+    // `guardian audit verify` finds an edit inside the chain; only the signed heads catch a chain rewritten whole.
+    if (stored !== head.audit_hash)
+      report(
+        'audit-head',
+        null,
+        `tree head ${head.id} signed audit entry ${seq} with hash ${head.audit_hash}; the audit log's entry ${seq} ${stored === undefined ? 'is missing' : `has hash ${stored}`}: the audit chain was rewritten at or before entry ${seq}`,
+      );
+  }
   for (const [size, sizeRoots] of rootsBySize) {
     if (sizeRoots.size > 1)
       report(
@@ -147,7 +179,8 @@ export async function checkTransparencyLog(
   };
 }
 
-function leafProblem(
+/** What is wrong with one stored leaf (hash, canonical form, row fields, signature), or null. */
+export function leafProblem(
   row: LogLeafRecord,
   keys: Map<string, Buffer>,
   checkSignature: boolean,

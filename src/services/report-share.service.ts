@@ -10,6 +10,7 @@ import type { ArtifactEntry } from './analysis-artifacts.service.js';
 import type { AnalysisArtifactsService } from './analysis-artifacts.service.js';
 import type { AuditLogService } from './audit-log.service.js';
 import { AppError, notFound } from './errors.js';
+import type { ReportIntegrity } from './report-integrity.js';
 import type { ClientInfo } from './session.service.js';
 import type { SignedLink, SignedLinksService } from './signed-links.service.js';
 import { auditActorOf } from './user.service.js';
@@ -45,6 +46,8 @@ export interface ReportShareServiceDeps {
   links: Pick<SignedLinksService, 'mediaLink' | 'artifactLinkFor'>;
   audit: AuditLogService;
   now: () => Date;
+  /** Checks a finished report against its signed statement before it is served; absent: not checked (unit tests). */
+  reportIntegrity?: Pick<ReportIntegrity, 'check'>;
 }
 
 /** Expiring, revocable, read-only links to one report, for people outside the organisation. */
@@ -54,6 +57,7 @@ export function createReportShareService(deps: ReportShareServiceDeps) {
   async function findAnalysis(orgId: string, id: string): Promise<Analysis> {
     const analysis = await deps.analyses.findById(orgId, id);
     if (!analysis) throw notFound('analysis');
+    await deps.reportIntegrity?.check(analysis);
     return analysis;
   }
 

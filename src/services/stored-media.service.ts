@@ -5,6 +5,7 @@ import type { Database, Media } from '../db/schema.js';
 import type { Principal } from '../http/access-control.js';
 import type { MediaRepository } from '../repositories/media.repository.js';
 import type { BlobStore, ByteRange } from '../storage/blob-store.js';
+import { BlobIntegrityError } from '../storage/segmented-aead.js';
 import type { AnalysisArtifactsService } from './analysis-artifacts.service.js';
 import type { AuditLogService } from './audit-log.service.js';
 import { AppError, notFound } from './errors.js';
@@ -46,7 +47,15 @@ export function createStoredMediaService(deps: StoredMediaServiceDeps) {
   return {
     async openContent(orgId: string, id: string): Promise<MediaContent> {
       const found = await findStored(orgId, id);
-      const sizeBytes = await blobStore.size(found.blob_key);
+      // The size comes from the stored header and length: a cut or damaged file fails here, before any byte.
+      const sizeBytes = await blobStore.size(found.blob_key).catch((error: unknown) => {
+        if (!(error instanceof BlobIntegrityError)) throw error;
+        log.error(
+          { mediaId: found.id, blobKey: found.blob_key, err: error },
+          'stored blob failed its size check',
+        );
+        throw blobIntegrityError();
+      });
       if (sizeBytes === null) {
         log.error({ mediaId: found.id, blobKey: found.blob_key }, 'stored media has no blob');
         throw notFound('media content');

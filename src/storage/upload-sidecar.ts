@@ -3,7 +3,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { Keyring } from './master-key.js';
 import { openSealedBuffer, sealBuffer } from './sealed-buffer.js';
-import { HEADER_BYTES, kekOfHeader, rewrapHeader } from './segmented-aead.js';
+import { BlobIntegrityError, HEADER_BYTES, kekOfHeader, rewrapHeader } from './segmented-aead.js';
 import type { KekRef } from './master-key.js';
 
 /** What a resumable upload needs besides its bytes. Client metadata (file names) is sealed, never plain on disk. */
@@ -45,7 +45,13 @@ export async function writeSidecar(
 
 /** The stored record as is: expiry needs the creation date without decrypting anything. */
 export async function readSidecarRecord(path: string): Promise<z.infer<typeof sidecarSchema>> {
-  return sidecarSchema.parse(JSON.parse(await readFile(path, 'utf8')));
+  const text = await readFile(path, 'utf8');
+  try {
+    return sidecarSchema.parse(JSON.parse(text));
+  } catch {
+    // The server writes it whole (a new file, or a temp file renamed over it): unreadable means damaged since.
+    throw new BlobIntegrityError('the upload record is not valid JSON of the expected shape');
+  }
 }
 
 export async function readSidecar(path: string, uploadId: string, keyring: Keyring): Promise<UploadInfo> {

@@ -354,6 +354,30 @@ describeEachImplementation('audit log', databaseImplementations(), (implementati
       expect(seen).toEqual(expected);
     });
 
+    it('refuses a page holding an entry that no longer matches its hash (500 audit-integrity), never serving it', async () => {
+      const [newest] = (await auditLog.list({ orgId: orgA, limit: 1 })).events;
+      let refusal: unknown;
+      await database.db
+        .transaction()
+        .execute(async (trx) => {
+          await sql`alter table audit_events disable trigger user`.execute(trx);
+          await sql`update audit_events set ip = '192.0.2.66' where id = ${newest!.id}`.execute(trx);
+          refusal = await auditLogOn(trx)
+            .list({ orgId: orgA, limit: 5 })
+            .then(
+              () => null,
+              (error: unknown) => error,
+            );
+          throw rollback;
+        })
+        .catch((error: unknown) => {
+          if (error !== rollback) throw error;
+        });
+      expect(refusal).toMatchObject({ status: 500, code: 'audit-integrity' });
+      expect((refusal as Error).message).toContain(newest!.id);
+      expect((await auditLog.list({ orgId: orgA, limit: 5 })).events[0]?.id).toBe(newest!.id);
+    });
+
     it("refuses another organisation's event as a cursor", async () => {
       const [other] = await auditLog.list({ orgId: orgB, limit: 1 }).then((page) => page.events);
       await expect(auditLog.list({ orgId: orgA, limit: 5, before: other?.id ?? '' })).rejects.toMatchObject({

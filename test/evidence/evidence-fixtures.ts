@@ -16,6 +16,7 @@ import { createTransparencyLogRepository } from '../../src/repositories/transpar
 import { createAuditLogService } from '../../src/services/audit-log.service.js';
 import { createEvidenceService } from '../../src/services/evidence.service.js';
 import { createLogKeyring } from '../../src/services/log-keyring.js';
+import { createReportIntegrity } from '../../src/services/report-integrity.js';
 import { createTransparencyLogService } from '../../src/services/transparency-log.service.js';
 import type { TestDatabase } from '../helpers/databases.js';
 
@@ -70,7 +71,8 @@ export async function openEvidenceWorld(
   await keyring.activate();
   const transparencyLog = createTransparencyLogService({ log: repository, analyses, keyring, logger: log });
   const anchors = createAnchorRepository({ db });
-  const evidence = createEvidenceService({ analyses, transparencyLog, anchors, keyring });
+  const reportIntegrity = createReportIntegrity({ log: repository, logger: log });
+  const evidence = createEvidenceService({ analyses, transparencyLog, anchors, keyring, reportIntegrity });
 
   /** An organisation's finished analysis of a media file with these bytes. */
   async function finishedAnalysis(content: string = randomUUID(), orgId?: string) {
@@ -100,7 +102,9 @@ export async function openEvidenceWorld(
   return {
     db,
     dataDir,
+    analyses,
     repository,
+    reportIntegrity,
     keyring,
     audit,
     transparencyLog,

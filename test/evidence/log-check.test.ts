@@ -24,7 +24,7 @@ async function asAttacker(db: Kysely<Database>, tamper: (trx: Transaction<Databa
   await db
     .transaction()
     .execute(async (trx) => {
-      for (const table of ['log_leaves', 'log_tree_heads'])
+      for (const table of ['log_leaves', 'log_tree_heads', 'audit_events'])
         await sql`alter table ${sql.table(table)} disable trigger user`.execute(trx);
       await tamper(trx);
       result = await checkTransparencyLog({ log: createTransparencyLogRepository({ db: trx }) });
@@ -181,6 +181,45 @@ describeEachImplementation(
       expect(result.problems.find((problem) => problem.kind === 'fork')?.message).toMatch(
         `size ${leafCount}`,
       );
+    });
+    it('finds a report or band edited after its statement was signed, naming the leaf and the analysis', async () => {
+      const { rows } = await sql<{
+        analysis_id: string;
+      }>`select analysis_id from log_leaves where leaf_index = 2`.execute(database.db);
+      const analysisId = rows[0]!.analysis_id;
+      for (const edit of [
+        sql`update analyses set report = jsonb_set(report, '{coverage}', '0.75'::jsonb) where id = ${analysisId}`,
+        sql`update analyses set band = 'inconclusive' where id = ${analysisId}`,
+      ]) {
+        const result = await asAttacker(database.db, async (trx) => void (await edit.execute(trx)));
+        expect(kinds(result)).toEqual(['report-altered']);
+        expect(result.firstBadIndex).toBe(2);
+        expect(result.problems[0]!.message).toContain(`report of analysis ${analysisId}`);
+      }
+    });
+
+    // Last: it signs a head that records the audit chain, which the cases above do not expect.
+    it('finds an audit chain rewritten under a signed tree head, naming the entry the head signed', async () => {
+      await world.audit.append({
+        orgId: null,
+        actor: { type: 'cli', id: null },
+        action: 'test.event',
+        outcome: 'success',
+      });
+      const head = await world.transparencyLog.signTreeHeadIfMoved();
+      const seq = head!.auditHead!.seq;
+      expect((await asAttacker(database.db, async () => {})).ok).toBe(true);
+      const result = await asAttacker(database.db, async (trx) => {
+        await sql`update audit_events set hash = repeat('c', 64) where seq = ${seq}`.execute(trx);
+      });
+      expect(kinds(result)).toEqual(['audit-head']);
+      expect(result.problems[0]!.message).toContain(
+        `signed audit entry ${seq} with hash ${head!.auditHead!.hash}`,
+      );
+      const removed = await asAttacker(database.db, async (trx) => {
+        await sql`delete from audit_events where seq = ${seq}`.execute(trx);
+      });
+      expect(removed.problems[0]!.message).toContain(`the audit log's entry ${seq} is missing`);
     });
   },
 );

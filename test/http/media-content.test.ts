@@ -289,6 +289,16 @@ describe('a stored file that fails authentication', () => {
     expect(response.headers['content-disposition']).toBeUndefined();
   });
 
+  it.each([
+    ['just after its header', HEADER_BYTES],
+    ['inside its header', 100],
+  ])('is refused with 500 blob-integrity, not internal-error, when cut %s', async (_where, length) => {
+    const media = await upload(`cut-${length}.mp4`);
+    await writeFile(blobPath(media.id), (await readFile(blobPath(media.id))).subarray(0, length));
+    const response = await get(contentUrl(media.id), orgA.keys.viewer);
+    expectProblem(response, 500, 'blob-integrity');
+  });
+
   it('is cut off mid-stream, never served short or altered, when a middle segment was altered', async () => {
     const media = await upload('tampered-middle.mp4');
     const damagedSegment = 3;

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, utimesSync } from 'node:fs';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Upload } from 'tus-js-client';
+import { HEADER_BYTES } from '../../src/storage/segmented-aead.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bearer,
@@ -299,5 +300,80 @@ describe('tus: headers and errors', () => {
     const deleted = await fetch(url, { method: 'DELETE', headers: tus(keys.analyst) });
     expect(deleted.status).toBe(204);
     await expectProblem(await fetch(url, { headers: bearer(keys.analyst) }), 404, 'not-found');
+  });
+});
+
+describe('tus: a staged upload altered on disk', () => {
+  const segment = 64 * 1024;
+  const octets = { 'content-type': 'application/offset+octet-stream' };
+
+  /** An upload of `file` with one whole segment stored; its id, URL and files on disk. */
+  async function halfDone(file: Buffer) {
+    const created = await fetch(`${baseUrl}/api/v1/uploads`, {
+      method: 'POST',
+      headers: tus(keys.analyst, {
+        'upload-length': String(file.length),
+        'upload-metadata': `filename ${Buffer.from('clip.mp4').toString('base64')}`,
+      }),
+    });
+    expect(created.status).toBe(201);
+    const url = `${baseUrl}${created.headers.get('location')}`;
+    const id = url.split('/').at(-1)!;
+    const first = await fetch(url, {
+      method: 'PATCH',
+      headers: tus(keys.analyst, { ...octets, 'upload-offset': '0' }),
+      body: file.subarray(0, segment),
+    });
+    expect(first.headers.get('upload-offset')).toBe(String(segment));
+    const rest = () =>
+      fetch(url, {
+        method: 'PATCH',
+        headers: tus(keys.analyst, { ...octets, 'upload-offset': String(segment) }),
+        body: file.subarray(segment),
+      });
+    const dir = join(opened.dataDir, 'uploads');
+    return { url, rest, sidecar: join(dir, `${id}.json`), staged: join(dir, id) };
+  }
+
+  const twoSegments = () => Buffer.concat([clip, Buffer.alloc(segment + 100 - clip.length, 7)]);
+
+  it('a changed byte in the sealed client metadata of its record: HEAD and PATCH answer 500 blob-integrity', async () => {
+    const upload = await halfDone(twoSegments());
+    const record = JSON.parse(readFileSync(upload.sidecar, 'utf8')) as { sealedMetadata: string };
+    const at = record.sealedMetadata.length - 30;
+    const swapped = record.sealedMetadata[at] === 'A' ? 'B' : 'A';
+    record.sealedMetadata = `${record.sealedMetadata.slice(0, at)}${swapped}${record.sealedMetadata.slice(at + 1)}`;
+    writeFileSync(upload.sidecar, JSON.stringify(record));
+    await expectProblem(
+      await fetch(upload.url, { method: 'HEAD', headers: tus(keys.analyst) }),
+      500,
+      'blob-integrity',
+    );
+    await expectProblem(await upload.rest(), 500, 'blob-integrity');
+  });
+
+  it('a record that no longer parses answers 500 blob-integrity, not internal-error', async () => {
+    const upload = await halfDone(twoSegments());
+    writeFileSync(upload.sidecar, readFileSync(upload.sidecar, 'utf8').replace('{', '['));
+    await expectProblem(
+      await fetch(upload.url, { method: 'HEAD', headers: tus(keys.analyst) }),
+      500,
+      'blob-integrity',
+    );
+  });
+
+  it('a changed byte in a stored segment: the finishing PATCH answers 500 blob-integrity and nothing is stored', async () => {
+    const upload = await halfDone(twoSegments());
+    const staged = readFileSync(upload.staged);
+    staged[HEADER_BYTES + 1000] = staged[HEADER_BYTES + 1000]! ^ 0x01;
+    writeFileSync(upload.staged, staged);
+    const finished = await upload.rest();
+    await expectProblem(finished, 500, 'blob-integrity');
+    const status = (await (await fetch(upload.url, { headers: bearer(keys.analyst) })).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(status).toMatchObject({ status: 'refused', problem: { code: 'blob-integrity' } });
+    expect(status.mediaId).toBeUndefined();
   });
 });

@@ -272,7 +272,9 @@ function scanMode(mode: 'embedded' | 'scaled') {
     // A credential the route refuses (an API key on a route for people) stops sqlmap before any query: skip it.
     const admitted: InjectionTarget[] = [];
     const refused: string[] = [];
-    for (const target of all) {
+    // SQLMAP_ONLY (a regular expression on "credential METHOD /path") replays some runs; coverage is not judged then.
+    const only = process.env.SQLMAP_ONLY ? new RegExp(process.env.SQLMAP_ONLY) : null;
+    for (const target of all.filter((t) => !only || only.test(`${t.credential} ${t.operation}`))) {
       const status = await baselineStatus(target);
       if (status === 401 || status === 403)
         refused.push(`${target.credential} ${target.operation} ${status}`);
@@ -322,11 +324,26 @@ function scanMode(mode: 'embedded' | 'scaled') {
       target: 'bounded (each run ≤ 10 min)',
       met: faults.length === 0,
     });
+    const suspected = results.flatMap((r) =>
+      r.suspected.map((place) => `${r.target.credential} ${r.target.operation} ${place}`),
+    );
+    reportFigure({
+      suite,
+      measure: `${mode}: heuristic hits sqlmap then rejected as false positives`,
+      value: `${suspected.length}${suspected.length > 0 ? ` (${suspected.join('; ')})` : ''}`,
+      target: 'informational',
+      met: true,
+    });
     console.log(`[injection] ${mode}: refused credential (not scanned): ${refused.join('; ')}`);
+    for (const r of injectable)
+      console.log(`[injection] ${r.target.credential} ${r.target.operation}:\n${r.evidence}`);
     expect(summary(injectable)).toEqual([]);
     expect(summary(faults)).toEqual([]);
     expect(summary(limited), 'no request of the scan may meet the HTTP rate limit').toEqual([]);
-    expect(unscanned, 'every operation that takes input is scanned with a credential it admits').toEqual([]);
+    if (!only)
+      expect(unscanned, 'every operation that takes input is scanned with a credential it admits').toEqual(
+        [],
+      );
   }, 3_600_000);
 }
 

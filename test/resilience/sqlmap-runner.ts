@@ -21,8 +21,12 @@ export interface SqlmapSettings {
 
 export interface SqlmapResult {
   target: InjectionTarget;
-  /** Injection points sqlmap reported (`Parameter: …` in its log), empty when none. */
+  /** Injection points sqlmap confirmed (`Parameter: …` in its log), empty when none. */
   injectable: string[];
+  /** Places a heuristic flagged that sqlmap then dropped as false positives or unexploitable. */
+  suspected: string[];
+  /** sqlmap's log of the confirmed points (technique, title, payload), empty when none. */
+  evidence: string;
   /** Places sqlmap tested and found not injectable. */
   clean: string[];
   /** Places it started testing. */
@@ -75,15 +79,18 @@ export async function runSqlmap(target: InjectionTarget, settings: SqlmapSetting
     const durationMs = Math.round(performance.now() - started);
     const log = readLogs(outputDir);
     // `Parameter: JSON #1* ((custom) POST)` in the log, `parameter 'JSON #1*' appears to be …` on stdout.
+    // Only what sqlmap confirmed counts: its log holds identified points, and "is vulnerable" follows a
+    // confirmation. "appears to be … injectable" is a heuristic it may still reject as a false positive.
     const named = [
       ...[...log.matchAll(/^Parameter: (.+)$/gm)].map((m) =>
         m[1]!.replace(/ \((?:[^()]|\([^()]*\))*\)\s*$/, ''),
       ),
-      ...[...output.matchAll(/parameter '([^']+)' (?:is vulnerable|appears to be .+ injectable)/g)].map(
-        (m) => m[1]!,
-      ),
+      ...[...output.matchAll(/parameter '([^']+)' is vulnerable/g)].map((m) => m[1]!),
     ];
     const injectable = [...new Set(named.map((name) => name.trim()))];
+    const suspected = [
+      ...new Set([...output.matchAll(/parameter '([^']+)' appears to be .+ injectable/g)].map((m) => m[1]!)),
+    ];
     const tested = [...output.matchAll(/testing for SQL injection on .*?parameter '([^']+)'/g)].map(
       (m) => m[1]!,
     );
@@ -106,6 +113,8 @@ export async function runSqlmap(target: InjectionTarget, settings: SqlmapSetting
     return {
       target,
       injectable,
+      suspected,
+      evidence: log.trim(),
       clean,
       tested,
       requests,
