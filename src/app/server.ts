@@ -64,6 +64,14 @@ export async function buildPlatformApp(platform: Platform) {
     healthChecks: platform.healthChecks,
     uploads: platform.uploads,
     maxUploadBytes: config.MAX_UPLOAD_BYTES,
+    httpLimits: {
+      headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
+      bodyTimeoutMs: config.HTTP_BODY_TIMEOUT_MS,
+      requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+      webSocketsPerPrincipal: config.WEBSOCKET_MAX_PER_PRINCIPAL,
+      webSocketsTotal: config.WEBSOCKET_MAX_CONNECTIONS,
+      webSocketPingIntervalMs: config.WEBSOCKET_PING_INTERVAL_SECONDS * 1000,
+    },
     trustedProxies: config.TRUSTED_PROXIES
       ? config.TRUSTED_PROXIES.split(',')
           .map((entry) => entry.trim())

@@ -300,6 +300,30 @@ export const configFields = {
     schema: z.string().min(1).default('127.0.0.1'),
     doc: 'Address the `/metrics` listener binds to. Loopback by default: metrics carry no secrets but describe the system, so expose them only to your Prometheus (e.g. a private interface).',
   },
+  HTTP_HEADERS_TIMEOUT_MS: {
+    schema: integer(30_000, 1_000, 600_000),
+    doc: 'A client must send its request line and headers within this many milliseconds of connecting (or of its previous request); otherwise 408 `request-timeout` and the connection is closed (slow-header attacks).',
+  },
+  HTTP_BODY_TIMEOUT_MS: {
+    schema: integer(30_000, 1_000, 3_600_000),
+    doc: 'A request body the server parses (JSON, at most 1 MiB, 16 MiB for /api/v1/verify) must arrive within this many milliseconds of its headers; otherwise 408 `request-timeout` and the connection is closed. Uploads (multipart, tus chunks) are bounded by HTTP_REQUEST_TIMEOUT_MS instead.',
+  },
+  HTTP_REQUEST_TIMEOUT_MS: {
+    schema: integer(3_600_000, 1_000, 24 * 3_600_000),
+    doc: 'Any request, a streamed upload included, must arrive whole within this many milliseconds; otherwise 408 and the connection is closed. A multipart upload that needs longer must use resumable (tus) uploads, whose chunks are requests of their own.',
+  },
+  WEBSOCKET_MAX_PER_PRINCIPAL: {
+    schema: integer(20, 1, 10_000),
+    doc: 'Open `/api/v1/events` WebSockets per API key or signed-in person; one more is refused with 429 `too-many-websockets` before the upgrade.',
+  },
+  WEBSOCKET_MAX_CONNECTIONS: {
+    schema: integer(2_000, 1, 1_000_000),
+    doc: 'Open `/api/v1/events` WebSockets per server process; one more is refused with 503 `websocket-capacity`.',
+  },
+  WEBSOCKET_PING_INTERVAL_SECONDS: {
+    schema: integer(30, 1, 3_600),
+    doc: 'The server pings each WebSocket this often and closes one that did not answer the previous ping (a vanished client frees its slot; pings also keep proxies from timing the socket out).',
+  },
   TRUSTED_PROXIES: {
     schema: optionalString,
     doc: 'Comma-separated proxy addresses/CIDRs whose X-Forwarded-* headers are trusted. Unset: none.',

@@ -35,6 +35,14 @@ import { registerAccessControl, type Authenticator, type SessionAuthenticator } 
 import { registerProblemHandlers } from './problem-details.js';
 import { registerRequestObservability, type RequestObservabilityDeps } from './request-observability.js';
 import { registerRateLimits, type RateLimitOptions } from './rate-limits.js';
+import {
+  applyServerLimits,
+  defaultHttpLimits,
+  registerRequestLimits,
+  serverTimeoutOptions,
+  type HttpLimits,
+} from './http-limits.js';
+import { createWebSocketLimiter } from './websocket-limits.js';
 import { registerRouteCatalog } from './route-catalog.js';
 import { redactedRequestSerializer } from './log-redaction.js';
 import { reportSharesRoutes } from './routes/report-shares.routes.js';
@@ -198,6 +206,8 @@ export interface AppDeps {
   healthChecks: HealthCheck[];
   uploads: UploadsRoutesDeps;
   maxUploadBytes: number;
+  /** Header, body and request deadlines and WebSocket caps; absent (test apps): the defaults. */
+  httpLimits?: HttpLimits;
   /** Addresses whose X-Forwarded-For is believed; empty: none. */
   trustedProxies: string[];
   /** Finished reports and the first media page, per organisation (docs/caching.md); absent: uncached. */
@@ -224,6 +234,7 @@ const tlsPolicy = {
 };
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const limits = deps.httpLimits ?? defaultHttpLimits;
   const app = Fastify({
     // pino 10's Logger type differs only nominally from the pino types Fastify bundles.
     // The request serializer redacts signed-link signatures and share tokens from logged URLs.
@@ -234,8 +245,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     trustProxy: deps.trustedProxies.length > 0 ? deps.trustedProxies : false,
     bodyLimit: 1024 * 1024,
-    ...(deps.https ? { https: { ...deps.https, ...tlsPolicy } } : {}),
+    ...serverTimeoutOptions(limits),
+    ...(deps.https ? { https: { ...deps.https, ...tlsPolicy, ...serverTimeoutOptions(limits).http } } : {}),
   });
+  applyServerLimits(app.server, limits);
+  registerRequestLimits(app, limits);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandlers(app);
@@ -340,7 +354,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     delivery: deps.accountSecurity?.mailDelivery ?? 'outbox',
   });
   await app.register(apiKeysRoutes, { apiKeys: deps.apiKeys, audit: deps.audit });
-  await app.register(eventsRoutes, { events: deps.events, analyses: deps.analysisService });
+  await app.register(eventsRoutes, {
+    events: deps.events,
+    analyses: deps.analysisService,
+    limiter: createWebSocketLimiter({
+      perPrincipal: limits.webSocketsPerPrincipal,
+      total: limits.webSocketsTotal,
+    }),
+    pingIntervalMs: limits.webSocketPingIntervalMs,
+  });
   await app.register(auditRoutes, { audit: deps.audit });
   await app.register(featureFlagsRoutes, deps.featureFlags ?? { flags: flagsNotWired, adminOrgs: [] });
   await app.register(uploadsRoutes, deps.uploads);

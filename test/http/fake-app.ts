@@ -5,6 +5,7 @@ import type { Analysis, ApiKeyRole, Media } from '../../src/db/schema.js';
 import type { EventBus } from '../../src/events/event-bus.js';
 import type { Authenticator, Principal } from '../../src/http/access-control.js';
 import { buildApp, type AppDeps } from '../../src/http/build-app.js';
+import type { HttpLimits } from '../../src/http/http-limits.js';
 import type { ResumableUploadHandler } from '../../src/http/routes/uploads.routes.js';
 import type { WebAppOptions } from '../../src/http/routes/web-app.routes.js';
 import type { AnalysisRepository } from '../../src/repositories/analysis.repository.js';
@@ -40,6 +41,7 @@ export interface FakeCollaborators {
   events?: Partial<EventBus>;
   uploads?: Partial<ResumableUploadHandler>;
   webApp?: WebAppOptions;
+  httpLimits?: HttpLimits;
 }
 
 /** buildApp over strict fakes; only the authenticator works by default (validKey → an analyst of one org). */
@@ -63,6 +65,7 @@ export async function buildFakeApp(log: CallLog, fakes: FakeCollaborators = {}):
     apiKeys: log.fake<ApiKeyService>('apiKeys', {}),
     audit: log.fake<AuditLogService>('audit', {}),
     ...(fakes.webApp ? { webApp: fakes.webApp } : {}),
+    ...(fakes.httpLimits ? { httpLimits: fakes.httpLimits } : {}),
   };
   const app = await buildApp(deps);
   await app.ready();

@@ -14,12 +14,20 @@ import {
 } from '../event-messages.js';
 import { sendProblem, toAppError } from '../problem-details.js';
 import { errorResponses, problemSchema } from '../schemas.js';
+import { terminateUnresponsive, type WebSocketLimiter } from '../websocket-limits.js';
 
 export interface EventsRoutesDeps {
   events: EventBus;
   /** Reads one analysis of an organisation; throws 404 for any other. */
   analyses: { get(orgId: string, id: string): Promise<Analysis> };
+  /** Open sockets per principal and in all. */
+  limiter: WebSocketLimiter;
+  /** How often a socket is pinged; one that misses a pong is closed. */
+  pingIntervalMs: number;
 }
+
+// A client that stops reading while events pile up is cut off rather than buffered for without end.
+const maxBufferedBytes = 1024 * 1024;
 
 const eventsQuery = z.strictObject({
   analysisId: z.uuid().optional().describe('only this analysis (of the caller’s organisation)'),
@@ -56,18 +64,31 @@ export const eventsRoutes: FastifyPluginAsyncZod<EventsRoutesDeps> = async (app,
       querystring: eventsQuery,
       response: { 101: switchingProtocols, 426: problemSchema, ...errorResponses },
     },
-    // A filter on an analysis the caller cannot see is refused before the upgrade, like GET /api/v1/analyses/:id.
+    // Over the socket caps, or a filter on an analysis the caller cannot see: refused before the upgrade.
     preHandler: async (request) => {
-      if (request.ws && request.query.analysisId)
-        await deps.analyses.get(requirePrincipal(request).orgId, request.query.analysisId);
+      if (!request.ws) return;
+      const principal = requirePrincipal(request);
+      const refusal = deps.limiter.refusal(principal);
+      if (refusal) throw refusal;
+      if (request.query.analysisId) await deps.analyses.get(principal.orgId, request.query.analysisId);
     },
     handler: async (request, reply) =>
       sendProblem(reply.header('upgrade', 'websocket').header('connection', 'Upgrade'), upgradeRequired()),
     wsHandler: async (socket, request) => {
       const principal = requirePrincipal(request);
+      const release = deps.limiter.acquire(principal);
+      if (!release) {
+        // Others of this principal opened since the check: 1013 is "try again later".
+        socket.close(1013, 'too-many-websockets');
+        return;
+      }
+      socket.once('close', release);
+      terminateUnresponsive(socket, deps.pingIntervalMs);
       const { analysisId } = request.query;
       const send = (message: EventsServerMessage) => {
-        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+        if (socket.readyState !== socket.OPEN) return;
+        if (socket.bufferedAmount > maxBufferedBytes) socket.terminate();
+        else socket.send(JSON.stringify(message));
       };
       // Until the current state is sent, events wait; after it, those that do not advance past it are dropped.
       let waiting: AnalysisProgressEvent[] | null = analysisId ? [] : null;
