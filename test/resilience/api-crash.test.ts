@@ -5,12 +5,12 @@ import { join, relative } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseImplementations, type TestDatabase } from '../helpers/databases.js';
-import { runGuardian, startGuardian, type RunningGuardian } from '../helpers/guardian-process.js';
+import { runGuardian, type RunningGuardian } from '../helpers/guardian-process.js';
 import { generateClip } from '../helpers/media-fixtures.js';
 import { allChildren, killQuietly } from '../helpers/process-tree.js';
 import { deleteRedisKeys, redisImplementation, uniqueRedisPrefix } from '../helpers/redis.js';
 import { storedFiles, uploadMultipart } from '../e2e/upload-flow.js';
-import { createAnalystKey, seconds, until } from './crash-fixtures.js';
+import { createAnalystKey, seconds, until, guardianStarter, isAlive } from './crash-fixtures.js';
 import { reportFigure } from './figures.js';
 
 // Short form in `npm test`; `npm run test:resilience` sets RESILIENCE=full: more kills, more traffic.
@@ -111,14 +111,8 @@ describe.skipIf(skipReason !== undefined)(
     let clip = '';
     let bigClip: Buffer;
 
-    const start = async (command: 'serve' | 'worker', extra: NodeJS.ProcessEnv = {}) => {
-      // Generous: six test runs share this machine's two cores.
-      const child = await startGuardian(command, { ...env, ...extra }, 120_000);
-      started.push(child);
-      return child;
-    };
-    const alive = (child: RunningGuardian) =>
-      child.process.exitCode === null && child.process.signalCode === null;
+    const start = guardianStarter(env, started);
+    const alive = isAlive;
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'guardian-api-crash-'));

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { runGuardian } from '../helpers/guardian-process.js';
+import { runGuardian, startGuardian, type RunningGuardian } from '../helpers/guardian-process.js';
 
 /** One organisation and one analyst key through the CLI: two CLI runs instead of createOrgsAndKeys's five. */
 export async function createAnalystKey(env: NodeJS.ProcessEnv): Promise<string> {
@@ -30,3 +30,16 @@ export async function until<T>(
 }
 
 export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** Starts `guardian serve|worker` with the suite's environment and records it in `started` for cleanup. */
+export function guardianStarter(env: NodeJS.ProcessEnv, started: RunningGuardian[]) {
+  return async (command: 'serve' | 'worker', extra: NodeJS.ProcessEnv = {}) => {
+    // Generous: other test runs may share this machine's two cores.
+    const child = await startGuardian(command, { ...env, ...extra }, 120_000);
+    started.push(child);
+    return child;
+  };
+}
+
+export const isAlive = (child: RunningGuardian) =>
+  child.process.exitCode === null && child.process.signalCode === null;

@@ -4,7 +4,7 @@
 import { randomInt } from 'node:crypto';
 import { Agent, request } from 'node:http';
 
-interface FloodSpec {
+export interface FloodSpec {
   url: string;
   path: string;
   localAddress: string;

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import type { FloodSpec } from './flood-driver.js';
 
 /** The server's resident memory in MiB, from /proc (the process the test started). */
 export function rssMiB(pid: number): number {
@@ -253,16 +254,7 @@ export interface FloodResult {
 const floodDriver = fileURLToPath(new URL('./flood-driver.ts', import.meta.url));
 
 /** Runs test/resilience/flood-driver.ts in a process of its own; kills it if it overruns. */
-export function flood(spec: {
-  url: string;
-  path: string;
-  localAddress: string;
-  durationMs: number;
-  maxRequests: number;
-  connections: number;
-  forwardedFor: 'none' | 'forged' | 'via-proxy';
-  proxiedClient?: string;
-}): Promise<FloodResult> {
+export function flood(spec: FloodSpec): Promise<FloodResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', floodDriver, JSON.stringify(spec)], {
       stdio: ['ignore', 'pipe', 'pipe'],

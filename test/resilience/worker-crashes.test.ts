@@ -6,12 +6,12 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseImplementations, type TestDatabase } from '../helpers/databases.js';
-import { startGuardian, type RunningGuardian } from '../helpers/guardian-process.js';
+import type { RunningGuardian } from '../helpers/guardian-process.js';
 import { generateClip } from '../helpers/media-fixtures.js';
 import { allChildren, killQuietly, mediaToolChildren } from '../helpers/process-tree.js';
 import { deleteRedisKeys, redisImplementation, uniqueRedisPrefix } from '../helpers/redis.js';
 import { uploadMultipart } from '../e2e/upload-flow.js';
-import { createAnalystKey, seconds, until } from './crash-fixtures.js';
+import { createAnalystKey, seconds, until, guardianStarter, isAlive } from './crash-fixtures.js';
 import { reportFigure } from './figures.js';
 
 // Short form in `npm test`; `npm run test:resilience` sets RESILIENCE=full: the issue's 50 analyses, 3 kills.
@@ -69,14 +69,8 @@ describe.skipIf(skipReason !== undefined)(
     let connection: Redis | undefined;
     let queue: Queue;
 
-    const start = async (command: 'serve' | 'worker', extra: NodeJS.ProcessEnv = {}) => {
-      // Generous: six test runs share this machine's two cores.
-      const child = await startGuardian(command, { ...env, ...extra }, 120_000);
-      started.push(child);
-      return child;
-    };
-    const alive = (child: RunningGuardian) =>
-      child.process.exitCode === null && child.process.signalCode === null;
+    const start = guardianStarter(env, started);
+    const alive = isAlive;
     const analyses = async () =>
       (
         await sql!.query<AnalysisRow>(
