@@ -394,7 +394,7 @@ async function signIn(baseUrl: string, email: string, password: string) {
 async function seed(baseUrl: string, key: string, clip: string): Promise<Record<string, string>> {
   const upload = await uploadMultipart(baseUrl, key, clip);
   expect(upload.status).toBe(201);
-  const { mediaId, analysisId } = (await upload.json()) as { mediaId: string; analysisId: string };
+  const { id: mediaId, analysisId } = (await upload.json()) as { id: string; analysisId: string };
   await waitForAnalysis(baseUrl, key, analysisId, 180_000);
   const listed = await fetch(`${baseUrl}/api/v1/analyses/${analysisId}/artifacts`, {
     headers: { authorization: `Bearer ${key}` },

@@ -72,6 +72,8 @@ export async function runSqlmap(target: InjectionTarget, settings: SqlmapSetting
     // The session cookie stays the one we sign in with; a cookie the server sets is not a place to inject.
     '--drop-set-cookie',
     '--skip-waf',
+    // Writes use fresh ids (nothing real is deleted), so their baseline is a 404; sqlmap stops at one unless told.
+    '--ignore-code=404',
   ];
   const started = performance.now();
   try {
