@@ -276,7 +276,8 @@ function scanMode(mode: 'embedded' | 'scaled') {
     const only = process.env.SQLMAP_ONLY ? new RegExp(process.env.SQLMAP_ONLY) : null;
     for (const target of all.filter((t) => !only || only.test(`${t.credential} ${t.operation}`))) {
       const status = await baselineStatus(target);
-      if (status === 401 || status === 403)
+      // A public route's 401/403 is its normal answer (a wrong password, an unsigned link): scanned all the same.
+      if ((status === 401 || status === 403) && target.credential !== 'public')
         refused.push(`${target.credential} ${target.operation} ${status}`);
       else admitted.push(target);
     }

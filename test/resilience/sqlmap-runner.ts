@@ -72,8 +72,9 @@ export async function runSqlmap(target: InjectionTarget, settings: SqlmapSetting
     // The session cookie stays the one we sign in with; a cookie the server sets is not a place to inject.
     '--drop-set-cookie',
     '--skip-waf',
-    // Writes use fresh ids (nothing real is deleted), so their baseline is a 404; sqlmap stops at one unless told.
-    '--ignore-code=404',
+    // Writes use fresh ids (nothing real is deleted), so their baseline is a 404, and a public route's normal
+    // answer may be 401/403 (a wrong password, an unsigned link): sqlmap stops at those unless told.
+    '--ignore-code=401,403,404',
   ];
   const started = performance.now();
   try {
