@@ -15,6 +15,8 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],
+      // The pattern also matches web/src (the web app has its own tests and build).
+      exclude: ['web/**'],
       reporter: ['text-summary', 'json-summary', 'html'],
       reportsDirectory: 'coverage',
       thresholds: { lines: 80 },
