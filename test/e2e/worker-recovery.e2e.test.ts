@@ -12,6 +12,7 @@ import { startGuardian, type RunningGuardian } from '../helpers/guardian-process
 import { generateClip } from '../helpers/media-fixtures.js';
 import { allChildren, killQuietly, mediaToolChildren } from '../helpers/process-tree.js';
 import { deleteRedisKeys, redisImplementation, uniqueRedisPrefix } from '../helpers/redis.js';
+import { until } from '../resilience/crash-fixtures.js';
 import { createOrgsAndKeys, uploadMultipart, type Keys } from './upload-flow.js';
 
 // Settings an operator could run with: a worker that dies is replaced within lock + stalled interval.
@@ -35,15 +36,6 @@ const scaledModes = [
   // done) and test/queue/kill-worker.fault.test.ts keeps the embedded queue's recovery after kill -9.
 ].filter(() => process.env.RESILIENCE === 'full');
 if (scaledModes.length === 0) it.skip('runs under RESILIENCE=full (npm run test:resilience)', () => {});
-
-async function until<T>(what: string, deadline: number, probe: () => Promise<T | undefined>): Promise<T> {
-  for (;;) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 interface AnalysisState {
   status: string;

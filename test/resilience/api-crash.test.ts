@@ -10,7 +10,7 @@ import { generateClip } from '../helpers/media-fixtures.js';
 import { allChildren, killQuietly } from '../helpers/process-tree.js';
 import { deleteRedisKeys, redisImplementation, uniqueRedisPrefix } from '../helpers/redis.js';
 import { storedFiles, uploadMultipart } from '../e2e/upload-flow.js';
-import { createAnalystKey, seconds, until, guardianStarter, isAlive } from './crash-fixtures.js';
+import { createAnalystKey, seconds, until, guardianStarter, stopStarted } from './crash-fixtures.js';
 import { reportFigure } from './figures.js';
 
 // Short form in `npm test`; `npm run test:resilience` sets RESILIENCE=full: more kills, more traffic.
@@ -112,7 +112,6 @@ describe.skipIf(skipReason !== undefined)(
     let bigClip: Buffer;
 
     const start = guardianStarter(env, started);
-    const alive = isAlive;
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'guardian-api-crash-'));
@@ -139,12 +138,7 @@ describe.skipIf(skipReason !== undefined)(
     }, 180_000);
 
     afterAll(async () => {
-      for (const child of started) {
-        if (!alive(child)) continue;
-        const timer = setTimeout(() => child.process.kill('SIGKILL'), 20_000);
-        await child.stop();
-        clearTimeout(timer);
-      }
+      await stopStarted(started);
       await sql?.end();
       await database?.destroy();
       if (!skipReason) await deleteRedisKeys(redis.url, prefix);

@@ -43,3 +43,13 @@ export function guardianStarter(env: NodeJS.ProcessEnv, started: RunningGuardian
 
 export const isAlive = (child: RunningGuardian) =>
   child.process.exitCode === null && child.process.signalCode === null;
+
+/** Stops every still-running process the suite started (SIGTERM, then SIGKILL after 20 s). */
+export async function stopStarted(started: RunningGuardian[]): Promise<void> {
+  for (const child of started) {
+    if (!isAlive(child)) continue;
+    const timer = setTimeout(() => child.process.kill('SIGKILL'), 20_000);
+    await child.stop();
+    clearTimeout(timer);
+  }
+}

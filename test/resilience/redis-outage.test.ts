@@ -8,6 +8,7 @@ import { runGuardian, startGuardian, type RunningGuardian } from '../helpers/gua
 import { generateClip } from '../helpers/media-fixtures.js';
 import { storedFiles, uploadMultipart, waitForAnalysis } from '../e2e/upload-flow.js';
 import { reportFigure } from './figures.js';
+import { expectServiceUnavailable, timed } from './outage-checks.js';
 import { localRedisUnavailable, startLocalRedis, type LocalRedis } from './local-redis.js';
 
 // Short form in `npm test`; `npm run test:resilience` sets RESILIENCE=full: more cycles, uploads and readers.
@@ -25,11 +26,6 @@ const postgres = databaseImplementations().find((implementation) => implementati
 const skipReason = localRedisUnavailable ?? postgres?.skipReason ?? null;
 if (skipReason && process.env.CI === 'true') throw new Error(`CI needs this suite: ${skipReason}`);
 
-const timed = async (request: () => Promise<Response>) => {
-  const started = performance.now();
-  const response = await request();
-  return { response, ms: Math.round(performance.now() - started) };
-};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** An organisation and one API key of the given role, through the CLI (straight to PostgreSQL). */
@@ -136,13 +132,7 @@ describe.skipIf(skipReason !== null)('Redis killed (kill -9) under scaled mode, 
         const detectedMs = await readinessBecomes(503, answerLimitMs);
 
         const upload = await timed(() => uploadMultipart(baseUrl, key, clip));
-        expect(upload.response.status).toBe(503);
-        expect(upload.response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-        expect(upload.response.headers.get('retry-after')).toBe('5');
-        const problem = (await upload.response.json()) as Record<string, unknown>;
-        expect(problem).toMatchObject({ status: 503, code: 'service-unavailable' });
-        expect(JSON.stringify(problem)).not.toMatch(/ECONNREFUSED|at .+\.js|redis:\/\//);
-        expect(upload.ms).toBeLessThan(answerLimitMs);
+        await expectServiceUnavailable(upload, answerLimitMs, /ECONNREFUSED|at .+\.js|redis:\/\//);
         expect(storedFiles(dataDir), 'a refused upload leaves no blob').toHaveLength(filesBefore);
 
         const liveness = await timed(() => fetch(`${baseUrl}/livez`));

@@ -11,7 +11,7 @@ import { generateClip } from '../helpers/media-fixtures.js';
 import { allChildren, killQuietly, mediaToolChildren } from '../helpers/process-tree.js';
 import { deleteRedisKeys, redisImplementation, uniqueRedisPrefix } from '../helpers/redis.js';
 import { uploadMultipart } from '../e2e/upload-flow.js';
-import { createAnalystKey, seconds, until, guardianStarter, isAlive } from './crash-fixtures.js';
+import { createAnalystKey, seconds, until, guardianStarter, isAlive, stopStarted } from './crash-fixtures.js';
 import { reportFigure } from './figures.js';
 
 // Short form in `npm test`; `npm run test:resilience` sets RESILIENCE=full: the issue's 50 analyses, 3 kills.
@@ -70,7 +70,6 @@ describe.skipIf(skipReason !== undefined)(
     let queue: Queue;
 
     const start = guardianStarter(env, started);
-    const alive = isAlive;
     const analyses = async () =>
       (
         await sql!.query<AnalysisRow>(
@@ -103,12 +102,7 @@ describe.skipIf(skipReason !== undefined)(
     }, 180_000);
 
     afterAll(async () => {
-      for (const child of started) {
-        if (!alive(child)) continue;
-        const timer = setTimeout(() => child.process.kill('SIGKILL'), 20_000);
-        await child.stop();
-        clearTimeout(timer);
-      }
+      await stopStarted(started);
       for (const pid of orphans) killQuietly(pid);
       await queue?.close();
       await connection?.quit();
@@ -154,7 +148,7 @@ describe.skipIf(skipReason !== undefined)(
               // Only first attempts: a re-run killed again would test the attempt limit, not recovery.
               if (running.length === 0 || running.some((row) => row.attempts !== 1)) return undefined;
               const busy = workers.filter(
-                (worker) => alive(worker) && mediaToolChildren(worker.process.pid ?? 0).length > 0,
+                (worker) => isAlive(worker) && mediaToolChildren(worker.process.pid ?? 0).length > 0,
               );
               return busy[0] ? { doomed: busy[0], running } : undefined;
             },
