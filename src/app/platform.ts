@@ -141,6 +141,7 @@ export async function openPlatform(
       limits: mediaLimits,
       modelCards: config.MODEL_CARDS,
       calibration: await calibrationFromConfig(config),
+      detectorThreads: config.DETECTOR_THREADS,
       ...(tracing.enabled ? { tracer: tracing.tracer } : {}),
     });
     closers.push(closeEngine);

@@ -29,6 +29,7 @@ export async function openLocalEngine(
   const { pipeline } = await createDetectionEngine({
     mediaTools,
     limits,
+    detectorThreads: config.DETECTOR_THREADS,
     ...(options.configured ? { modelCards: config.MODEL_CARDS, calibration } : {}),
   });
   return { mediaTools, pipeline };

@@ -171,6 +171,10 @@ export const configFields = {
     schema: integer(1, 0, 64),
     doc: 'Analysis jobs one process runs at once. 0 makes `serve` an API-only process (scaled out, with separate `guardian worker`s).',
   },
+  DETECTOR_THREADS: {
+    schema: integer(0, 0, 64),
+    doc: 'Worker threads the pixel detectors (the five face detectors) run in, shared by every analysis of the process; started on demand, ended after a minute idle. 0: one per processor available to the process. Decoding (ffmpeg) and the face search run beside them.',
+  },
   RECONCILE_INTERVAL_SECONDS: {
     schema: integer(60, 1, 86400),
     doc: 'How often queued analyses without a live job are re-enqueued.',

@@ -34,7 +34,7 @@ export async function* readRawFrames(
       stderrTail: run.stderrTail(),
       detail,
     });
-  let frame = Buffer.allocUnsafe(frameBytes);
+  let frame = sharedFrame(frameBytes);
   let filled = 0;
   let index = 0;
   try {
@@ -60,7 +60,7 @@ export async function* readRawFrames(
         const timeSeconds = roundToMicroseconds(options.timeOffsetSeconds + time);
         if (timeSeconds >= options.endSeconds) return;
         yield { timeSeconds, width, height, data: frame };
-        frame = Buffer.allocUnsafe(frameBytes);
+        frame = sharedFrame(frameBytes);
         filled = 0;
         index += 1;
       }
@@ -71,5 +71,8 @@ export async function* readRawFrames(
     run.stop();
   }
 }
+
+/** Frames live in shared memory so detector threads read them where they are, without a copy each. */
+const sharedFrame = (bytes: number): Buffer => Buffer.from(new SharedArrayBuffer(bytes));
 
 export const roundToMicroseconds = (seconds: number): number => Math.round(seconds * 1e6) / 1e6;

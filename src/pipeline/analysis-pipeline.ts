@@ -37,7 +37,8 @@ export interface AnalysisPipelineDeps {
 
 export interface AnalysisRunRequest {
   input: MediaInput;
-  sha256: string;
+  /** The media's SHA-256, or its hash still being computed (awaited for the report only). */
+  sha256: string | Promise<string>;
   sizeBytes: number;
   /** A probe taken earlier (at upload); the media is then not probed again (its limits are checked again). */
   probe?: MediaProbe;
@@ -49,8 +50,8 @@ export interface AnalysisRunRequest {
    */
   onProgress?: (stage: string, progress: number, phase: StagePhase) => void | Promise<void>;
   /**
-   * Called once, before the final band, with the band fused from the detectors that need no decoded frames
-   * (metadata, packets), while the others still run; not called when no detector is left to run. It is an
+   * Called once, before the final band, with the band fused from the detectors that decode no pictures
+   * (container metadata, the packet table), while the others still run; not called when no detector is left to run. It is an
    * early indication only: the report's band is the one that counts.
    */
   onPreliminary?: (preliminary: PreliminaryBand) => void | Promise<void>;
@@ -170,7 +171,7 @@ export function createAnalysisPipeline(deps: AnalysisPipelineDeps): AnalysisPipe
       compression: intake.result ? compressionOf(intake.result, detectors) : null,
       band: fusion.band,
       reasons: [...(intake.result?.notes ?? []), ...fusion.reasons],
-      media: mediaSummary(request, intake.result?.probe ?? request.probe ?? null),
+      media: mediaSummary(request, await request.sha256, intake.result?.probe ?? request.probe ?? null),
       integrity,
       sampling: found.plan,
       faces: found.faces ? faceTrackReports(found.faces) : null,
@@ -244,9 +245,9 @@ function createProgress(request: AnalysisRunRequest, units: number): Progress {
 }
 
 /**
- * Every detector, started together: those that need no decoded frames first among equals, and when they
- * are all done (before the frame and face detectors, which wait on decoding) `onEarlyDone` hears their
- * reports. The frames and faces are asked for at once so decoding starts while the others compute.
+ * Every detector, started together: those that need no decoded pictures first among equals, and when they
+ * are all done (before the frame, face and picture detectors, which wait on decoding) `onEarlyDone` hears
+ * their reports. The frames and faces are asked for at once so decoding starts while the others compute.
  * Outcomes come back in the detectors' order.
  */
 async function runDetectors(
@@ -256,11 +257,12 @@ async function runDetectors(
   tracer: Tracer,
   onEarlyDone: (early: { done: DetectorReport[]; pending: string[] }) => Promise<void>,
 ): Promise<DetectorOutcome[]> {
-  const needsPictures = (detector: Detector) =>
+  const needsSample = (detector: Detector) =>
     detector.needs.includes('frames') || detector.needs.includes('faces');
+  const needsPictures = (detector: Detector) => needsSample(detector) || detector.needs.includes('pictures');
   const late = detectors.filter(needsPictures);
   // Only for detectors that apply: a clip without audio starts no decoding for an audio-and-face check.
-  const waiting = late.filter((detector) => appliesTo(detector, context));
+  const waiting = late.filter((detector) => needsSample(detector) && appliesTo(detector, context));
   if (waiting.some((detector) => detector.needs.includes('faces'))) prefetch(context.faces());
   else if (waiting.length > 0) prefetch(context.frames());
   const run = async (detector: Detector) => {
@@ -271,7 +273,7 @@ async function runDetectors(
   };
   const early = detectors.filter((detector) => !needsPictures(detector));
   const runs = new Map<Detector, Promise<DetectorOutcome>>();
-  for (const detector of [...early, ...late]) runs.set(detector, run(detector));
+  for (const detector of [...early, ...late.filter(needsSample)]) runs.set(detector, run(detector));
   const settle = (some: readonly Detector[]) =>
     Promise.allSettled(some.map((detector) => runs.get(detector)!));
   const earlySettled = await settle(early);
@@ -280,6 +282,10 @@ async function runDetectors(
     done.length === early.length && late.length > 0
       ? onEarlyDone({ done, pending: late.map((detector) => detector.id) })
       : Promise.resolve();
+  // Detectors decoding pictures of their own start once the preliminary band is out: their first computation
+  // (the GOP comb search over the packet table) holds the main thread. A failure is thrown below.
+  await preliminary.catch(() => undefined);
+  for (const detector of late.filter((detector) => !needsSample(detector))) runs.set(detector, run(detector));
   // Every run is settled before anything throws, so none is left unobserved when one aborts.
   const [settled] = await Promise.all([settle(detectors), preliminary]);
   const outcomes: DetectorOutcome[] = [];
@@ -395,11 +401,15 @@ function notRunReport(detector: Detector, reason: string, explanation: string): 
   };
 }
 
-function mediaSummary(request: AnalysisRunRequest, probe: MediaProbe | null): AnalysisReport['media'] {
+function mediaSummary(
+  request: AnalysisRunRequest,
+  sha256: string,
+  probe: MediaProbe | null,
+): AnalysisReport['media'] {
   const video = probe ? primaryVideoStream(probe) : null;
   const audio = probe?.streams.find((stream) => stream.type === 'audio') ?? null;
   return {
-    sha256: request.sha256,
+    sha256,
     sizeBytes: request.sizeBytes,
     formatName: probe?.formatName ?? 'unknown',
     durationSeconds: probe?.durationSeconds ?? null,

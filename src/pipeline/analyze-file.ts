@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { describeNonMedia, sniffLength, sniffMedia } from '../media/media-sniffer.js';
 import { UnsupportedMediaError } from './analysis-errors.js';
 import type { AnalysisPipeline, AnalysisRunRequest } from './analysis-pipeline.js';
@@ -14,10 +15,13 @@ export interface AnalyzeFileDeps {
   onArtifact?: AnalysisRunRequest['onArtifact'];
 }
 
-/** A local file through the whole pipeline without a server: hash, sniff, then the pipeline (intake check, detectors). */
+/**
+ * A local file through the whole pipeline without a server: sniff, then the pipeline (intake check,
+ * detectors) while the file is hashed, so a large file's hash does not hold back the first result.
+ */
 export async function analyzeFile(path: string, deps: AnalyzeFileDeps): Promise<AnalysisReport> {
   const { signal } = deps;
-  const { sha256, sizeBytes, head } = await hashFile(path, signal);
+  const { sizeBytes, head } = await readHead(path);
   if (!sniffMedia(head)) {
     const what = describeNonMedia(head);
     if (sizeBytes === 0) throw new UnsupportedMediaError(`${path} is empty`);
@@ -27,6 +31,9 @@ export async function analyzeFile(path: string, deps: AnalyzeFileDeps): Promise<
         : `${path}: not a recognised video, image or audio format`,
     );
   }
+  const sha256 = hashFile(path, signal);
+  // The run awaits it for the report; when the run fails first, its failure is the one to tell.
+  sha256.catch(() => undefined);
   // Unreadable, cut or undecodable media comes back as a not_analyzable report with the reason.
   return deps.pipeline.run({
     input: path,
@@ -39,23 +46,21 @@ export async function analyzeFile(path: string, deps: AnalyzeFileDeps): Promise<
   });
 }
 
-/** Streaming SHA-256 (constant memory for any size), keeping the first bytes for sniffing. */
-async function hashFile(
-  path: string,
-  signal: AbortSignal,
-): Promise<{ sha256: string; sizeBytes: number; head: Buffer }> {
-  const hash = createHash('sha256');
-  const headChunks: Buffer[] = [];
-  let headLength = 0;
-  let sizeBytes = 0;
-  for await (const chunk of createReadStream(path, { signal }) as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    sizeBytes += chunk.length;
-    if (headLength < sniffLength) {
-      const part = chunk.subarray(0, sniffLength - headLength);
-      headChunks.push(part);
-      headLength += part.length;
-    }
+/** The file's size and first bytes, for sniffing. */
+async function readHead(path: string): Promise<{ sizeBytes: number; head: Buffer }> {
+  const file = await open(path, 'r');
+  try {
+    const { size } = await file.stat();
+    const { buffer, bytesRead } = await file.read({ buffer: Buffer.alloc(sniffLength), position: 0 });
+    return { sizeBytes: size, head: buffer.subarray(0, bytesRead) };
+  } finally {
+    await file.close();
   }
-  return { sha256: hash.digest('hex'), sizeBytes, head: Buffer.concat(headChunks) };
+}
+
+/** Streaming SHA-256, in constant memory for any size. */
+async function hashFile(path: string, signal: AbortSignal): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { signal }) as AsyncIterable<Buffer>) hash.update(chunk);
+  return hash.digest('hex');
 }

@@ -8,6 +8,7 @@ import { createMediaIntakeCheck, type MediaIntakeCheck } from './media-intake.js
 import { createHumanFaceFinder } from '../faces/human-face-finder.js';
 import { createFfmpegFrameSampler } from './frames/ffmpeg-frame-sampler.js';
 import type { FaceFinder } from './run-inputs.js';
+import { createDetectorPool } from './pool/detector-pool.js';
 
 export interface DetectionEngineDeps {
   mediaTools: MediaTools;
@@ -20,6 +21,8 @@ export interface DetectionEngineDeps {
   calibration?: Calibration | null;
   /** Spans for each detector run, under the job's span; absent: nothing is traced. */
   tracer?: Tracer;
+  /** DETECTOR_THREADS: threads the pixel detectors run in; 0 or absent: one per processor. */
+  detectorThreads?: number;
 }
 
 /** The analysis pipeline every entry point runs (server workers and `guardian analyze`), built one way. */
@@ -27,7 +30,7 @@ export interface DetectionEngine {
   pipeline: AnalysisPipeline;
   /** The same check the pipeline runs, for refusing bad media at upload. */
   intake: MediaIntakeCheck;
-  /** Stops the face search thread, when one was started: a stopped server must not be held open by it. */
+  /** Stops the face search and detector threads: a stopped server must not be held open by them. */
   close(): Promise<void>;
 }
 
@@ -41,14 +44,18 @@ export async function createDetectionEngine(deps: DetectionEngineDeps): Promise<
         loadModelDetectors(deps.modelCards ?? []),
       )
     : [];
+  const detectorPool = createDetectorPool({ threads: deps.detectorThreads ?? 0 });
   const pipeline = createAnalysisPipeline({
     mediaTools: deps.mediaTools,
-    detectors: [...defaultDetectors(), ...modelDetectors],
+    detectors: [...defaultDetectors().map(detectorPool.wrap), ...modelDetectors],
     intake,
     frameSampler,
     faceFinder,
     calibration: deps.calibration ?? null,
     ...(deps.tracer ? { tracer: deps.tracer } : {}),
   });
-  return { pipeline, intake, close: async () => faceFinder.close?.() };
+  const close = async () => {
+    await Promise.all([faceFinder.close?.(), detectorPool.close()]);
+  };
+  return { pipeline, intake, close };
 }

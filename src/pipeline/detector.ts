@@ -3,7 +3,11 @@ import type { MediaInput, MediaProbe, MediaTools } from '../media/media-probe.js
 import type { FrameSample } from './frames/frame-sample.js';
 
 /** What a detector consumes; the pipeline prepares each kind once and shares it. */
-export type DetectorNeed = 'probe' | 'packets' | 'frames' | 'faces' | 'audio';
+/**
+ * What a detector reads. `pictures`: it decodes pictures of its own, beyond the shared sample (so, like
+ * `frames` and `faces`, it is not done early enough for the preliminary band).
+ */
+export type DetectorNeed = 'probe' | 'packets' | 'frames' | 'faces' | 'audio' | 'pictures';
 
 export interface DetectorContext {
   input: MediaInput;

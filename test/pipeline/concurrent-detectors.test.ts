@@ -161,6 +161,32 @@ describe('detectors running together', () => {
     expect(events.indexOf('preliminary band')).toBeLessThan(events.indexOf('fusion started'));
   });
 
+  it('does not hold the preliminary band for a detector decoding pictures of its own, nor decode the sample for it', async () => {
+    const picturesGate = gate();
+    const { pipeline, asked } = pipelineOf([
+      detector('metadata', ['probe'], async () => finding(0.1)),
+      detector('gop', ['probe', 'packets', 'pictures'], async () => {
+        await picturesGate.opened;
+        return finding(0.2);
+      }),
+    ]);
+    const preliminaries: PreliminaryBand[] = [];
+    const run = pipeline.run({
+      ...request,
+      signal: new AbortController().signal,
+      onPreliminary: (preliminary) => {
+        preliminaries.push(preliminary);
+        picturesGate.open();
+      },
+    });
+    const report = await run;
+    expect(preliminaries.map(({ detectors, pending }) => ({ detectors, pending }))).toEqual([
+      { detectors: ['metadata'], pending: ['gop'] },
+    ]);
+    expect(report.detectors.map((entry) => entry.score)).toEqual([0.1, 0.2]);
+    expect(asked).toEqual([]);
+  });
+
   it('names every stage and every detector as it starts and finishes', async () => {
     const ids = ['gop', 'metadata', 'face-a', 'face-b'];
     const { pipeline } = pipelineOf(

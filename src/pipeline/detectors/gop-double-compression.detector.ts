@@ -37,7 +37,8 @@ export function createGopDoubleCompressionDetector(): Detector {
   return {
     id: 'gop-double-compression',
     version: '1.1.0',
-    needs: ['probe', 'packets'],
+    // Pictures: a comb in the packet sizes is checked in pictures it decodes from the start.
+    needs: ['probe', 'packets', 'pictures'],
     strength: 'standard',
     description:
       'Re-encoding and joins from the packet table: P-frame size spikes on the grid of an earlier GOP (steady, or jumping where footage was joined), checked in the decoded pictures, and breaks in the keyframe cadence.',
