@@ -44,6 +44,7 @@ import { createAnalysisService } from '../services/analysis.service.js';
 import { createFeatureFlagService } from '../services/feature-flag.service.js';
 import { openFeatureFlags } from '../flags/feature-flags-setup.js';
 import { createApiKeyService } from '../services/api-key.service.js';
+import { createApiKeyCache } from '../services/api-key-cache.js';
 import { createAuditLogService } from '../services/audit-log.service.js';
 import { createLoginThrottle } from '../services/login-throttle.service.js';
 import { createHistoryService } from '../services/history.service.js';
@@ -294,6 +295,11 @@ export async function openPlatform(
       apiKeys: repositories.apiKeys,
       organisations: repositories.organisations,
       now,
+      cache: createApiKeyCache({
+        ttlMs: config.API_KEY_CACHE_SECONDS * 1000,
+        maxEntries: 10_000,
+        now: () => now().getTime(),
+      }),
     });
     const sessionService = createSessionService({
       sessions: repositories.sessions,

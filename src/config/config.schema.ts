@@ -68,6 +68,10 @@ export const configFields = {
     schema: integer(60, 0, 86400),
     doc: 'How long a cached reply (a finished analysis report, the first page of the media list) may be served; every write that changes it invalidates it sooner. In Redis with REDIS_URL, in this process in embedded mode; off with DATABASE_URL but no REDIS_URL. 0 turns the cache off. See docs/caching.md.',
   },
+  API_KEY_CACHE_SECONDS: {
+    schema: integer(5, 0, 300),
+    doc: 'How long a server trusts an API key it checked in the database before asking again (usable keys only, never past their expiry), so hot reads do not query the database for who is calling. A key revoked through a server stops working on it at once; on other servers (scaled out, or revoked with the CLI against PostgreSQL) within this many seconds. 0: every request asks the database.',
+  },
   CACHE_MAX_ENTRIES: {
     schema: integer(2000, 1, 1_000_000),
     doc: 'Embedded mode: replies the in-process cache keeps at most (least recently used go first).',

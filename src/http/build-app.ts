@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
+import helmet from 'helmet';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
@@ -258,7 +258,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.metrics) registerHttpMetrics(app, deps.metrics);
 
   const assetOrigins = deps.webApp?.assetBaseUrl ? [new URL(deps.webApp.assetBaseUrl).origin] : [];
-  await app.register(helmet, {
+  // Computed once and set on every reply (@fastify/helmet rebuilt the whole policy on each request).
+  const securityHeaders = helmet({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -283,6 +284,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameguard: { action: 'deny' },
     hsts: deps.https ? { maxAge: 63_072_000, includeSubDomains: true } : false,
   });
+  app.addHook('onRequest', (request, reply, done) =>
+    securityHeaders(request.raw, reply.raw, (error) => done(error as Error | undefined)),
+  );
   await registerRateLimits(app, {
     ...(deps.rateLimitStore ? { redis: deps.rateLimitStore } : {}),
     ...(deps.rateLimitsPerMinute ? { perMinute: deps.rateLimitsPerMinute } : {}),

@@ -3,10 +3,12 @@ import type { ApiKeyRole } from '../db/schema.js';
 import type { Principal } from '../http/access-control.js';
 import type { ApiKeyRepository, ApiKeySummary } from '../repositories/api-key.repository.js';
 import type { OrganisationRepository } from '../repositories/organisation.repository.js';
+import { noApiKeyCache, type ApiKeyCache } from './api-key-cache.js';
 import { badRequest, notFound } from './errors.js';
 
 const keyPrefix = 'sag_';
 const lastUsedResolutionMs = 60_000;
+const maxTrackedKeys = 100_000;
 
 export interface CreatedApiKey {
   id: string;
@@ -28,8 +30,13 @@ export function createApiKeyService(deps: {
   apiKeys: ApiKeyRepository;
   organisations: OrganisationRepository;
   now: () => Date;
+  /** Keys already checked, for API_KEY_CACHE_SECONDS; absent: the database is asked every time. */
+  cache?: ApiKeyCache;
 }) {
   const { apiKeys, organisations, now } = deps;
+  const cache = deps.cache ?? noApiKeyCache;
+  // When each cached key's last_used_at was last moved: a hit does not ask the database, so it tracks it here.
+  const touched = new Map<string, number>();
   async function createForOrg(
     orgId: string,
     input: { name: string; role: ApiKeyRole; expiresInDays?: number },
@@ -62,6 +69,16 @@ export function createApiKeyService(deps: {
     };
   }
 
+  /** Moves last_used_at at most once a minute per key. */
+  async function touchIfDue(keyId: string, at: Date): Promise<void> {
+    const last = touched.get(keyId);
+    if (last !== undefined && at.getTime() - last <= lastUsedResolutionMs) return;
+    await apiKeys.touchLastUsed(keyId, at);
+    // Bounded by the keys in use; past this many, forgetting costs each key one more update.
+    if (touched.size >= maxTrackedKeys) touched.clear();
+    touched.set(keyId, at.getTime());
+  }
+
   return {
     async create(input: {
       orgName: string;
@@ -80,25 +97,38 @@ export function createApiKeyService(deps: {
     /** The organisation's keys, newest first, revoked and expired ones included; never a hash. */
     list: (orgId: string): Promise<ApiKeySummary[]> => apiKeys.listByOrg(orgId),
 
-    /** Effective at once: every request checks the key in the database. Another org's key: 404. */
+    /**
+     * Effective at once on this server (its cached check is dropped); on other servers within
+     * API_KEY_CACHE_SECONDS. Another org's key: 404.
+     */
     async revoke(orgId: string, id: string): Promise<void> {
-      if (!(await apiKeys.revoke(orgId, id))) throw notFound('API key');
+      const revoked = await apiKeys.revoke(orgId, id);
+      cache.forget(id);
+      touched.delete(id);
+      if (!revoked) throw notFound('API key');
     },
 
     async authenticate(token: string): Promise<Principal | null> {
       if (!token.startsWith(keyPrefix)) return null;
       const at = now();
-      const found = await apiKeys.findUsableByHash(hashApiKey(token), at);
-      if (!found) return null;
-      if (!found.last_used_at || at.getTime() - found.last_used_at.getTime() > lastUsedResolutionMs) {
-        await apiKeys.touchLastUsed(found.id, at);
+      const keyHash = hashApiKey(token);
+      const cached = cache.get(keyHash);
+      if (cached) {
+        if (cached.actor.type === 'api-key') await touchIfDue(cached.actor.keyId, at);
+        return cached;
       }
-      return {
+      const found = await apiKeys.findUsableByHash(keyHash, at);
+      if (!found) return null;
+      if (found.last_used_at) touched.set(found.id, found.last_used_at.getTime());
+      await touchIfDue(found.id, at);
+      const principal: Principal = {
         orgId: found.org_id,
         orgName: found.org_name,
         role: found.role,
         actor: { type: 'api-key', keyId: found.id },
       };
+      cache.set(keyHash, { principal, keyId: found.id, expiresAt: found.expires_at });
+      return principal;
     },
   };
 }
