@@ -70,7 +70,7 @@ export const configFields = {
   },
   API_KEY_CACHE_SECONDS: {
     schema: integer(5, 0, 300),
-    doc: 'How long a server trusts an API key it checked in the database before asking again (usable keys only, never past their expiry), so hot reads do not query the database for who is calling. A key revoked through a server stops working on it at once; on other servers (scaled out, or revoked with the CLI against PostgreSQL) within this many seconds. 0: every request asks the database.',
+    doc: 'How long a server trusts an API key it checked in the database before asking again (usable keys only, never past their expiry), so hot reads do not query the database for who is calling. A key revoked through a server stops working on it at once; on the other API servers of a scaled-out deployment within this many seconds. 0: every request asks the database.',
   },
   CACHE_MAX_ENTRIES: {
     schema: integer(2000, 1, 1_000_000),

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import helmet from 'helmet';
@@ -258,7 +259,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.metrics) registerHttpMetrics(app, deps.metrics);
 
   const assetOrigins = deps.webApp?.assetBaseUrl ? [new URL(deps.webApp.assetBaseUrl).origin] : [];
-  // Computed once and set on every reply (@fastify/helmet rebuilt the whole policy on each request).
+  // Computed once and set on every reply (@fastify/helmet rebuilt the whole policy on each request; helmet's
+  // own middleware still validates and sets each header one by one).
   const securityHeaders = helmet({
     contentSecurityPolicy: {
       useDefaults: false,
@@ -284,9 +286,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameguard: { action: 'deny' },
     hsts: deps.https ? { maxAge: 63_072_000, includeSubDomains: true } : false,
   });
-  app.addHook('onRequest', (request, reply, done) =>
-    securityHeaders(request.raw, reply.raw, (error) => done(error as Error | undefined)),
-  );
+  const headers = headersSetBy(securityHeaders);
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(headers);
+    done();
+  });
   await registerRateLimits(app, {
     ...(deps.rateLimitStore ? { redis: deps.rateLimitStore } : {}),
     ...(deps.rateLimitsPerMinute ? { perMinute: deps.rateLimitsPerMinute } : {}),
@@ -379,4 +383,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     async () => app.swagger(),
   );
   return app;
+}
+
+/** The headers a helmet middleware sets: it sets the same ones on every response (no CSP nonces here). */
+function headersSetBy(middleware: ReturnType<typeof helmet>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const response = {
+    setHeader: (name: string, value: string) => void (headers[name.toLowerCase()] = String(value)),
+    removeHeader: (name: string) => void delete headers[name.toLowerCase()],
+  };
+  let failure: unknown = null;
+  middleware(
+    {} as IncomingMessage,
+    response as unknown as ServerResponse,
+    (error) => (failure = error ?? null),
+  );
+  if (failure) throw failure;
+  return headers;
 }

@@ -64,6 +64,8 @@ export const maxJsonDepth = 256;
  */
 export function registerRequestLimits(app: FastifyInstance, limits: HttpLimits): void {
   app.addHook('preParsing', async (request, _reply, payload) => {
+    // No body to wait for (most GETs): no deadline timer either.
+    if (!announcesBody(request.raw)) return payload;
     if (streamedBodyTypes.test(request.headers['content-type'] ?? '')) return payload;
     return withDeadline(payload, limits.bodyTimeoutMs);
   });
@@ -86,6 +88,12 @@ export function registerRequestLimits(app: FastifyInstance, limits: HttpLimits):
     // `complete` is false only on a real socket still receiving the body (injected requests have none).
     else if (raw.complete === false && raw.socket) closeUnlessCompleteSoon(raw, raw.socket);
   });
+}
+
+/** A request with a body says so: a length above zero or a transfer encoding (RFC 9112, 6.1–6.3). */
+function announcesBody(raw: IncomingMessage): boolean {
+  const length = raw.headers['content-length'];
+  return raw.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 // Marks a socket whose request was answered before its body arrived: a later timeout must not answer it twice.
