@@ -1,3 +1,4 @@
+import type { MediaProbe } from '../../src/media/media-probe.js';
 import type { Box, FaceAnalysis, FaceObservation } from '../../src/faces/face-types.js';
 import type { FrameSample, SampledFrame } from '../../src/pipeline/frames/frame-sample.js';
 
@@ -125,4 +126,12 @@ export function oneTrack(faces: FaceObservation[], sizePixels = 100): FaceAnalys
     minFaceSizePixels: 48,
     models: {},
   };
+}
+
+/** The probe of a one-stream picture: a PNG still (`image2`) or an H.264 video in MP4, as ffprobe names them. */
+export function pictureProbe(kind: 'png' | 'h264', width: number, height: number): MediaProbe {
+  return {
+    formatName: kind === 'png' ? 'image2' : 'mov,mp4,m4a,3gp,3g2,mj2',
+    streams: [{ index: 0, type: 'video', codecName: kind, width, height }],
+  } as unknown as MediaProbe;
 }

@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Box } from '../../src/faces/face-types.js';
-import type { MediaProbe } from '../../src/media/media-probe.js';
 import type { DetectorContext } from '../../src/pipeline/detector.js';
 import { defaultDetectors } from '../../src/pipeline/default-detectors.js';
 import { runDetector } from '../../src/pipeline/detector-runner.js';
@@ -14,6 +13,7 @@ import {
   boxFace,
   greyFrame,
   oneTrack,
+  pictureProbe,
   sampleOf,
   sceneFrame,
 } from '../helpers/synthetic-frames.js';
@@ -21,11 +21,7 @@ import {
 const width = 640;
 const height = 480;
 const faceBox: Box = [240, 140, 160, 190];
-const probe = {
-  formatName: 'mov,mp4,m4a,3gp,3g2,mj2',
-  durationSeconds: 2,
-  streams: [{ index: 0, type: 'video', codecName: 'h264', width, height, frameRate: 30 }],
-} as unknown as MediaProbe;
+const probe = pictureProbe('h264', width, height);
 
 const pool = createDetectorPool({ threads: 2 });
 afterAll(() => pool.close());

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { Box } from '../../src/faces/face-types.js';
-import type { MediaProbe } from '../../src/media/media-probe.js';
 import {
   createFaceBlendBoundaryDetector,
   residualStepScore,
@@ -13,15 +12,13 @@ import {
   oneTrack,
   sampleOf,
   sceneFrame,
+  pictureProbe,
 } from '../helpers/synthetic-frames.js';
 
 const width = 480;
 const height = 360;
 const faceBox: Box = [180, 100, 120, 150];
-const probe = {
-  formatName: 'image2',
-  streams: [{ index: 0, type: 'video', codecName: 'png', width, height }],
-} as unknown as MediaProbe;
+const probe = pictureProbe('png', width, height);
 
 async function analyse(pixels: Float32Array[], faced = true) {
   const frames = pixels.map((p, index) => greyFrame(p, width, { index, timeSeconds: index, windowId: null }));

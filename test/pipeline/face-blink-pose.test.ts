@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { FaceObservation } from '../../src/faces/face-types.js';
-import type { MediaProbe } from '../../src/media/media-probe.js';
 import {
   blinkScore,
   blinkStatistics,
@@ -18,14 +17,11 @@ import {
 } from '../../src/pipeline/detectors/head-pose-consistency.js';
 import type { SampledFrame } from '../../src/pipeline/frames/frame-sample.js';
 import { detectorContext } from '../helpers/detector-context.js';
-import { oneTrack, sampleOf, seededRandom } from '../helpers/synthetic-frames.js';
+import { oneTrack, sampleOf, seededRandom, pictureProbe } from '../helpers/synthetic-frames.js';
 
 type Point = [number, number, number];
 
-const probe = {
-  formatName: 'mov,mp4,m4a,3gp,3g2,mj2',
-  streams: [{ index: 0, type: 'video', codecName: 'h264', width: 640, height: 480 }],
-} as unknown as MediaProbe;
+const probe = pictureProbe('h264', 640, 480);
 
 /** A face-like cloud of 468 points (px, centred): a half ellipsoid, with both eyes drawn at a given opening. */
 function faceShape(eyeOpening: number): Point[] {

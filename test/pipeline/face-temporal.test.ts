@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { Box } from '../../src/faces/face-types.js';
-import type { MediaProbe } from '../../src/media/media-probe.js';
 import {
   createFaceTemporalDetector,
   jitterScore,
@@ -13,15 +12,13 @@ import {
   sampleOf,
   sceneFrame,
   seededRandom,
+  pictureProbe,
 } from '../helpers/synthetic-frames.js';
 
 const width = 360;
 const height = 300;
 const faceBox: Box = [130, 100, 100, 100];
-const probe = {
-  formatName: 'mov,mp4,m4a,3gp,3g2,mj2',
-  streams: [{ index: 0, type: 'video', codecName: 'h264', width, height }],
-} as unknown as MediaProbe;
+const probe = pictureProbe('h264', width, height);
 
 /** A panning scene; with jitter, the face box's content is displaced by a random offset in each frame. */
 function windowFrames(jitter: number) {

@@ -46,15 +46,18 @@ export function createDetectorPool(settings: { threads: number }): DetectorPool 
       description: detector.description,
       strength: detector.strength,
       applicable: (context) => detector.applicable(context),
-      analyze: (context) => analyzeInPool(detector.id, context),
+      analyze: (context) => analyzeInPool(detector, context),
     };
   }
 
-  async function analyzeInPool(detectorId: string, context: DetectorContext): Promise<DetectorFinding> {
+  async function analyzeInPool(detector: Detector, context: DetectorContext): Promise<DetectorFinding> {
     // In the order the detectors ask for them: a frame failure is reported before a face failure.
     const sample = await context.frames();
     const faces = await context.faces();
     context.signal.throwIfAborted();
+    // Nothing to measure: the detector says so here (the same code), without starting a thread for it.
+    if (!faces.tracks.some((track) => track.analysed)) return detector.analyze(context);
+    const detectorId = detector.id;
     const finding = await pool.run(
       { detectorId, sizeBytes: context.sizeBytes, probe: context.probe, sample, faces },
       { signal: context.signal },
