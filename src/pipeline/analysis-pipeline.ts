@@ -51,8 +51,8 @@ export interface AnalysisRunRequest {
   onProgress?: (stage: string, progress: number, phase: StagePhase) => void | Promise<void>;
   /**
    * Called once, before the final band, with the band fused from the detectors that decode no pictures
-   * (container metadata, the packet table), while the others still run; not called when no detector is left to run. It is an
-   * early indication only: the report's band is the one that counts.
+   * (container metadata, the packet table), while the others still run; not called when no detector is
+   * left to run. It is an early indication only: the report's band is the one that counts.
    */
   onPreliminary?: (preliminary: PreliminaryBand) => void | Promise<void>;
   /**
