@@ -399,5 +399,7 @@ function headersSetBy(middleware: ReturnType<typeof helmet>): Record<string, str
     (error) => (failure = error ?? null),
   );
   if (failure) throw failure;
+  // helmet sets them synchronously; none would mean that changed, and every reply would go out without them.
+  if (!headers['content-security-policy']) throw new Error('helmet set no Content-Security-Policy');
   return headers;
 }
