@@ -56,7 +56,7 @@ describe.skipIf(skipReason !== undefined && skipReason !== null)(
     }, 180_000);
 
     afterAll(async () => {
-      if (server && server.process.exitCode !== null)
+      if (server && (server.process.exitCode !== null || server.process.signalCode !== null))
         console.log(`server exited:\n${server.logs().slice(-6000)}`);
       await server?.stop();
       database?.destroy();
