@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startGuardian, type RunningGuardian } from '../helpers/guardian-process.js';
 import { generateClip } from '../helpers/media-fixtures.js';
 import { deleteRedisKeys, redisImplementation, uniqueRedisPrefix } from '../helpers/redis.js';
@@ -55,9 +55,14 @@ describe.skipIf(skipReason !== undefined && skipReason !== null)(
       key = (await createOrgsAndKeys(env)).analyst;
     }, 180_000);
 
+    // A failure's cause is usually in the server's log (it may be alive but no longer listening).
+    beforeEach(({ onTestFailed }) =>
+      onTestFailed(() => {
+        if (server) console.log(`server log (${describeProcess(server)}):\n${server.logs().slice(-6000)}`);
+      }),
+    );
+
     afterAll(async () => {
-      if (server && (server.process.exitCode !== null || server.process.signalCode !== null))
-        console.log(`server exited:\n${server.logs().slice(-6000)}`);
       await server?.stop();
       database?.destroy();
       await deleteRedisKeys(redis.url, prefix);
@@ -174,3 +179,9 @@ describe.skipIf(skipReason !== undefined && skipReason !== null)(
     );
   },
 );
+
+function describeProcess(server: RunningGuardian): string {
+  const { exitCode, signalCode } = server.process;
+  if (exitCode !== null) return `exited with ${exitCode}`;
+  return signalCode !== null ? `killed by ${signalCode}` : 'still running';
+}
