@@ -1,4 +1,5 @@
 import { Queue, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { hostname } from 'node:os';
 import { Redis, type RedisOptions } from 'ioredis';
 import { closeRedis } from '../redis/close-redis.js';
 import type { Logger } from 'pino';
@@ -130,6 +131,8 @@ export class BullmqJobQueue implements JobQueue {
         name,
         (job, token) => this.#process(name, handlers[name] as AnyHandler, job, token),
         {
+          // Recorded on each job it takes (processedBy): an operator sees which host and process holds a job.
+          name: `${hostname()}:${process.pid}`,
           connection,
           prefix: this.#prefix,
           concurrency: workerConcurrency(name, this.#definitions[name], options.concurrency),
