@@ -37,7 +37,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**/*.js', 'deploy/**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    files: ['bin/**/*.js', 'deploy/**/*.mjs', 'test/support/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', setInterval: 'readonly' } },
   },
 );

@@ -8,10 +8,9 @@ import {
   closePage,
   collectPageErrors,
   keepScreenshot,
-  launchChromium,
   openPage,
 } from './support/chromium.js';
-import { startGuardianSite, type GuardianSite, type SiteUser } from './support/guardian-site.js';
+import { startSiteAndBrowser, type GuardianSite, type SiteUser } from './support/guardian-site.js';
 
 const org = 'Newsroom';
 const admin: SiteUser = {
@@ -66,7 +65,7 @@ describe('account and admin pages in Chromium', { timeout: 120_000 }, () => {
   let recoveryCodes: string[] = [];
 
   beforeAll(async () => {
-    [site, browser] = await Promise.all([startGuardianSite([admin, viewer, forgetful]), launchChromium()]);
+    [site, browser] = await startSiteAndBrowser([admin, viewer, forgetful]);
     adminPage = await openPage(browser, { acceptDownloads: true });
     adminErrors = collectPageErrors(adminPage);
   });

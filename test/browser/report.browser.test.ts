@@ -11,10 +11,9 @@ import {
   closePage,
   collectPageErrors,
   keepScreenshot,
-  launchChromium,
   openPage,
 } from './support/chromium.js';
-import { startGuardianSite, type GuardianSite, type SiteUser } from './support/guardian-site.js';
+import { startSiteAndBrowser, type GuardianSite, type SiteUser } from './support/guardian-site.js';
 
 const analyst: SiteUser = {
   email: 'analyst@newsroom.test',
@@ -79,7 +78,7 @@ describe('the report page in Chromium', () => {
 
   beforeAll(async () => {
     media = await createMediaTempDir('guardian-report-browser-');
-    [site, browser] = await Promise.all([startGuardianSite([analyst, outsider]), launchChromium()]);
+    [site, browser] = await startSiteAndBrowser([analyst, outsider]);
     const created = await runGuardian(
       ['apikey', 'create', '--org', analyst.org, '--name', 'browser test', '--role', 'analyst'],
       site.env,

@@ -5,10 +5,9 @@ import {
   closePage,
   collectPageErrors,
   keepScreenshot,
-  launchChromium,
   openPage,
 } from './support/chromium.js';
-import { startGuardianSite, type GuardianSite } from './support/guardian-site.js';
+import { startSiteAndBrowser, type GuardianSite } from './support/guardian-site.js';
 
 const analyst = {
   email: 'analyst@newsroom.test',
@@ -22,7 +21,7 @@ describe('the web app shell in Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    [site, browser] = await Promise.all([startGuardianSite([analyst]), launchChromium()]);
+    [site, browser] = await startSiteAndBrowser([analyst]);
   });
   afterAll(async () => {
     await browser?.close();

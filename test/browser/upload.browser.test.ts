@@ -8,10 +8,9 @@ import {
   closePage,
   collectPageErrors,
   keepScreenshot,
-  launchChromium,
   openPage,
 } from './support/chromium.js';
-import { startGuardianSite, type GuardianSite } from './support/guardian-site.js';
+import { startSiteAndBrowser, type GuardianSite } from './support/guardian-site.js';
 
 const analyst = {
   email: 'uploader@newsroom.test',
@@ -53,10 +52,7 @@ describe('upload, live progress, batch and history in Chromium', () => {
       }),
       generateClip(media.dir, { seconds: 1, source: 'mandelbrot', name: 'lobby-camera' }),
     ]);
-    [site, browser] = await Promise.all([
-      startGuardianSite([analyst], { MAX_UPLOAD_BYTES: String(maxUploadBytes) }),
-      launchChromium(),
-    ]);
+    [site, browser] = await startSiteAndBrowser([analyst], { MAX_UPLOAD_BYTES: String(maxUploadBytes) });
     tooLarge = join(media.dir, 'too-big.mp4');
     await writeFile(tooLarge, Buffer.alloc(maxUploadBytes + 1024 * 1024));
     notMedia = join(media.dir, 'notes.html');

@@ -9,10 +9,9 @@ import {
   closePage,
   collectPageErrors,
   keepScreenshot,
-  launchChromium,
   openPage,
 } from './support/chromium.js';
-import { startGuardianSite, type GuardianSite } from './support/guardian-site.js';
+import { startSiteAndBrowser, type GuardianSite } from './support/guardian-site.js';
 
 const analyst = {
   email: 'analyst@newsroom.test',
@@ -109,7 +108,7 @@ describe('the verify and help pages in Chromium', () => {
 
   beforeAll(async () => {
     media = await createMediaTempDir('guardian-verify-browser-');
-    [site, browser] = await Promise.all([startGuardianSite([analyst]), launchChromium()]);
+    [site, browser] = await startSiteAndBrowser([analyst]);
     evidence = await analyseAndFetchEvidence(site, media);
   }, 150_000);
   afterAll(async () => {

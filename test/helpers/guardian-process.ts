@@ -1,8 +1,23 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const cliEntry = fileURLToPath(new URL('../support/guardian-cli.ts', import.meta.url));
+const builtCliEntry = fileURLToPath(new URL('../support/guardian-cli-built.mjs', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+/** True when dist/ was built after the newest change under src/ (`bin/guardian.js` runs dist/). */
+export function builtCliIsFresh(): boolean {
+  const built = statSync(join(repoRoot, 'dist/cli/main.js'), { throwIfNoEntry: false });
+  const newest = readdirSync(join(repoRoot, 'src'), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .reduce((latest, entry) => Math.max(latest, statSync(join(entry.parentPath, entry.name)).mtimeMs), 0);
+  return built !== undefined && built.mtimeMs >= newest;
+}
+
+// Decided once per test process: dist/ as `npm ci` built it when fresh, else the sources through tsx.
+let runBuilt: boolean | undefined;
 
 export interface CliResult {
   code: number | null;
@@ -11,7 +26,8 @@ export interface CliResult {
 }
 
 function cliArgs(args: string[]): string[] {
-  return ['--import', 'tsx', cliEntry, ...args];
+  runBuilt ??= builtCliIsFresh();
+  return runBuilt ? [builtCliEntry, ...args] : ['--import', 'tsx', cliEntry, ...args];
 }
 
 /** Runs `guardian ARGS` to completion. */

@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { auditEntryHash } from '../../src/services/audit-chain.js';
 import type { AuditActorType, AuditDetailValue } from '../../src/db/audit-schema.js';
@@ -150,34 +148,4 @@ export async function rewriteAuditChainFrom(client: pg.Client, fromSeq: number):
     ]);
     prevHash = hash;
   }
-}
-
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-
-/** True when dist/ was built after the newest change under src/ (`bin/guardian.js` runs dist/). */
-export function builtCliIsFresh(): boolean {
-  const built = statSync(join(repoRoot, 'dist/cli/main.js'), { throwIfNoEntry: false });
-  const newest = readdirSync(join(repoRoot, 'src'), { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
-    .reduce((latest, entry) => Math.max(latest, statSync(join(entry.parentPath, entry.name)).mtimeMs), 0);
-  return built !== undefined && built.mtimeMs >= newest;
-}
-
-/** `node bin/guardian.js ARGS`, as an operator runs it after `npm run build`. */
-export function runBuiltGuardian(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [join(repoRoot, 'bin/guardian.js'), ...args],
-      { cwd: repoRoot, env: { ...process.env, METRICS_PORT: '0', ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (error as { code?: unknown }).code : 0;
-        if (typeof code !== 'number') reject(error ?? new Error('guardian did not exit'));
-        else resolve({ code, stdout, stderr });
-      },
-    );
-  });
 }

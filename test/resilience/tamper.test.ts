@@ -7,13 +7,17 @@ import { openManagement } from '../../src/app/management-context.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { HEADER_BYTES, TAG_BYTES } from '../../src/storage/segmented-aead.js';
 import { databaseImplementations, type TestDatabase } from '../helpers/databases.js';
-import { runGuardian, startGuardian, type RunningGuardian } from '../helpers/guardian-process.js';
+import {
+  builtCliIsFresh,
+  runGuardian,
+  startGuardian,
+  type RunningGuardian,
+} from '../helpers/guardian-process.js';
 import { generateClip, runFfmpeg } from '../helpers/media-fixtures.js';
 import { writeModelFixture } from '../helpers/model-card-fixture.js';
 import { uploadMultipart, waitForAnalysis } from '../e2e/upload-flow.js';
 import { reportFigure } from './figures.js';
 import {
-  builtCliIsFresh,
   asTableOwner,
   blobPath,
   fetchAnswer,
@@ -21,7 +25,6 @@ import {
   howRefused,
   refusedWithoutAlteredBytes,
   rewriteAuditChainFrom,
-  runBuiltGuardian,
   withFilesReplaced,
   type Answer,
 } from './tamper-tools.js';
@@ -65,9 +68,8 @@ describe.skipIf(skipReason !== undefined)(
       fetchAnswer(`${baseUrl}${path}`, {
         headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
       });
-    // As an operator runs it (bin/guardian.js on dist/); from source when dist/ is older than src/, never stale.
-    const guardian = (args: string[]) =>
-      builtCliIsFresh() ? runBuiltGuardian(args, env) : runGuardian(args, env, { timeoutMs: 60_000 });
+    // As an operator runs it (dist/, as bin/guardian.js does) when dist/ is fresh; from source otherwise, never stale.
+    const guardian = (args: string[]) => runGuardian(args, env, { timeoutMs: 60_000 });
 
     async function upload(path: string): Promise<Stored> {
       const response = await uploadMultipart(baseUrl, analyst, path);

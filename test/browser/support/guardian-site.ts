@@ -2,7 +2,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Browser } from 'playwright-core';
 import { runGuardian, startGuardian, type RunningGuardian } from '../../helpers/guardian-process.js';
+import { launchChromium } from './chromium.js';
 
 const builtIndex = fileURLToPath(new URL('../../../dist/web/index.html', import.meta.url));
 
@@ -59,4 +61,16 @@ export async function startGuardianSite(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The site and a browser side by side; when either fails to start, the other is stopped before the error. */
+export async function startSiteAndBrowser(
+  users: SiteUser[],
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<[GuardianSite, Browser]> {
+  const [site, browser] = await Promise.allSettled([startGuardianSite(users, extraEnv), launchChromium()]);
+  if (site.status === 'fulfilled' && browser.status === 'fulfilled') return [site.value, browser.value];
+  if (site.status === 'fulfilled') await site.value.stop();
+  if (browser.status === 'fulfilled') await browser.value.close();
+  throw site.status === 'rejected' ? site.reason : (browser as PromiseRejectedResult).reason;
 }
