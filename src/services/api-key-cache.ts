@@ -8,9 +8,12 @@ export interface ApiKeyCacheOptions {
   now?: () => number;
 }
 
-interface CachedKey {
+/** A kept check; `lastUsedAt` is the caller's to move when it moves the key's last_used_at. */
+export interface CachedKey {
   principal: Principal;
   keyId: string;
+  /** When the key's last_used_at was last moved (ms), as far as this server knows. */
+  lastUsedAt: number | null;
   /** When the cached check lapses: the TTL, or the key's own expiry if sooner. */
   validUntil: number;
 }
@@ -21,8 +24,11 @@ interface CachedKey {
  * expiry; `forget` drops a revoked key at once. A Map in insertion order is the LRU list.
  */
 export interface ApiKeyCache {
-  get(keyHash: string): Principal | null;
-  set(keyHash: string, entry: { principal: Principal; keyId: string; expiresAt: Date | null }): void;
+  get(keyHash: string): CachedKey | null;
+  set(
+    keyHash: string,
+    entry: { principal: Principal; keyId: string; expiresAt: Date | null; lastUsedAt: number | null },
+  ): void;
   forget(keyId: string): void;
 }
 
@@ -36,13 +42,13 @@ export function createApiKeyCache(options: ApiKeyCacheOptions): ApiKeyCache {
       entries.delete(keyHash);
       if (entry.validUntil <= now()) return null;
       entries.set(keyHash, entry);
-      return entry.principal;
+      return entry;
     },
-    set(keyHash, { principal, keyId, expiresAt }) {
+    set(keyHash, { principal, keyId, expiresAt, lastUsedAt }) {
       if (options.ttlMs <= 0 || options.maxEntries <= 0) return;
       const validUntil = Math.min(now() + options.ttlMs, expiresAt?.getTime() ?? Number.POSITIVE_INFINITY);
       entries.delete(keyHash);
-      entries.set(keyHash, { principal, keyId, validUntil });
+      entries.set(keyHash, { principal, keyId, lastUsedAt, validUntil });
       while (entries.size > options.maxEntries) entries.delete(entries.keys().next().value!);
     },
     forget(keyId) {

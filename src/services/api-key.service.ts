@@ -8,7 +8,6 @@ import { badRequest, notFound } from './errors.js';
 
 const keyPrefix = 'sag_';
 const lastUsedResolutionMs = 60_000;
-const maxTrackedKeys = 100_000;
 
 export interface CreatedApiKey {
   id: string;
@@ -35,8 +34,6 @@ export function createApiKeyService(deps: {
 }) {
   const { apiKeys, organisations, now } = deps;
   const cache = deps.cache ?? noApiKeyCache;
-  // When each cached key's last_used_at was last moved: a hit does not ask the database, so it tracks it here.
-  const touched = new Map<string, number>();
   async function createForOrg(
     orgId: string,
     input: { name: string; role: ApiKeyRole; expiresInDays?: number },
@@ -69,14 +66,11 @@ export function createApiKeyService(deps: {
     };
   }
 
-  /** Moves last_used_at at most once a minute per key. */
-  async function touchIfDue(keyId: string, at: Date): Promise<void> {
-    const last = touched.get(keyId);
-    if (last !== undefined && at.getTime() - last <= lastUsedResolutionMs) return;
+  /** Moves last_used_at at most once a minute per key; returns when it was last moved. */
+  async function touchIfDue(keyId: string, lastUsedAt: number | null, at: Date): Promise<number | null> {
+    if (lastUsedAt !== null && at.getTime() - lastUsedAt <= lastUsedResolutionMs) return lastUsedAt;
     await apiKeys.touchLastUsed(keyId, at);
-    // Bounded by the keys in use; past this many, forgetting costs each key one more update.
-    if (touched.size >= maxTrackedKeys) touched.clear();
-    touched.set(keyId, at.getTime());
+    return at.getTime();
   }
 
   return {
@@ -104,7 +98,6 @@ export function createApiKeyService(deps: {
     async revoke(orgId: string, id: string): Promise<void> {
       const revoked = await apiKeys.revoke(orgId, id);
       cache.forget(id);
-      touched.delete(id);
       if (!revoked) throw notFound('API key');
     },
 
@@ -114,20 +107,20 @@ export function createApiKeyService(deps: {
       const keyHash = hashApiKey(token);
       const cached = cache.get(keyHash);
       if (cached) {
-        if (cached.actor.type === 'api-key') await touchIfDue(cached.actor.keyId, at);
-        return cached;
+        // A hit does not ask the database: the entry remembers when last_used_at last moved.
+        cached.lastUsedAt = await touchIfDue(cached.keyId, cached.lastUsedAt, at);
+        return cached.principal;
       }
       const found = await apiKeys.findUsableByHash(keyHash, at);
       if (!found) return null;
-      if (found.last_used_at) touched.set(found.id, found.last_used_at.getTime());
-      await touchIfDue(found.id, at);
+      const lastUsedAt = await touchIfDue(found.id, found.last_used_at?.getTime() ?? null, at);
       const principal: Principal = {
         orgId: found.org_id,
         orgName: found.org_name,
         role: found.role,
         actor: { type: 'api-key', keyId: found.id },
       };
-      cache.set(keyHash, { principal, keyId: found.id, expiresAt: found.expires_at });
+      cache.set(keyHash, { principal, keyId: found.id, expiresAt: found.expires_at, lastUsedAt });
       return principal;
     },
   };

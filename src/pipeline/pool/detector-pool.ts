@@ -39,15 +39,8 @@ export function createDetectorPool(settings: { threads: number }): DetectorPool 
 
   function wrap(detector: Detector): Detector {
     if (!(detector.id in pooledDetectorFactories)) return detector;
-    return {
-      id: detector.id,
-      version: detector.version,
-      needs: detector.needs,
-      description: detector.description,
-      strength: detector.strength,
-      applicable: (context) => detector.applicable(context),
-      analyze: (context) => analyzeInPool(detector, context),
-    };
+    // Detectors are plain objects: the same one, its analysis run in a thread.
+    return { ...detector, analyze: (context) => analyzeInPool(detector, context) };
   }
 
   async function analyzeInPool(detector: Detector, context: DetectorContext): Promise<DetectorFinding> {
@@ -57,9 +50,8 @@ export function createDetectorPool(settings: { threads: number }): DetectorPool 
     context.signal.throwIfAborted();
     // Nothing to measure: the detector says so here (the same code), without starting a thread for it.
     if (!faces.tracks.some((track) => track.analysed)) return detector.analyze(context);
-    const detectorId = detector.id;
     const finding = await pool.run(
-      { detectorId, sizeBytes: context.sizeBytes, probe: context.probe, sample, faces },
+      { detectorId: detector.id, sizeBytes: context.sizeBytes, probe: context.probe, sample, faces },
       { signal: context.signal },
     );
     return finding.artifacts ? { ...finding, artifacts: finding.artifacts.map(asBufferArtifact) } : finding;
