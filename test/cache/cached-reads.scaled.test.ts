@@ -27,9 +27,10 @@ describeEachImplementation('cached reads shared by API servers', [scaled], () =>
   let database: TestDatabase;
   let one: CachePlatform;
   let two: CachePlatform;
-  let org: { orgId: string; keys: RoleKeys };
+  let org: { orgId: string; name: string; keys: RoleKeys };
   let temp: MediaTempDir;
   let still: Buffer;
+  let clockAheadMs = 0;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'guardian-cache-scaled-'));
@@ -42,7 +43,8 @@ describeEachImplementation('cached reads shared by API servers', [scaled], () =>
       REDIS_KEY_PREFIX: prefix,
       MASTER_KEY: 'ab'.repeat(32),
     };
-    const now = () => new Date();
+    // Real time, moved forward by the test that waits out API_KEY_CACHE_SECONDS (default 5).
+    const now = () => new Date(Date.now() + clockAheadMs);
     one = await openCachePlatform(env, now);
     two = await openCachePlatform(env, now);
     org = await createOrganisationWithKeys(one.platform, 'Cache scaled');
@@ -105,5 +107,28 @@ describeEachImplementation('cached reads shared by API servers', [scaled], () =>
       204,
     );
     expect((await apiOne.list(org.keys.viewer)).map((item) => item.id)).toEqual([second.id]);
+  });
+
+  it('an API key revoked through one server fails there at once, and on the other once its cached check lapses', async () => {
+    const created = await one.platform.services.apiKeyService.create({
+      orgName: org.name,
+      name: 'revoked across servers',
+      role: 'viewer',
+    });
+    const status = async (server: CachePlatform) =>
+      (await apiClient(server.app).request('GET', '/api/v1/media', created.key)).statusCode;
+    expect([await status(one), await status(two)]).toEqual([200, 200]);
+
+    await one.platform.services.apiKeyService.revoke(org.orgId, created.id);
+    expect(await status(one)).toBe(401);
+    // The documented trade-off (docs/caching.md): server two still trusts its check of the key for a while...
+    expect(await status(two)).toBe(200);
+    clockAheadMs = 5_001;
+    try {
+      // ...and never past API_KEY_CACHE_SECONDS.
+      expect(await status(two)).toBe(401);
+    } finally {
+      clockAheadMs = 0;
+    }
   });
 });
